@@ -1,0 +1,67 @@
+# Helpers shared by every folder's CMakeLists.txt.  Each plugin, internal
+# library, tool, test folder and benchmark is its own subdirectory, found by
+# flowrun_add_subdirectories(), so adding one never edits a shared file.
+
+# Adds every immediate subdirectory of DIR that has a CMakeLists.txt.
+function(flowrun_add_subdirectories dir)
+    file(GLOB children LIST_DIRECTORIES true ${CMAKE_CURRENT_SOURCE_DIR}/${dir}/*)
+    list(SORT children)
+    foreach(child ${children})
+        if(IS_DIRECTORY ${child} AND EXISTS ${child}/CMakeLists.txt)
+            add_subdirectory(${child})
+        endif()
+    endforeach()
+endfunction()
+
+# flowrun_add_plugin(NAME SOURCES a.c b.c [LIBS x y] [FAST])
+# Builds plugins/NAME as NAME.so in the plugin directory and installs it.
+# FAST compiles it with -O3 -march=native for hot loops (measured first).
+function(flowrun_add_plugin name)
+    cmake_parse_arguments(P "FAST" "" "SOURCES;LIBS" ${ARGN})
+    add_library(plugin-${name} MODULE ${P_SOURCES})
+    set_target_properties(plugin-${name} PROPERTIES
+        OUTPUT_NAME ${name} PREFIX ""
+        LIBRARY_OUTPUT_DIRECTORY ${FLOWRUN_PLUGIN_OUTPUT_DIR})
+    target_link_libraries(plugin-${name} PRIVATE flowrun-headers ${P_LIBS})
+    if(P_FAST)
+        target_compile_options(plugin-${name} PRIVATE -O3 -march=native)
+    endif()
+    install(TARGETS plugin-${name} LIBRARY DESTINATION ${FLOWRUN_PLUGIN_INSTALL_DIR})
+endfunction()
+
+# flowrun_add_test(NAME SOURCES a.c [LIBS x] [ENV K=V ...] [LABELS l ...] [TIMEOUT s])
+# A C test program linked with the plugin harness, run by ctest.
+function(flowrun_add_test name)
+    cmake_parse_arguments(T "" "TIMEOUT" "SOURCES;LIBS;ENV;LABELS" ${ARGN})
+    add_executable(test-${name} ${T_SOURCES})
+    target_link_libraries(test-${name} PRIVATE flowrun-harness flowrun-check ${T_LIBS})
+    set_target_properties(test-${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME ${name} COMMAND test-${name})
+    flowrun_test_properties(${name} TIMEOUT "${T_TIMEOUT}" ENV ${T_ENV} LABELS ${T_LABELS})
+endfunction()
+
+# flowrun_add_script_test(NAME COMMAND cmd args... [ENV ...] [LABELS ...] [TIMEOUT s])
+# A test written as a script (Python from Debian, shell, node): gets the same
+# environment as the C tests.
+function(flowrun_add_script_test name)
+    cmake_parse_arguments(T "" "TIMEOUT" "COMMAND;ENV;LABELS" ${ARGN})
+    add_test(NAME ${name} COMMAND ${T_COMMAND})
+    flowrun_test_properties(${name} TIMEOUT "${T_TIMEOUT}" ENV ${T_ENV} LABELS ${T_LABELS})
+endfunction()
+
+function(flowrun_test_properties name)
+    cmake_parse_arguments(T "" "TIMEOUT" "ENV;LABELS" ${ARGN})
+    if(NOT T_TIMEOUT)
+        set(T_TIMEOUT 300)
+    endif()
+    set(env
+        FLOWRUN_PLUGIN_PATH=${FLOWRUN_PLUGIN_OUTPUT_DIR}
+        FLOWRUN_BIN=${CMAKE_BINARY_DIR}/bin/flowrun
+        FLOWRUN_BUILD_DIR=${CMAKE_BINARY_DIR}
+        FLOWRUN_SOURCE_DIR=${CMAKE_SOURCE_DIR}
+        FLOWRUN_SANITIZE=$<BOOL:${FLOWRUN_SANITIZE}>
+        PYTHONDONTWRITEBYTECODE=1
+        ${T_ENV})
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT "${env}" TIMEOUT ${T_TIMEOUT}
+                                            LABELS "${T_LABELS}")
+endfunction()

@@ -1,0 +1,65 @@
+/*
+ * config.h — the pipeline file (ARCHITECTURE.md §8) read with libyaml into
+ * plain structs, with positions kept for messages.  Structure and engine
+ * keys are checked here; each stage's plugin keys are left as entries for
+ * schema_apply() once the plugin is loaded.
+ */
+#ifndef FLOWRUN_CONFIG_H
+#define FLOWRUN_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "schema.h"
+
+typedef struct config_ref {
+    char *name;
+    int line, col;
+} config_ref;
+
+typedef struct config_node {
+    char *name;
+    char *endpoint; /* "tcp://10.0.0.2:7100", "ipc:///run/flowrun/a" */
+    int line, col;
+} config_node;
+
+typedef struct config_stage {
+    char *name;
+    int line, col;        /* of the stage's name */
+    config_ref plugin;    /* reserved key plugin: (required) */
+    config_ref *inputs;   /* reserved key inputs: one name or a list */
+    size_t n_inputs;
+    uint32_t replicas;    /* replicas: default 1, 1..256 */
+    config_ref node;      /* node: name, or .name NULL */
+    uint32_t retries;     /* retries: default 3, RETRY attempts before dead-lettering */
+    int64_t retry_backoff_ms; /* retry_backoff: default 100ms, doubled per attempt */
+    schema_entry *entries; /* every other key: the plugin's */
+    size_t n_entries;
+} config_stage;
+
+typedef struct config_pipeline {
+    char *file;         /* as given */
+    char *name;         /* name: default the file's base name without .yaml */
+    char *dead_letters; /* dead_letters: path; default "<name>.dead.jsonl" */
+    char **plugin_path; /* plugin_path: one dir or a list */
+    size_t n_plugin_path;
+    config_node *nodes;
+    size_t n_nodes;
+    config_stage *stages; /* in file order */
+    size_t n_stages;
+} config_pipeline;
+
+/* Reads and checks path.  Every problem found goes to d; returns NULL only
+ * when nothing usable could be read (missing file, YAML syntax error), and
+ * otherwise the pipeline even if d has errors (so later checks can report
+ * more).  ${VAR} and ${VAR:-default} are substituted in every scalar;
+ * "$$" is a literal '$'. */
+config_pipeline *config_load(const char *path, diag *d);
+/* The same from a string (tests); file is used in messages. */
+config_pipeline *config_load_string(const char *yaml, const char *file, diag *d);
+void config_free(config_pipeline *p);
+
+const config_stage *config_find_stage(const config_pipeline *p, const char *name);
+
+#endif

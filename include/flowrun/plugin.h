@@ -1,0 +1,385 @@
+/*
+ * flowrun/plugin.h — the stage plugin ABI.
+ *
+ * A plugin is a shared object that exports exactly one symbol,
+ * FR_PLUGIN_SYMBOL ("flowrun_plugin"): a const fr_plugin descriptor built with
+ * designated initializers and FR_PLUGIN_HEADER:
+ *
+ *     FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
+ *         FR_PLUGIN_HEADER,
+ *         .name = "resize-224",
+ *         .summary = "Resize images, Pillow-exact",
+ *         .input = "image/u8[h,w,3]",
+ *         .output = "image/u8[${height},${width},3]",
+ *         .params = resize_params,
+ *         .init = resize_init, .process = resize_process, .fini = resize_fini,
+ *     };
+ *
+ * Versioning (SQLite-style, append-only): FR_ABI_MAJOR changes only when an
+ * existing field or call changes meaning; then every plugin must be rebuilt.
+ * FR_ABI_MINOR grows when fields are appended to fr_plugin or fr_host_api.
+ * The engine loads a plugin whose major equals its own and whose minor is not
+ * newer, and reads only the first .size bytes of its descriptor.
+ *
+ * Lifecycle of one stage instance, all calls on that instance's own thread:
+ *     init → (process | produce)* → flush → fini
+ * A stage with `replicas: N` has N instances, each with its own state; they
+ * share nothing unless the plugin makes them (then it locks).
+ */
+#ifndef FLOWRUN_PLUGIN_H
+#define FLOWRUN_PLUGIN_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FR_ABI_MAJOR     1
+#define FR_ABI_MINOR     0
+#define FR_PLUGIN_SYMBOL "flowrun_plugin"
+
+#if defined(__GNUC__)
+#define FR_PLUGIN_EXPORT __attribute__((visibility("default")))
+#define FR_PRINTF(f, a)  __attribute__((format(printf, f, a)))
+#else
+#define FR_PLUGIN_EXPORT
+#define FR_PRINTF(f, a)
+#endif
+
+/* What a callback tells the engine. */
+typedef enum fr_status {
+    FR_OK = 0,
+    /* Transient failure (network, throttling): the engine calls process
+     * again with the same record after a backoff, up to the stage's
+     * `retries`, then dead-letters it with the last reason. */
+    FR_RETRY = 1,
+    /* Permanent failure of this record (corrupt input, wrong shape): the
+     * record goes to the dead-letter output with the reason. */
+    FR_REJECT = 2,
+    /* The stage cannot go on (disk full, lost model): the run stops with an
+     * error.  Records in flight are not marked done, so a rerun redoes them. */
+    FR_FATAL = 3,
+    /* produce(): the source has emitted everything. */
+    FR_DONE = 4,
+    /* The run is stopping (signal or another stage's error): fr_emit() and
+     * fr_idle() return it; pass it up at once. */
+    FR_STOP = 5,
+} fr_status;
+
+typedef enum fr_log_level {
+    FR_LOG_ERROR = 0,
+    FR_LOG_WARN = 1,
+    FR_LOG_INFO = 2,
+    FR_LOG_DEBUG = 3,
+} fr_log_level;
+
+/* ---- configuration schema ---------------------------------------------- */
+
+typedef enum fr_param_type {
+    FR_PARAM_STRING = 1,
+    FR_PARAM_PATH = 2,     /* a string naming a file, directory or URL */
+    FR_PARAM_INT = 3,      /* int64 */
+    FR_PARAM_FLOAT = 4,    /* double */
+    FR_PARAM_BOOL = 5,     /* true/false/yes/no/on/off */
+    FR_PARAM_ENUM = 6,     /* one of .choices */
+    FR_PARAM_SIZE = 7,     /* bytes: 4096, 64KiB, 64MiB, 1GB, ... */
+    FR_PARAM_DURATION = 8, /* milliseconds: 250ms, 30s, 5m, 1h; plain number = seconds */
+} fr_param_type;
+
+/* One key a stage accepts.  A table of these ends with an entry whose key is
+ * NULL.  The engine validates the YAML against the table (types, bounds,
+ * choices, unknown keys), applies defaults, and renders `flowrun describe`
+ * from it, so the plugin never parses YAML. */
+typedef struct fr_param {
+    const char *key;
+    fr_param_type type;
+    /* Default, written as it would be in the YAML.  NULL: the key is
+     * required.  "": optional with no value (fr_config_string returns ""). */
+    const char *default_value;
+    /* Inclusive bounds for INT/FLOAT/SIZE/DURATION (in the type's unit);
+     * min == max == 0 means unbounded. */
+    double min, max;
+    /* ENUM: the accepted values separated by '|', e.g. "nearest|bilinear". */
+    const char *choices;
+    const char *description; /* one line, for `flowrun describe` */
+} fr_param;
+
+/* ---- the host: what the engine offers a plugin ------------------------- */
+
+/* One stage instance as the engine sees it.  Opaque; valid from init to fini. */
+typedef struct fr_stage fr_stage;
+
+typedef struct fr_host_api {
+    uint32_t size; /* sizeof(fr_host_api) of the engine: calls are appended */
+
+    /* Configuration after defaults and ${ENV} substitution.  Strings are
+     * owned by the engine and valid until fini.  Asking for a key that is
+     * not in the plugin's table is a programming error (logged, returns
+     * ""/0).  INT, SIZE (bytes) and DURATION (ms) come from config_int. */
+    const char *(*config_string)(fr_stage *st, const char *key);
+    int64_t (*config_int)(fr_stage *st, const char *key);
+    double (*config_double)(fr_stage *st, const char *key);
+    int (*config_bool)(fr_stage *st, const char *key);
+
+    /* Identity.  Strings owned by the engine, valid until fini. */
+    const char *(*stage_name)(fr_stage *st);
+    const char *(*pipeline_name)(fr_stage *st);
+    uint32_t (*instance)(fr_stage *st); /* 0 .. replicas-1 */
+    uint32_t (*replicas)(fr_stage *st);
+    /* The resolved type of the upstream port (e.g. "image/u8[224,224,3]"),
+     * or NULL for a source.  Owned by the engine. */
+    const char *(*input_type)(fr_stage *st);
+    /* Narrows the declared output type once init knows it (a model's
+     * feature size).  Called only from init; the engine re-checks the
+     * downstream edges.  type is copied.  Returns FR_OK or FR_FATAL with
+     * the reason already reported. */
+    fr_status (*set_output_type)(fr_stage *st, const char *type);
+
+    /* Logging, scoped to the stage instance ("[resize#1] ..."). */
+    void (*vlog)(fr_stage *st, fr_log_level level, const char *fmt, va_list ap);
+    /* Records the reason for the status being returned from the current
+     * callback (REJECT/RETRY reason in the dead letter, FATAL message), and
+     * returns status, so: `return fr_fail(st, FR_REJECT, "truncated: %s", k)`. */
+    fr_status (*vfail)(fr_stage *st, fr_status status, const char *fmt, va_list ap);
+
+    /* Buffers: size bytes, 64-byte aligned, from a pool.  On success *data
+     * points at them and the caller owns one reference, which it gives away
+     * with fr_emit() or drops with fr_buffer_unref().  NULL when out of
+     * memory.  ref/unref may be called from any thread. */
+    fr_buffer *(*buffer_new)(fr_stage *st, size_t size, void **data);
+    fr_buffer *(*buffer_ref)(fr_buffer *buf);
+    void (*buffer_unref)(fr_buffer *buf);
+
+    /* Sends a record downstream.  rec and its strings are borrowed (copied
+     * before return); rec->payload.buffer, if not NULL, is transferred.
+     * Blocks while downstream is full (backpressure).  Returns FR_OK, or
+     * FR_STOP when the run is stopping (the buffer is released either way). */
+    fr_status (*emit)(fr_stage *st, const fr_record *rec);
+
+    /* Dead-letters a record other than the one being processed (a batching
+     * stage failing one of the records it holds).  Borrowed, copied. */
+    void (*reject)(fr_stage *st, const fr_record *rec, const char *reason);
+
+    /* Keeps a record beyond the call: a deep copy owned by the caller, with
+     * its own reference to the payload buffer (no pixel copy).  Free with
+     * record_free.  NULL when out of memory. */
+    fr_record *(*record_keep)(fr_stage *st, const fr_record *rec);
+    void (*record_free)(fr_stage *st, fr_record *rec);
+
+    /* Sinks: these record ids are durably written (file renamed, upload
+     * completed).  The engine routes them back to their source.  ids are
+     * borrowed.  A dead letter counts as committed by the engine itself. */
+    void (*commit)(fr_stage *st, const char *const *ids, size_t n);
+
+    /* Sources: nonzero once the run is stopping; return from produce. */
+    int (*stopping)(fr_stage *st);
+    /* Sources: waits up to timeout_ms for commits (delivered through
+     * on_commit) or a stop.  Returns FR_OK or FR_STOP. */
+    fr_status (*idle)(fr_stage *st, int64_t timeout_ms);
+    /* Sources: how many records this instance will emit in all, if known
+     * (for the ETA in the progress line). */
+    void (*set_total)(fr_stage *st, uint64_t total);
+
+    /* Metrics: adds value to the stage's counter name (created at first
+     * use; shown in the run summary and the metrics endpoint). */
+    void (*metric_add)(fr_stage *st, const char *name, double value);
+    /* Adds "name": json to the stage's section of the run summary (e.g. a
+     * PCA's explained variance).  json must be a valid JSON value; copied. */
+    void (*report)(fr_stage *st, const char *name, const char *json);
+} fr_host_api;
+
+/* Every fr_stage starts with the pointer to its host API, so the inline
+ * wrappers below need no linking against libflowrun. */
+struct fr_stage_head {
+    const fr_host_api *api;
+};
+#define FR_API(st) (((const struct fr_stage_head *)(const void *)(st))->api)
+
+/* ---- the descriptor: what a plugin offers the engine ------------------- */
+
+typedef struct fr_plugin {
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    uint32_t size;  /* sizeof(fr_plugin) in the headers the plugin was built with */
+    uint32_t flags; /* reserved, 0 */
+
+    const char *name;    /* "jpeg-decode": [a-z0-9-], matches the .so name */
+    const char *summary; /* one line */
+    const char *version; /* the plugin's own version, free form */
+
+    /* Port types, checked on every edge before data moves:
+     *   bytes/<media>        bytes/jpeg, bytes/* (any media)
+     *   image/u8[h,w,c]      dims are numbers or names; a name matches any
+     *   tensor/f32[n]        size and binds it, so "tensor/f32[n]" in and out
+     *   *                    anything (debug sinks)
+     * A dim may be ${key}, replaced by the stage's config value.
+     * input NULL: a source; output NULL: a sink. */
+    const char *input;
+    const char *output;
+    const fr_param *params; /* NULL-key terminated; may be NULL */
+
+    /* Creates the instance state.  Return FR_OK, or FR_FATAL via fr_fail()
+     * with a message naming what is wrong (the engine prefixes the stage). */
+    fr_status (*init)(fr_stage *st, void **state);
+    /* Transforms and sinks: one record in.  in is borrowed for the call.
+     * Emit zero or more records; return OK, RETRY, REJECT, FATAL or STOP. */
+    fr_status (*process)(void *state, fr_stage *st, const fr_record *in);
+    /* Sources: emit some records and return FR_OK to be called again, or
+     * FR_DONE at the end, FR_STOP when fr_emit said so, FR_FATAL. */
+    fr_status (*produce)(void *state, fr_stage *st);
+    /* End of stream: every upstream instance has finished.  Emit what is
+     * held (the tail batch), sinks commit their last file.  May be NULL. */
+    fr_status (*flush)(void *state, fr_stage *st);
+    /* Frees the state.  Called once after a successful init, whatever
+     * happened since, including after a stop.  May be NULL. */
+    void (*fini)(void *state, fr_stage *st);
+    /* Sources: these ids (from this instance) are done: every sink has
+     * committed them, or they were dead-lettered.  ids borrowed.  May be NULL. */
+    void (*on_commit)(void *state, fr_stage *st, const char *const *ids, size_t n);
+
+    void *reserved[8]; /* room to grow without changing .size checks */
+} fr_plugin;
+
+#define FR_PLUGIN_HEADER                                                                           \
+    .abi_major = FR_ABI_MAJOR, .abi_minor = FR_ABI_MINOR, .size = sizeof(fr_plugin)
+
+/* ---- convenience wrappers ----------------------------------------------- */
+
+static inline const char *fr_config_string(fr_stage *st, const char *key)
+{
+    return FR_API(st)->config_string(st, key);
+}
+static inline int64_t fr_config_int(fr_stage *st, const char *key)
+{
+    return FR_API(st)->config_int(st, key);
+}
+static inline double fr_config_double(fr_stage *st, const char *key)
+{
+    return FR_API(st)->config_double(st, key);
+}
+static inline int fr_config_bool(fr_stage *st, const char *key)
+{
+    return FR_API(st)->config_bool(st, key);
+}
+static inline const char *fr_stage_name(fr_stage *st)
+{
+    return FR_API(st)->stage_name(st);
+}
+static inline const char *fr_pipeline_name(fr_stage *st)
+{
+    return FR_API(st)->pipeline_name(st);
+}
+static inline uint32_t fr_instance(fr_stage *st)
+{
+    return FR_API(st)->instance(st);
+}
+static inline uint32_t fr_replicas(fr_stage *st)
+{
+    return FR_API(st)->replicas(st);
+}
+static inline const char *fr_input_type(fr_stage *st)
+{
+    return FR_API(st)->input_type(st);
+}
+static inline fr_status fr_set_output_type(fr_stage *st, const char *type)
+{
+    return FR_API(st)->set_output_type(st, type);
+}
+
+static inline FR_PRINTF(3, 4) void fr_log(fr_stage *st, fr_log_level level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    FR_API(st)->vlog(st, level, fmt, ap);
+    va_end(ap);
+}
+static inline FR_PRINTF(3, 4) fr_status
+    fr_fail(fr_stage *st, fr_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fr_status s = FR_API(st)->vfail(st, status, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+static inline fr_buffer *fr_buffer_new(fr_stage *st, size_t size, void **data)
+{
+    return FR_API(st)->buffer_new(st, size, data);
+}
+static inline fr_buffer *fr_buffer_ref(fr_stage *st, fr_buffer *buf)
+{
+    return FR_API(st)->buffer_ref(buf);
+}
+static inline void fr_buffer_unref(fr_stage *st, fr_buffer *buf)
+{
+    FR_API(st)->buffer_unref(buf);
+}
+static inline fr_status fr_emit(fr_stage *st, const fr_record *rec)
+{
+    return FR_API(st)->emit(st, rec);
+}
+static inline void fr_reject(fr_stage *st, const fr_record *rec, const char *reason)
+{
+    FR_API(st)->reject(st, rec, reason);
+}
+static inline fr_record *fr_record_keep(fr_stage *st, const fr_record *rec)
+{
+    return FR_API(st)->record_keep(st, rec);
+}
+static inline void fr_record_free(fr_stage *st, fr_record *rec)
+{
+    FR_API(st)->record_free(st, rec);
+}
+static inline void fr_commit(fr_stage *st, const char *const *ids, size_t n)
+{
+    FR_API(st)->commit(st, ids, n);
+}
+static inline int fr_stopping(fr_stage *st)
+{
+    return FR_API(st)->stopping(st);
+}
+static inline fr_status fr_idle(fr_stage *st, int64_t timeout_ms)
+{
+    return FR_API(st)->idle(st, timeout_ms);
+}
+static inline void fr_set_total(fr_stage *st, uint64_t total)
+{
+    FR_API(st)->set_total(st, total);
+}
+static inline void fr_metric_add(fr_stage *st, const char *name, double value)
+{
+    FR_API(st)->metric_add(st, name, value);
+}
+static inline void fr_report(fr_stage *st, const char *name, const char *json)
+{
+    FR_API(st)->report(st, name, json);
+}
+
+/* Allocates a payload for a record to emit: the buffer and its shape in one
+ * call.  Returns FR_OK, or FR_FATAL (out of memory) with the reason set. */
+static inline fr_status fr_payload_alloc(fr_stage *st, fr_payload *p, fr_kind kind, uint32_t rank,
+                                         const uint32_t *dims)
+{
+    size_t n = kind == FR_KIND_TENSOR ? sizeof(float) : 1;
+    *p = (fr_payload){.kind = kind, .rank = rank};
+    for (uint32_t i = 0; i < rank && i < FR_MAX_RANK; i++) {
+        p->dims[i] = dims[i];
+        n *= dims[i];
+    }
+    p->size = n;
+    p->buffer = fr_buffer_new(st, n, &p->data);
+    if (!p->buffer)
+        return fr_fail(st, FR_FATAL, "out of memory allocating %zu bytes", n);
+    return FR_OK;
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FLOWRUN_PLUGIN_H */
