@@ -213,7 +213,7 @@ typedef struct fr_plugin {
     const char *version; /* the plugin's own version, free form */
 
     /* Port types, checked on every edge before data moves:
-     *   bytes/<media>        bytes/jpeg, bytes/* (any media)
+     *   bytes/<media>        bytes/jpeg, or bytes with media "*" for any
      *   image/u8[h,w,c]      dims are numbers or names; a name matches any
      *   tensor/f32[n]        size and binds it, so "tensor/f32[n]" in and out
      *   *                    anything (debug sinks)
