@@ -1,0 +1,331 @@
+/*
+ * harness.c — libflowrun-harness: one plugin instance driven by a test on
+ * the caller's thread (include/flowrun/harness.h).  It goes through the
+ * same loader, schema checks and host API as a pipeline run; only the
+ * backend differs: what the plugin emits, rejects and commits is kept here
+ * for the test to look at instead of being sent downstream.
+ */
+#include "flowrun/harness.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+#include "diag.h"
+#include "loader.h"
+#include "port_type.h"
+#include "record_copy.h"
+#include "schema.h"
+#include "stage.h"
+
+typedef struct record_list {
+    fr_record **items;
+    char **notes; /* reason per record (rejected) or NULL */
+    size_t n;
+} record_list;
+
+struct fr_harness {
+    loader *loader;
+    const loader_plugin *plugin;
+    schema_entry *entries;
+    size_t n_entries;
+    schema_values *config;
+    fr_stage stage;
+    int set_up;
+    record_list outputs;
+    record_list rejected;
+    char **commits;
+    size_t n_commits;
+};
+
+static int list_push(record_list *list, fr_record *rec, char *note)
+{
+    fr_record **items = realloc(list->items, (list->n + 1) * sizeof *items);
+    if (items)
+        list->items = items;
+    char **notes = realloc(list->notes, (list->n + 1) * sizeof *notes);
+    if (notes)
+        list->notes = notes;
+    if (!rec || !items || !notes) {
+        record_destroy(rec);
+        free(note);
+        return -1;
+    }
+    list->items[list->n] = rec;
+    list->notes[list->n] = note;
+    list->n++;
+    return 0;
+}
+
+static void list_clear(record_list *list)
+{
+    for (size_t i = 0; i < list->n; i++) {
+        record_destroy(list->items[i]);
+        free(list->notes[i]);
+    }
+    free(list->items);
+    free(list->notes);
+    *list = (record_list){0};
+}
+
+/* ---- backend: keep everything for the test ---------------------------- */
+
+static fr_status keep_emit(void *ctx, fr_stage *st, const fr_record *rec)
+{
+    fr_harness *h = ctx;
+    if (list_push(&h->outputs, record_clone(rec, rec->payload.buffer), NULL) != 0)
+        return fr_fail(st, FR_FATAL, "harness: out of memory");
+    return FR_OK;
+}
+
+static void keep_reject(void *ctx, fr_stage *st, const fr_record *rec, const char *reason)
+{
+    fr_harness *h = ctx;
+    (void)st;
+    list_push(&h->rejected, record_clone(rec, buffer_ref(rec->payload.buffer)),
+              strdup(reason ? reason : ""));
+}
+
+static void keep_commit(void *ctx, fr_stage *st, const char *const *ids, size_t n)
+{
+    fr_harness *h = ctx;
+    (void)st;
+    char **grown = realloc(h->commits, (h->n_commits + n) * sizeof *grown);
+    if (!grown)
+        return;
+    h->commits = grown;
+    for (size_t i = 0; i < n; i++)
+        if ((h->commits[h->n_commits] = strdup(ids[i])))
+            h->n_commits++;
+}
+
+static int never_stopping(void *ctx, fr_stage *st)
+{
+    (void)ctx;
+    (void)st;
+    return 0;
+}
+
+static fr_status idle_returns(void *ctx, fr_stage *st, int64_t timeout_ms)
+{
+    (void)ctx;
+    (void)st;
+    (void)timeout_ms;
+    return FR_OK;
+}
+
+static const stage_backend keep_backend = {
+    .emit = keep_emit,
+    .reject = keep_reject,
+    .commit = keep_commit,
+    .stopping = never_stopping,
+    .idle = idle_returns,
+};
+
+/* ---- set-up ----------------------------------------------------------- */
+
+static int read_config(fr_harness *h, const char *const *config)
+{
+    size_t n = 0;
+    while (config && config[2 * n])
+        n++;
+    h->entries = calloc(n ? n : 1, sizeof *h->entries);
+    if (!h->entries)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        h->entries[i].key = strdup(config[2 * i]);
+        h->entries[i].value = strdup(config[2 * i + 1] ? config[2 * i + 1] : "");
+        h->n_entries++;
+        if (!h->entries[i].key || !h->entries[i].value)
+            return -1;
+    }
+    return 0;
+}
+
+static const char *config_lookup(void *ctx, const char *key)
+{
+    return schema_string(ctx, key, NULL);
+}
+
+static int expand_type(const char *pattern, const schema_values *config, char *out, size_t size,
+                       char *err, size_t err_size)
+{
+    if (!pattern) {
+        out[0] = '\0';
+        return 0;
+    }
+    return port_type_expand(pattern, config_lookup, (void *)config, out, size, err, err_size);
+}
+
+static char *fail_message(const char *text)
+{
+    return strdup(text && *text ? text : "out of memory");
+}
+
+fr_harness *fr_harness_new(const char *plugin, const char *const *config, char **err)
+{
+    char why[1024] = "";
+    char in_type[STAGE_TYPE_MAX], out_type[STAGE_TYPE_MAX];
+    fr_harness *h = calloc(1, sizeof *h);
+    diag *d = diag_new();
+    if (!h || !d || !(h->loader = loader_new()) || read_config(h, config) != 0)
+        goto fail;
+    if (!(h->plugin = loader_get(h->loader, plugin, why, sizeof why)))
+        goto fail;
+    schema_origin origin = {.plugin = h->plugin->desc.name};
+    static const fr_param no_params[] = {{0}};
+    const fr_param *params = h->plugin->desc.params ? h->plugin->desc.params : no_params;
+    if (!(h->config = schema_apply(params, h->entries, h->n_entries, &origin, d))) {
+        char *text = diag_join(d);
+        snprintf(why, sizeof why, "%s", text ? text : "");
+        free(text);
+        goto fail;
+    }
+    if (expand_type(h->plugin->desc.input, h->config, in_type, sizeof in_type, why, sizeof why) ||
+        expand_type(h->plugin->desc.output, h->config, out_type, sizeof out_type, why, sizeof why))
+        goto fail;
+    stage_setup(&h->stage, h->plugin, h->plugin->desc.name, "harness", 0, 1, h->config,
+                h->plugin->desc.input ? in_type : NULL, h->plugin->desc.output ? out_type : NULL,
+                &keep_backend, h);
+    h->set_up = 1;
+    diag_free(d);
+    return h;
+fail:
+    if (err)
+        *err = fail_message(why);
+    diag_free(d);
+    fr_harness_free(h);
+    return NULL;
+}
+
+void fr_harness_set_input_type(fr_harness *h, const char *type)
+{
+    snprintf(h->stage.input_type, sizeof h->stage.input_type, "%s", type);
+}
+
+fr_status fr_harness_start(fr_harness *h)
+{
+    return stage_init(&h->stage);
+}
+
+fr_status fr_harness_push(fr_harness *h, const fr_record *rec)
+{
+    fr_record in = *rec;
+    fr_buffer *copy = NULL;
+    if (!in.payload.buffer && in.payload.kind != FR_KIND_NONE) {
+        void *data;
+        if (!(copy = buffer_new(in.payload.size, &data)))
+            return FR_FATAL;
+        if (in.payload.size)
+            memcpy(data, rec->payload.data, in.payload.size);
+        in.payload.data = data;
+        in.payload.buffer = copy;
+    }
+    fr_status s = stage_process(&h->stage, &in);
+    buffer_unref(copy);
+    return s;
+}
+
+fr_status fr_harness_produce(fr_harness *h)
+{
+    fr_status s;
+    while ((s = stage_produce(&h->stage)) == FR_OK)
+        ;
+    return s;
+}
+
+void fr_harness_deliver_commits(fr_harness *h, const char *const *ids, size_t n)
+{
+    stage_deliver_commits(&h->stage, ids, n);
+}
+
+fr_status fr_harness_flush(fr_harness *h)
+{
+    return stage_flush(&h->stage);
+}
+
+const char *fr_harness_reason(const fr_harness *h)
+{
+    return stage_reason(&h->stage);
+}
+
+size_t fr_harness_output_count(const fr_harness *h)
+{
+    return h->outputs.n;
+}
+
+const fr_record *fr_harness_output(const fr_harness *h, size_t i)
+{
+    return i < h->outputs.n ? h->outputs.items[i] : NULL;
+}
+
+void fr_harness_clear_outputs(fr_harness *h)
+{
+    list_clear(&h->outputs);
+}
+
+const char *fr_harness_output_type(const fr_harness *h)
+{
+    return h->stage.output_type;
+}
+
+size_t fr_harness_rejected_count(const fr_harness *h)
+{
+    return h->rejected.n;
+}
+
+const fr_record *fr_harness_rejected(const fr_harness *h, size_t i)
+{
+    return i < h->rejected.n ? h->rejected.items[i] : NULL;
+}
+
+const char *fr_harness_rejected_reason(const fr_harness *h, size_t i)
+{
+    return i < h->rejected.n ? h->rejected.notes[i] : NULL;
+}
+
+size_t fr_harness_commit_count(const fr_harness *h)
+{
+    return h->n_commits;
+}
+
+const char *fr_harness_commit(const fr_harness *h, size_t i)
+{
+    return i < h->n_commits ? h->commits[i] : NULL;
+}
+
+uint64_t fr_harness_total(const fr_harness *h)
+{
+    return h->stage.total;
+}
+
+double fr_harness_metric(const fr_harness *h, const char *name)
+{
+    return stage_metric_value((fr_stage *)&h->stage, name);
+}
+
+const char *fr_harness_report(const fr_harness *h, const char *name)
+{
+    return stage_report_json((fr_stage *)&h->stage, name);
+}
+
+void fr_harness_free(fr_harness *h)
+{
+    if (!h)
+        return;
+    if (h->set_up)
+        stage_teardown(&h->stage);
+    list_clear(&h->outputs);
+    list_clear(&h->rejected);
+    for (size_t i = 0; i < h->n_commits; i++)
+        free(h->commits[i]);
+    free(h->commits);
+    schema_values_free(h->config);
+    for (size_t i = 0; i < h->n_entries; i++) {
+        free(h->entries[i].key);
+        free(h->entries[i].value);
+    }
+    free(h->entries);
+    loader_free(h->loader);
+    free(h);
+}

@@ -1,0 +1,361 @@
+#include "stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buffer.h"
+#include "log.h"
+#include "port_type.h"
+#include "record_copy.h"
+
+#define ST(s) ((fr_stage *)(s))
+
+/* ---- the host API ----------------------------------------------------- */
+
+static void unknown_key(fr_stage *st, const char *key)
+{
+    log_msg(FR_LOG_ERROR, st->scope, "plugin asked for config key \"%s\", not in its table", key);
+}
+
+static const char *host_config_string(fr_stage *st, const char *key)
+{
+    int found;
+    const char *v = schema_string(st->config, key, &found);
+    if (!found)
+        unknown_key(st, key);
+    return v ? v : "";
+}
+
+static int64_t host_config_int(fr_stage *st, const char *key)
+{
+    int found;
+    int64_t v = schema_int(st->config, key, &found);
+    if (!found)
+        unknown_key(st, key);
+    return v;
+}
+
+static double host_config_double(fr_stage *st, const char *key)
+{
+    int found;
+    double v = schema_double(st->config, key, &found);
+    if (!found)
+        unknown_key(st, key);
+    return v;
+}
+
+static int host_config_bool(fr_stage *st, const char *key)
+{
+    int found;
+    int v = schema_bool(st->config, key, &found);
+    if (!found)
+        unknown_key(st, key);
+    return v;
+}
+
+static const char *host_stage_name(fr_stage *st)
+{
+    return st->name;
+}
+static const char *host_pipeline_name(fr_stage *st)
+{
+    return st->pipeline;
+}
+static uint32_t host_instance(fr_stage *st)
+{
+    return st->instance;
+}
+static uint32_t host_replicas(fr_stage *st)
+{
+    return st->replicas;
+}
+static const char *host_input_type(fr_stage *st)
+{
+    return st->input_type[0] ? st->input_type : NULL;
+}
+
+static fr_status host_set_output_type(fr_stage *st, const char *type)
+{
+    port_type declared, narrowed;
+    char why[256];
+    if (port_type_parse(type, &narrowed, why, sizeof why) != 0)
+        return fr_fail(st, FR_FATAL, "set_output_type: %s", why);
+    if (port_type_parse(st->output_type, &declared, why, sizeof why) == 0 &&
+        !port_type_accepts(&declared, &narrowed, why, sizeof why))
+        return fr_fail(st, FR_FATAL, "output type %s does not fit the declared %s: %s", type,
+                       st->output_type, why);
+    port_type_format(&narrowed, st->output_type, sizeof st->output_type);
+    return FR_OK;
+}
+
+static void host_vlog(fr_stage *st, fr_log_level level, const char *fmt, va_list ap)
+{
+    log_vmsg(level, st->scope, fmt, ap);
+}
+
+static fr_status host_vfail(fr_stage *st, fr_status status, const char *fmt, va_list ap)
+{
+    vsnprintf(st->reason, sizeof st->reason, fmt, ap);
+    return status;
+}
+
+static fr_buffer *host_buffer_new(fr_stage *st, size_t size, void **data)
+{
+    (void)st;
+    return buffer_new(size, data);
+}
+
+static fr_status host_emit(fr_stage *st, const fr_record *rec)
+{
+    fr_record out = *rec;
+    if (!out.payload.buffer && out.payload.kind != FR_KIND_NONE) {
+        void *data;
+        out.payload.buffer = buffer_new(out.payload.size, &data);
+        if (!out.payload.buffer)
+            return fr_fail(st, FR_FATAL, "out of memory copying a %zu-byte payload",
+                           out.payload.size);
+        if (out.payload.size)
+            memcpy(data, rec->payload.data, out.payload.size);
+        out.payload.data = data;
+    }
+    if (!out.id)
+        out.id = "";
+    if (!out.key)
+        out.key = "";
+    if (!out.label)
+        out.label = "";
+    return st->backend->emit(st->backend_ctx, st, &out);
+}
+
+static void host_reject(fr_stage *st, const fr_record *rec, const char *reason)
+{
+    st->backend->reject(st->backend_ctx, st, rec, reason);
+}
+
+static fr_record *host_record_keep(fr_stage *st, const fr_record *rec)
+{
+    (void)st;
+    return record_clone(rec, buffer_ref(rec->payload.buffer));
+}
+
+static void host_record_free(fr_stage *st, fr_record *rec)
+{
+    (void)st;
+    record_destroy(rec);
+}
+
+static void host_commit(fr_stage *st, const char *const *ids, size_t n)
+{
+    st->backend->commit(st->backend_ctx, st, ids, n);
+}
+
+static int host_stopping(fr_stage *st)
+{
+    return st->backend->stopping(st->backend_ctx, st);
+}
+
+static fr_status host_idle(fr_stage *st, int64_t timeout_ms)
+{
+    return st->backend->idle(st->backend_ctx, st, timeout_ms);
+}
+
+static void host_set_total(fr_stage *st, uint64_t total)
+{
+    st->total = total;
+}
+
+static void host_metric_add(fr_stage *st, const char *name, double value)
+{
+    pthread_mutex_lock(&st->metrics_lock);
+    size_t i = 0;
+    while (i < st->n_metrics && strcmp(st->metrics[i].name, name) != 0)
+        i++;
+    if (i == st->n_metrics) {
+        stage_metric *grown = realloc(st->metrics, (i + 1) * sizeof *grown);
+        char *copy = strdup(name);
+        if (!grown || !copy) {
+            free(copy);
+            if (grown)
+                st->metrics = grown;
+            pthread_mutex_unlock(&st->metrics_lock);
+            return;
+        }
+        st->metrics = grown;
+        st->metrics[i] = (stage_metric){copy, 0};
+        st->n_metrics++;
+    }
+    st->metrics[i].value += value;
+    pthread_mutex_unlock(&st->metrics_lock);
+}
+
+static void host_report(fr_stage *st, const char *name, const char *json)
+{
+    pthread_mutex_lock(&st->metrics_lock);
+    size_t i = 0;
+    while (i < st->n_reports && strcmp(st->reports[i].name, name) != 0)
+        i++;
+    char *copy = strdup(json);
+    if (i == st->n_reports) {
+        stage_report *grown = realloc(st->reports, (i + 1) * sizeof *grown);
+        char *name_copy = strdup(name);
+        if (!grown || !name_copy || !copy) {
+            free(copy);
+            free(name_copy);
+            if (grown)
+                st->reports = grown;
+            pthread_mutex_unlock(&st->metrics_lock);
+            return;
+        }
+        st->reports = grown;
+        st->reports[i] = (stage_report){name_copy, NULL};
+        st->n_reports++;
+    }
+    if (copy) {
+        free(st->reports[i].json);
+        st->reports[i].json = copy;
+    }
+    pthread_mutex_unlock(&st->metrics_lock);
+}
+
+static fr_buffer *host_buffer_ref(fr_buffer *buf)
+{
+    return buffer_ref(buf);
+}
+static void host_buffer_unref(fr_buffer *buf)
+{
+    buffer_unref(buf);
+}
+
+static const fr_host_api host_api = {
+    .size = sizeof(fr_host_api),
+    .config_string = host_config_string,
+    .config_int = host_config_int,
+    .config_double = host_config_double,
+    .config_bool = host_config_bool,
+    .stage_name = host_stage_name,
+    .pipeline_name = host_pipeline_name,
+    .instance = host_instance,
+    .replicas = host_replicas,
+    .input_type = host_input_type,
+    .set_output_type = host_set_output_type,
+    .vlog = host_vlog,
+    .vfail = host_vfail,
+    .buffer_new = host_buffer_new,
+    .buffer_ref = host_buffer_ref,
+    .buffer_unref = host_buffer_unref,
+    .emit = host_emit,
+    .reject = host_reject,
+    .record_keep = host_record_keep,
+    .record_free = host_record_free,
+    .commit = host_commit,
+    .stopping = host_stopping,
+    .idle = host_idle,
+    .set_total = host_set_total,
+    .metric_add = host_metric_add,
+    .report = host_report,
+};
+
+/* ---- lifecycle -------------------------------------------------------- */
+
+void stage_setup(fr_stage *st, const loader_plugin *plugin, const char *name, const char *pipeline,
+                 uint32_t instance, uint32_t replicas, const schema_values *config,
+                 const char *input_type, const char *output_type, const stage_backend *backend,
+                 void *backend_ctx)
+{
+    memset(st, 0, sizeof *st);
+    st->api = &host_api;
+    st->plugin = plugin;
+    st->name = name;
+    st->pipeline = pipeline;
+    st->instance = instance;
+    st->replicas = replicas;
+    st->config = config;
+    st->backend = backend;
+    st->backend_ctx = backend_ctx;
+    snprintf(st->input_type, sizeof st->input_type, "%s", input_type ? input_type : "");
+    snprintf(st->output_type, sizeof st->output_type, "%s", output_type ? output_type : "");
+    if (replicas > 1)
+        snprintf(st->scope, sizeof st->scope, "%s#%u", name, instance);
+    else
+        snprintf(st->scope, sizeof st->scope, "%s", name);
+    pthread_mutex_init(&st->metrics_lock, NULL);
+}
+
+fr_status stage_init(fr_stage *st)
+{
+    st->reason[0] = '\0';
+    fr_status s = st->plugin->desc.init(st, &st->state);
+    st->started = s == FR_OK;
+    return s;
+}
+
+fr_status stage_process(fr_stage *st, const fr_record *in)
+{
+    st->reason[0] = '\0';
+    return st->plugin->desc.process(st->state, st, in);
+}
+
+fr_status stage_produce(fr_stage *st)
+{
+    st->reason[0] = '\0';
+    return st->plugin->desc.produce(st->state, st);
+}
+
+fr_status stage_flush(fr_stage *st)
+{
+    st->reason[0] = '\0';
+    return st->plugin->desc.flush ? st->plugin->desc.flush(st->state, st) : FR_OK;
+}
+
+void stage_deliver_commits(fr_stage *st, const char *const *ids, size_t n)
+{
+    if (st->plugin->desc.on_commit && n)
+        st->plugin->desc.on_commit(st->state, st, ids, n);
+}
+
+void stage_teardown(fr_stage *st)
+{
+    if (st->started && st->plugin->desc.fini)
+        st->plugin->desc.fini(st->state, st);
+    st->started = 0;
+    for (size_t i = 0; i < st->n_metrics; i++)
+        free(st->metrics[i].name);
+    for (size_t i = 0; i < st->n_reports; i++) {
+        free(st->reports[i].name);
+        free(st->reports[i].json);
+    }
+    free(st->metrics);
+    free(st->reports);
+    st->metrics = NULL;
+    st->reports = NULL;
+    st->n_metrics = st->n_reports = 0;
+    pthread_mutex_destroy(&st->metrics_lock);
+}
+
+const char *stage_reason(const fr_stage *st)
+{
+    return st->reason;
+}
+
+double stage_metric_value(fr_stage *st, const char *name)
+{
+    double v = 0;
+    pthread_mutex_lock(&st->metrics_lock);
+    for (size_t i = 0; i < st->n_metrics; i++)
+        if (strcmp(st->metrics[i].name, name) == 0)
+            v = st->metrics[i].value;
+    pthread_mutex_unlock(&st->metrics_lock);
+    return v;
+}
+
+const char *stage_report_json(fr_stage *st, const char *name)
+{
+    const char *json = NULL;
+    pthread_mutex_lock(&st->metrics_lock);
+    for (size_t i = 0; i < st->n_reports; i++)
+        if (strcmp(st->reports[i].name, name) == 0)
+            json = st->reports[i].json;
+    pthread_mutex_unlock(&st->metrics_lock);
+    return json;
+}
