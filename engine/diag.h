@@ -21,8 +21,15 @@ FR_PRINTF(5, 6) void diag_error(diag *d, const char *file, int line, int col, co
 FR_PRINTF(5, 6) void diag_warn(diag *d, const char *file, int line, int col, const char *fmt, ...);
 
 size_t diag_error_count(const diag *d);
-/* Prints every message in the order reported, "file:line:col: error: msg". */
+/* Every message, in the order reported: an error is "file:line:col: msg"
+ * (the form in HACKING.md, e.g. `x.yaml:12:5: stage "resize": key "filter":
+ * expected ...`), a warning "file:line:col: warning: msg"; without a file
+ * just "msg" / "warning: msg"; ":col" or ":line:col" is left out when 0. */
 void diag_print(const diag *d, FILE *out);
+/* Number of messages (errors and warnings), and message i formatted as
+ * above, owned by d; NULL when i is out of range. */
+size_t diag_count(const diag *d);
+const char *diag_message(const diag *d, size_t i);
 /* All messages joined by newlines; malloc'd, the caller frees.  "" if none. */
 char *diag_join(const diag *d);
 

@@ -17,9 +17,9 @@
  * built the array (config_pipeline, harness). */
 typedef struct schema_entry {
     char *key;
-    char *value;  /* the scalar's text; NULL when the YAML value is not a scalar */
+    char *value;            /* the scalar's text; NULL when the YAML value is not a scalar */
     const char *value_kind; /* "a list" / "a mapping" when value is NULL, for messages */
-    int line, col; /* of the value; 0 when not from a file */
+    int line, col;          /* of the value; 0 when not from a file */
     int key_line, key_col;
 } schema_entry;
 
@@ -29,6 +29,9 @@ typedef struct schema_origin {
     const char *file;   /* NULL: no position */
     const char *stage;  /* stage name, or NULL */
     const char *plugin; /* plugin name */
+    /* Where the stage is written (its name), for "missing required key";
+     * 0 when unknown.  (Appended: origins built without it stay valid.) */
+    int line, col;
 } schema_origin;
 
 typedef struct schema_values schema_values;
@@ -48,7 +51,9 @@ double schema_double(const schema_values *v, const char *key, int *found);
 int schema_bool(const schema_values *v, const char *key, int *found);
 
 /* Checks a plugin's own table when it is loaded: keys unique and well
- * formed, ENUM has choices, every default parses and is in bounds.
+ * formed ([a-z][a-z0-9_]*, not an engine key: plugin, inputs, replicas,
+ * node, retries, retry_backoff), ENUM has choices, bounds only on numeric
+ * types with min <= max, every default parses and is in bounds.
  * Returns 0, or -1 with a message in err naming the key. */
 int schema_check_table(const fr_param *params, char *err, size_t err_size);
 
@@ -56,11 +61,18 @@ int schema_check_table(const fr_param *params, char *err, size_t err_size);
 const char *schema_type_name(fr_param_type type);
 
 /* Parses one scalar as type (used by schema_apply and the CLI).
- * Returns 0 or -1 with "expected ..." in err. */
+ * Returns 0 or -1 with "expected ..." in err.
+ * Sizes: a number (decimals allowed if the result is whole bytes), optional
+ * spaces, a unit in any case: none or B, KiB MiB GiB TiB (1024^n), KB MB GB
+ * TB (1000^n); a bare "k"/"M"/"G" is refused (1000 or 1024?).
+ * Durations: number+unit, units ms, s, m (or min), h, several allowed
+ * ("1h30m"); a plain number is seconds ("1.5" = 1500); whole ms only.
+ * Bools: true/false, yes/no, on/off, any case. */
 int schema_parse_int(const char *text, int64_t *out, char *err, size_t err_size);
 int schema_parse_size(const char *text, int64_t *bytes, char *err, size_t err_size);
 int schema_parse_duration(const char *text, int64_t *ms, char *err, size_t err_size);
 int schema_parse_bool(const char *text, int *out, char *err, size_t err_size);
+int schema_parse_double(const char *text, double *out, char *err, size_t err_size);
 
 /* The candidate closest to word by edit distance, if close enough to be a
  * likely typo (distance <= 2, or <= len/3 for long words); else NULL. */

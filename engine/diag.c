@@ -1,0 +1,144 @@
+/*
+ * diag.c — the list of errors and warnings of one check run, in the order
+ * reported, each already formatted as "file:line:col: message".
+ */
+#include "diag.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct diag_msg {
+    int is_error;
+    char *text; /* owned: the formatted line without the trailing newline */
+} diag_msg;
+
+struct diag {
+    diag_msg *msgs; /* owned */
+    size_t n, cap;
+    size_t errors;
+};
+
+diag *diag_new(void)
+{
+    return calloc(1, sizeof(diag));
+}
+
+void diag_free(diag *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++)
+        free(d->msgs[i].text);
+    free(d->msgs);
+    free(d);
+}
+
+/* Formats "file:line:col: [warning: ]message" into a malloc'd string. */
+static char *diag_format(const char *file, int line, int col, int is_error, const char *fmt,
+                         va_list ap)
+{
+    char pos[64] = "";
+    if (file && line > 0 && col > 0)
+        snprintf(pos, sizeof pos, ":%d:%d", line, col);
+    else if (file && line > 0)
+        snprintf(pos, sizeof pos, ":%d", line);
+    const char *sev = is_error ? "" : "warning: ";
+
+    va_list ap2;
+    va_copy(ap2, ap);
+    int body = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (body < 0)
+        body = 0;
+    size_t head = (file ? strlen(file) + strlen(pos) + 2 : 0) + strlen(sev);
+    char *out = malloc(head + (size_t)body + 1);
+    if (!out)
+        return NULL;
+    int off = file ? sprintf(out, "%s%s: %s", file, pos, sev) : sprintf(out, "%s", sev);
+    vsnprintf(out + off, (size_t)body + 1, fmt, ap);
+    return out;
+}
+
+static void diag_add(diag *d, int is_error, const char *file, int line, int col, const char *fmt,
+                     va_list ap)
+{
+    if (!d)
+        return;
+    if (is_error)
+        d->errors++; /* counted even when out of memory, so the check still fails */
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 8;
+        diag_msg *m = realloc(d->msgs, cap * sizeof *m);
+        if (!m)
+            return;
+        d->msgs = m;
+        d->cap = cap;
+    }
+    char *text = diag_format(file, line, col, is_error, fmt, ap);
+    if (!text)
+        return;
+    d->msgs[d->n].is_error = is_error;
+    d->msgs[d->n].text = text;
+    d->n++;
+}
+
+void diag_error(diag *d, const char *file, int line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_add(d, 1, file, line, col, fmt, ap);
+    va_end(ap);
+}
+
+void diag_warn(diag *d, const char *file, int line, int col, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diag_add(d, 0, file, line, col, fmt, ap);
+    va_end(ap);
+}
+
+size_t diag_error_count(const diag *d)
+{
+    return d ? d->errors : 0;
+}
+
+size_t diag_count(const diag *d)
+{
+    return d ? d->n : 0;
+}
+
+const char *diag_message(const diag *d, size_t i)
+{
+    return d && i < d->n ? d->msgs[i].text : NULL;
+}
+
+void diag_print(const diag *d, FILE *out)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->n; i++)
+        fprintf(out, "%s\n", d->msgs[i].text);
+}
+
+char *diag_join(const diag *d)
+{
+    size_t len = 1;
+    size_t n = d ? d->n : 0;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(d->msgs[i].text) + 1;
+    char *out = malloc(len);
+    if (!out)
+        return NULL;
+    char *p = out;
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            *p++ = '\n';
+        size_t l = strlen(d->msgs[i].text);
+        memcpy(p, d->msgs[i].text, l);
+        p += l;
+    }
+    *p = '\0';
+    return out;
+}
