@@ -38,9 +38,9 @@ typedef enum {
 } onnx_dtype;
 
 /* A named tensor.  dims[i] is -1 for a dimension the file leaves symbolic
- * ("N") or unknown.  data is NULL for declarations (graph inputs/outputs);
- * for initializers and tensor attributes it holds numel elements of dtype
- * (float or int64_t), owned by the model. */
+ * ("N") or unknown; rank is -1 when a declaration has no shape at all.  data is NULL for
+ * declarations (graph inputs/outputs); for initializers and tensor attributes it holds numel
+ * elements of dtype (float or int64_t), owned by the model. */
 typedef struct onnx_tensor {
     char *name;
     onnx_dtype dtype;
@@ -124,7 +124,7 @@ onnx_model *onnx_model_new(int64_t opset, const char *producer, const char *grap
 
 /* Each add copies its arguments (name, dims, data) into the model and returns
  * the new element, valid until the next add to the same array, or NULL when
- * out of memory.  data may be NULL for a declaration. */
+ * out of memory or rank > ONNX_MAX_RANK.  data may be NULL for a declaration. */
 onnx_tensor *onnx_add_initializer(onnx_model *m, const char *name, onnx_dtype dtype, int rank,
                                   const int64_t *dims, const void *data);
 onnx_tensor *onnx_add_input(onnx_model *m, const char *name, onnx_dtype dtype, int rank,
@@ -141,13 +141,14 @@ int onnx_set_float(onnx_node *node, const char *name, float v);
 int onnx_set_string(onnx_node *node, const char *name, const char *v);
 int onnx_set_ints(onnx_node *node, const char *name, size_t n, const int64_t *v);
 int onnx_set_floats(onnx_node *node, const char *name, size_t n, const float *v);
-/* Copies t (name, shape, data) as a TENSOR attribute. */
+/* Copies t (name, shape, data) as a TENSOR attribute; -1 also when t's rank
+ * is above ONNX_MAX_RANK. */
 int onnx_set_tensor(onnx_node *node, const char *name, const onnx_tensor *t);
 
 /* ---- queries ---- */
 
-/* Number of elements (product of dims; 1 for a scalar, -1 if any dim is
- * unknown). */
+/* Number of elements (product of dims; 1 for a scalar, -1 if the rank or any
+ * dim is unknown). */
 int64_t onnx_numel(const onnx_tensor *t);
 /* The initializer called name, or NULL. */
 const onnx_tensor *onnx_find_initializer(const onnx_model *m, const char *name);
