@@ -489,17 +489,22 @@ schema_values *schema_apply(const fr_param *params, const schema_entry *entries,
             continue;
         }
         given[idx] = (long)e;
+        /* A bad value is reported where its setting starts (the key), as
+         * in "x.yaml:12:5: stage "resize": key "filter": ..."; the value's
+         * own position when the key has none. */
+        int line = en->key_line ? en->key_line : en->line;
+        int col = en->key_line ? en->key_col : en->col;
         char err[256];
         if (!en->value) {
             char what[128];
             schema_expected(p, what, sizeof what);
-            diag_error(d, fl, en->line, en->col, "%skey \"%s\": expected %s, got %s", pre, en->key,
-                       what, en->value_kind ? en->value_kind : "no value");
+            diag_error(d, fl, line, col, "%skey \"%s\": expected %s, got %s", pre, en->key, what,
+                       en->value_kind ? en->value_kind : "no value");
             bad = failed[idx] = 1;
             continue;
         }
         if (schema_parse_value(p, en->value, &vals->v[idx], err, sizeof err) < 0) {
-            diag_error(d, fl, en->line, en->col, "%skey \"%s\": %s, got \"%s\"", pre, en->key, err,
+            diag_error(d, fl, line, col, "%skey \"%s\": %s, got \"%s\"", pre, en->key, err,
                        en->value);
             bad = failed[idx] = 1;
             continue;

@@ -38,7 +38,10 @@ typedef struct schema_values schema_values;
 
 /* Checks entries against params and resolves every param (given or default).
  * Reports each problem to d (all of them, not only the first) and returns
- * NULL if there was any; otherwise the resolved values (caller frees). */
+ * NULL if there was any; otherwise the resolved values (caller frees).
+ * Positions: unknown keys and bad values at the key (key_line/key_col; a
+ * bad value at line/col when key_line is 0), a missing required key at
+ * origin->line/col. */
 schema_values *schema_apply(const fr_param *params, const schema_entry *entries, size_t n,
                             const schema_origin *origin, diag *d);
 void schema_values_free(schema_values *v);

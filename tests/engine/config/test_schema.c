@@ -182,12 +182,12 @@ static void test_all_errors(void)
     CHECK_STR(diag_message(d, 0),
               "p.yaml:3:5: stage \"resize\": unknown key \"fliter\" (did you mean \"filter\"?)");
     CHECK_STR(diag_message(d, 1),
-              "p.yaml:4:12: stage \"resize\": key \"width\": expected an integer from 1 to 4096, "
+              "p.yaml:4:5: stage \"resize\": key \"width\": expected an integer from 1 to 4096, "
               "got \"5000\"");
     CHECK_STR(diag_message(d, 2),
-              "p.yaml:5:13: stage \"resize\": key \"buffer\": expected a size like 4096, 64KiB, "
+              "p.yaml:5:5: stage \"resize\": key \"buffer\": expected a size like 4096, 64KiB, "
               "64MiB or 1GB, got \"10k\"");
-    CHECK_STR(diag_message(d, 3), "p.yaml:6:14: stage \"resize\": key \"timeout\": expected a "
+    CHECK_STR(diag_message(d, 3), "p.yaml:6:5: stage \"resize\": key \"timeout\": expected a "
                                   "duration from 10ms to 1h, got \"2h\"");
     CHECK_STR(diag_message(d, 4),
               "p.yaml:7:14: stage \"resize\": key \"verbose\": expected true or false, got a list");
@@ -199,12 +199,12 @@ static void test_all_errors(void)
     d = diag_new();
     CHECK(schema_apply(resize_params, e + 6, 3, &o, d) == NULL);
     CHECK_INT(diag_error_count(d), 3);
-    CHECK_STR(diag_message(d, 0), "p.yaml:5:13: stage \"resize\": key \"buffer\": expected a "
+    CHECK_STR(diag_message(d, 0), "p.yaml:5:5: stage \"resize\": key \"buffer\": expected a "
                                   "size from 4KiB to 1GiB, got \"1KiB\"");
     CHECK_STR(diag_message(d, 1), "p.yaml:10:5: stage \"resize\": unknown key \"zzz\"");
     CHECK_STR(diag_message(d, 2), "p.yaml:2:3: stage \"resize\": missing required key \"model\"");
     char *all = diag_join(d);
-    CHECK_STR(all, "p.yaml:5:13: stage \"resize\": key \"buffer\": expected a size from 4KiB to "
+    CHECK_STR(all, "p.yaml:5:5: stage \"resize\": key \"buffer\": expected a size from 4KiB to "
                    "1GiB, got \"1KiB\"\np.yaml:10:5: stage \"resize\": unknown key \"zzz\"\n"
                    "p.yaml:2:3: stage \"resize\": missing required key \"model\"");
     free(all);
