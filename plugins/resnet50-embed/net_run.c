@@ -1,0 +1,582 @@
+/*
+ * net_run.c — builds a plan (oneDNN primitives over one arena) for a batch
+ * size and runs it.
+ *
+ * Layouts: convolutions are created with format_tag any for source, weights
+ * and destination, so oneDNN picks its kernel's preferred layout.  A layer's
+ * source is reordered only when its producer's layout differs from the one it
+ * wants; for ResNet50 in fp32 that happens nowhere between layers
+ * (net_plan_reorders() counts them for the tests).  Residual adds are a sum
+ * post-op writing over the shortcut's buffer in place.  All scratchpads are
+ * user-provided from the arena, so a run allocates nothing and concurrent
+ * replicas share no library scratchpad.
+ */
+#include "net_run_priv.h"
+
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+
+#define CHECK_DNNL(call, what)                                                                     \
+    do {                                                                                           \
+        dnnl_status_t s_ = (call);                                                                 \
+        if (s_ != dnnl_success) {                                                                  \
+            snprintf(err, err_size, "%s: %s: %s", name, what, dnnl_status_str(s_));                \
+            return -1;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+static const char *dnnl_status_str(dnnl_status_t s)
+{
+    switch (s) {
+    case dnnl_out_of_memory:
+        return "out of memory";
+    case dnnl_invalid_arguments:
+        return "invalid arguments";
+    case dnnl_unimplemented:
+        return "no oneDNN implementation for this shape or data type";
+    default:
+        return "oneDNN error";
+    }
+}
+
+static const dnnl_memory_desc_t *value_md(const net_plan *p, int v)
+{
+    const dnnl_memory_desc_t *md = NULL;
+    dnnl_memory_get_memory_desc(p->values[v].mem, &md);
+    return md;
+}
+
+/* Adds a buffer described by md.  handle: DNNL_MEMORY_NONE for a buffer in
+ * the arena, DNNL_MEMORY_ALLOCATE for one oneDNN owns (weights), or borrowed
+ * memory that outlives the plan.  Returns its index or -1. */
+static int plan_add_value(net_plan *p, const dnnl_memory_desc_t *md, void *handle)
+{
+    if (p->n_values == p->cap_values) {
+        size_t cap = p->cap_values ? 2 * p->cap_values : 64;
+        plan_value *v = realloc(p->values, cap * sizeof *v);
+        if (!v)
+            return -1;
+        p->values = v;
+        p->cap_values = cap;
+    }
+    plan_value *v = &p->values[p->n_values];
+    *v = (plan_value){.bytes = dnnl_memory_desc_get_size(md),
+                      .first = -1,
+                      .last = -1,
+                      .alias = -1,
+                      .in_arena = handle == DNNL_MEMORY_NONE};
+    if (dnnl_memory_create(&v->mem, md, p->engine, handle) != dnnl_success)
+        return -1;
+    return (int)p->n_values++;
+}
+
+static plan_step *plan_add_step(net_plan *p, int layer, int is_reorder)
+{
+    if (p->n_steps == p->cap_steps) {
+        size_t cap = p->cap_steps ? 2 * p->cap_steps : 64;
+        plan_step *s = realloc(p->steps, cap * sizeof *s);
+        if (!s)
+            return NULL;
+        p->steps = s;
+        p->cap_steps = cap;
+    }
+    plan_step *s = &p->steps[p->n_steps++];
+    *s = (plan_step){.layer = layer, .is_reorder = is_reorder};
+    return s;
+}
+
+/* Passes value v to the step being built and extends v's lifetime to it. */
+static void step_arg(net_plan *p, plan_step *s, int arg, int v)
+{
+    int at = (int)(s - p->steps);
+    s->args[s->n_args++] = (dnnl_exec_arg_t){.arg = arg, .memory = p->values[v].mem};
+    if (p->values[v].first < 0)
+        p->values[v].first = at;
+    if (p->values[v].last < at)
+        p->values[v].last = at;
+}
+
+/* Creates the primitive of pd as a new step, with a scratchpad from the
+ * arena when it needs one.  Takes pd over (destroys it). */
+static plan_step *plan_add_primitive(net_plan *p, dnnl_primitive_desc_t pd, int layer,
+                                     int is_reorder)
+{
+    plan_step *s = plan_add_step(p, layer, is_reorder);
+    int ok = s && dnnl_primitive_create(&s->prim, pd) == dnnl_success;
+    const dnnl_memory_desc_t *scratch =
+        dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (ok && scratch && dnnl_memory_desc_get_size(scratch) > 0) {
+        int v = plan_add_value(p, scratch, DNNL_MEMORY_NONE);
+        ok = v >= 0;
+        if (ok)
+            step_arg(p, s, DNNL_ARG_SCRATCHPAD, v);
+    }
+    dnnl_primitive_desc_destroy(pd);
+    if (!ok && s) {
+        if (s->prim)
+            dnnl_primitive_destroy(s->prim);
+        p->n_steps--;
+    }
+    return ok ? s : NULL;
+}
+
+static dnnl_primitive_attr_t user_scratchpad_attr(void)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    if (dnnl_primitive_attr_create(&attr) != dnnl_success)
+        return NULL;
+    dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    return attr;
+}
+
+/* A step copying value from into value to (layouts and types may differ). */
+static int plan_add_reorder(net_plan *p, int from, int to, const char *name, char *err,
+                            size_t err_size)
+{
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, value_md(p, from), p->engine,
+                                                         value_md(p, to), p->engine, attr);
+    dnnl_primitive_attr_destroy(attr);
+    CHECK_DNNL(s, "reorder");
+    plan_step *step = plan_add_primitive(p, pd, -1, 1);
+    if (!step) {
+        snprintf(err, err_size, "%s: creating a reorder failed", name);
+        return -1;
+    }
+    step_arg(p, step, DNNL_ARG_FROM, from);
+    step_arg(p, step, DNNL_ARG_TO, to);
+    p->n_reorders++;
+    return 0;
+}
+
+/* The value holding tensor t in layout md: t's own value when it already
+ * is, else a new value reordered from it.  Returns -1 on failure. */
+static int plan_value_as(net_plan *p, int t, const dnnl_memory_desc_t *md, const char *name,
+                         char *err, size_t err_size)
+{
+    int v = p->tensor_value[t];
+    if (dnnl_memory_desc_equal(value_md(p, v), md))
+        return v;
+    int w = plan_add_value(p, md, DNNL_MEMORY_NONE);
+    if (w < 0) {
+        snprintf(err, err_size, "%s: out of memory", name);
+        return -1;
+    }
+    return plan_add_reorder(p, v, w, name, err, err_size) == 0 ? w : -1;
+}
+
+/* Copies user weights (fp32, plain) into the layout and type md, once. */
+static int plan_weights(net_plan *p, const float *w, const dnnl_dims_t dims, int ndims,
+                        const dnnl_memory_desc_t *md, const char *name, char *err, size_t err_size)
+{
+    dnnl_memory_desc_t user_md;
+    dnnl_format_tag_t tag = ndims == 4 ? dnnl_abcd : dnnl_ab;
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&user_md, ndims, dims, dnnl_f32, tag), "weights");
+    dnnl_memory_t user = NULL;
+    CHECK_DNNL(dnnl_memory_create(&user, &user_md, p->engine, (void *)w), "weights");
+    int v = plan_add_value(p, md, DNNL_MEMORY_ALLOCATE);
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t prim = NULL;
+    dnnl_status_t s =
+        v < 0 ? dnnl_out_of_memory
+              : dnnl_reorder_primitive_desc_create(&pd, &user_md, p->engine, md, p->engine, NULL);
+    if (s == dnnl_success)
+        s = dnnl_primitive_create(&prim, pd);
+    if (s == dnnl_success) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, user}, {DNNL_ARG_TO, p->values[v].mem}};
+        s = dnnl_primitive_execute(prim, p->stream, 2, args);
+    }
+    if (s == dnnl_success)
+        s = dnnl_stream_wait(p->stream);
+    dnnl_primitive_destroy(prim);
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_memory_destroy(user);
+    CHECK_DNNL(s, "reordering weights");
+    return v;
+}
+
+static dnnl_data_type_t conv_type(const net_plan *p, const net_layer *l)
+{
+    return p->precision == NET_BF16 && !l->fp32 ? dnnl_bf16 : dnnl_f32;
+}
+
+static dnnl_primitive_attr_t conv_attr(const net_layer *l)
+{
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_post_ops_t ops = NULL;
+    if (!attr || dnnl_post_ops_create(&ops) != dnnl_success)
+        return attr;
+    /* Order matters: relu(conv + bias + shortcut), as ResNet's Add → Relu. */
+    if (l->sum >= 0)
+        dnnl_post_ops_append_sum(ops, 1.0f);
+    if (l->relu)
+        dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    dnnl_primitive_attr_set_post_ops(attr, ops);
+    dnnl_post_ops_destroy(ops);
+    return attr;
+}
+
+/* The value the convolution writes: over the shortcut in place when the
+ * layouts agree, else a fresh value prefilled with the shortcut. */
+static int conv_dst(net_plan *p, const net_layer *l, const dnnl_memory_desc_t *md, char *err,
+                    size_t err_size)
+{
+    const char *name = l->name;
+    int d = plan_add_value(p, md, DNNL_MEMORY_NONE);
+    if (d < 0) {
+        snprintf(err, err_size, "%s: out of memory", name);
+        return -1;
+    }
+    if (l->sum < 0)
+        return d;
+    int r = p->tensor_value[l->sum];
+    if (dnnl_memory_desc_equal(value_md(p, r), md)) {
+        p->values[d].alias = r;
+        return d;
+    }
+    return plan_add_reorder(p, r, d, name, err, err_size) == 0 ? d : -1;
+}
+
+static int plan_conv(net_plan *p, int li, char *err, size_t err_size)
+{
+    const net_layer *l = &p->net->layers[li];
+    const net_tensor *in = &p->net->tensors[l->src], *out = &p->net->tensors[l->dst];
+    const char *name = l->name;
+    dnnl_data_type_t dt = conv_type(p, l);
+    dnnl_dims_t src_dims = {p->batch, in->c, in->h, in->w};
+    dnnl_dims_t w_dims = {out->c, in->c, l->kh, l->kw};
+    dnnl_dims_t b_dims = {out->c};
+    dnnl_dims_t dst_dims = {p->batch, out->c, out->h, out->w};
+    dnnl_dims_t strides = {l->sh, l->sw}, pad_l = {l->pt, l->pl}, pad_r = {l->pb, l->pr};
+    dnnl_memory_desc_t src_md, w_md, b_md, dst_md;
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dt, dnnl_format_tag_any), "src");
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&w_md, 4, w_dims, dt, dnnl_format_tag_any), "weights");
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&b_md, 1, b_dims, dnnl_f32, dnnl_a), "bias");
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dt, dnnl_format_tag_any), "dst");
+    dnnl_convolution_desc_t desc;
+    CHECK_DNNL(dnnl_convolution_forward_desc_init(&desc, dnnl_forward_inference,
+                                                  dnnl_convolution_direct, &src_md, &w_md, &b_md,
+                                                  &dst_md, strides, pad_l, pad_r),
+               "convolution");
+    dnnl_primitive_attr_t attr = conv_attr(l);
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t s = dnnl_primitive_desc_create(&pd, &desc, attr, p->engine, NULL);
+    dnnl_primitive_attr_destroy(attr);
+    CHECK_DNNL(s, "convolution");
+    int src = plan_value_as(p, l->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), name,
+                            err, err_size);
+    int w = src < 0 ? -1
+                    : plan_weights(p, l->weights, w_dims, 4,
+                                   dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), name,
+                                   err, err_size);
+    /* The bias stays in the net (fp32, plain): borrowed, no copy. */
+    int b = w < 0 ? -1 : plan_add_value(p, &b_md, l->bias);
+    int dst = b < 0 ? -1
+                    : conv_dst(p, l, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), err,
+                               err_size);
+    if (dst < 0) {
+        dnnl_primitive_desc_destroy(pd);
+        if (b < 0 && w >= 0)
+            snprintf(err, err_size, "%s: out of memory", name);
+        return -1;
+    }
+    plan_step *step = plan_add_primitive(p, pd, li, 0);
+    if (!step) {
+        snprintf(err, err_size, "%s: creating the convolution failed", name);
+        return -1;
+    }
+    step_arg(p, step, DNNL_ARG_SRC, src);
+    step_arg(p, step, DNNL_ARG_WEIGHTS, w);
+    step_arg(p, step, DNNL_ARG_BIAS, b);
+    step_arg(p, step, DNNL_ARG_DST, dst);
+    p->tensor_value[l->dst] = dst;
+    return 0;
+}
+
+static dnnl_alg_kind_t pool_alg(const net_layer *l)
+{
+    if (l->kind == NET_MAXPOOL)
+        return dnnl_pooling_max;
+    return l->count_pad ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding;
+}
+
+/* Pools read their source in whatever layout its producer chose. */
+static int plan_pool(net_plan *p, int li, char *err, size_t err_size)
+{
+    const net_layer *l = &p->net->layers[li];
+    const net_tensor *out = &p->net->tensors[l->dst];
+    const char *name = l->name;
+    int src = p->tensor_value[l->src];
+    const dnnl_memory_desc_t *src_md = value_md(p, src);
+    dnnl_dims_t dst_dims = {p->batch, out->c, out->h, out->w};
+    dnnl_dims_t strides = {l->sh, l->sw}, kernel = {l->kh, l->kw};
+    dnnl_dims_t pad_l = {l->pt, l->pl}, pad_r = {l->pb, l->pr};
+    dnnl_memory_desc_t dst_md;
+    CHECK_DNNL(
+        dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, src_md->data_type, dnnl_format_tag_any),
+        "dst");
+    dnnl_pooling_desc_t desc;
+    CHECK_DNNL(dnnl_pooling_forward_desc_init(&desc, dnnl_forward_inference, pool_alg(l), src_md,
+                                              &dst_md, strides, kernel, pad_l, pad_r),
+               "pooling");
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t s = dnnl_primitive_desc_create(&pd, &desc, attr, p->engine, NULL);
+    dnnl_primitive_attr_destroy(attr);
+    CHECK_DNNL(s, "pooling");
+    int dst =
+        plan_add_value(p, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), DNNL_MEMORY_NONE);
+    plan_step *step = dst < 0 ? NULL : plan_add_primitive(p, pd, li, 0);
+    if (!step) {
+        if (dst < 0)
+            dnnl_primitive_desc_destroy(pd);
+        snprintf(err, err_size, "%s: creating the pooling failed", name);
+        return -1;
+    }
+    step_arg(p, step, DNNL_ARG_SRC, src);
+    step_arg(p, step, DNNL_ARG_DST, dst);
+    p->tensor_value[l->dst] = dst;
+    return 0;
+}
+
+/* Fully connected layers stay fp32: they are tiny, and their output is the
+ * result. */
+static int plan_fc(net_plan *p, int li, char *err, size_t err_size)
+{
+    const net_layer *l = &p->net->layers[li];
+    const net_tensor *in = &p->net->tensors[l->src], *out = &p->net->tensors[l->dst];
+    const char *name = l->name;
+    int oc = out->c * out->h * out->w;
+    dnnl_dims_t src_dims = {p->batch, in->c, in->h, in->w};
+    dnnl_dims_t w_dims = {oc, in->c, in->h, in->w};
+    dnnl_dims_t b_dims = {oc}, dst_dims = {p->batch, oc};
+    dnnl_memory_desc_t src_md, w_md, b_md, dst_md;
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, dnnl_format_tag_any),
+               "src");
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&w_md, 4, w_dims, dnnl_f32, dnnl_format_tag_any),
+               "weights");
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&b_md, 1, b_dims, dnnl_f32, dnnl_a), "bias");
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&dst_md, 2, dst_dims, dnnl_f32, dnnl_ab), "dst");
+    dnnl_inner_product_desc_t desc;
+    CHECK_DNNL(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &src_md, &w_md,
+                                                    &b_md, &dst_md),
+               "fully connected");
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t s = dnnl_primitive_desc_create(&pd, &desc, attr, p->engine, NULL);
+    dnnl_primitive_attr_destroy(attr);
+    CHECK_DNNL(s, "fully connected");
+    int src = plan_value_as(p, l->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), name,
+                            err, err_size);
+    int w = src < 0 ? -1
+                    : plan_weights(p, l->weights, w_dims, 4,
+                                   dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), name,
+                                   err, err_size);
+    int b = w < 0 ? -1 : plan_add_value(p, &b_md, l->bias);
+    int dst = b < 0 ? -1 : plan_add_value(p, &dst_md, DNNL_MEMORY_NONE);
+    plan_step *step = dst < 0 ? NULL : plan_add_primitive(p, pd, li, 0);
+    if (!step) {
+        if (dst < 0)
+            dnnl_primitive_desc_destroy(pd);
+        if (src >= 0 && w >= 0)
+            snprintf(err, err_size, "%s: creating the fully connected layer failed", name);
+        return -1;
+    }
+    step_arg(p, step, DNNL_ARG_SRC, src);
+    step_arg(p, step, DNNL_ARG_WEIGHTS, w);
+    step_arg(p, step, DNNL_ARG_BIAS, b);
+    step_arg(p, step, DNNL_ARG_DST, dst);
+    p->tensor_value[l->dst] = dst;
+    return 0;
+}
+
+/* The input value: fp32 NHWC, which is what the caller writes. */
+static int plan_input(net_plan *p, char *err, size_t err_size)
+{
+    const net_tensor *in = &p->net->tensors[p->net->input];
+    const char *name = "input";
+    dnnl_dims_t dims = {p->batch, in->c, in->h, in->w};
+    dnnl_memory_desc_t md;
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&md, 4, dims, dnnl_f32, dnnl_nhwc), "input");
+    p->input_value = plan_add_value(p, &md, DNNL_MEMORY_NONE);
+    if (p->input_value < 0)
+        return -1;
+    p->tensor_value[p->net->input] = p->input_value;
+    return 0;
+}
+
+/* The output value: fp32, plain [batch][c][h][w], alive to the end. */
+static int plan_output(net_plan *p, char *err, size_t err_size)
+{
+    const net_tensor *o = &p->net->tensors[p->net->output];
+    const char *name = "output";
+    int v = p->tensor_value[p->net->output];
+    int nd = value_md(p, v)->ndims;
+    dnnl_dims_t dims4 = {p->batch, o->c, o->h, o->w};
+    dnnl_dims_t dims2 = {p->batch, o->c * o->h * o->w};
+    dnnl_memory_desc_t md;
+    CHECK_DNNL(dnnl_memory_desc_init_by_tag(&md, nd, nd == 4 ? dims4 : dims2, dnnl_f32,
+                                            nd == 4 ? dnnl_abcd : dnnl_ab),
+               "output");
+    p->output_value = plan_value_as(p, p->net->output, &md, name, err, err_size);
+    if (p->output_value < 0)
+        return -1;
+    /* The caller reads it after the run: no later step may reuse it. */
+    p->values[p->output_value].last = (int)p->n_steps;
+    return 0;
+}
+
+/* Places every arena value and points its memory object into the arena.
+ * A value written in place over another shares its root's bytes, so the
+ * root lives as long as the last of them. */
+static int plan_arena(net_plan *p)
+{
+    arena_item *items = calloc(p->n_values, sizeof *items);
+    int *order = calloc(p->n_values, sizeof *order);
+    int ok = items && order;
+    for (size_t i = 0; ok && i < p->n_values; i++) {
+        const plan_value *v = &p->values[i];
+        int root = (int)i;
+        while (p->values[root].alias >= 0)
+            root = p->values[root].alias;
+        items[i] = (arena_item){.bytes = v->in_arena && root == (int)i ? v->bytes : 0,
+                                .first = v->first < 0 ? 0 : v->first,
+                                .last = v->last};
+        if (root != (int)i && items[root].last < v->last)
+            items[root].last = v->last;
+    }
+    size_t total = ok ? arena_place(items, p->n_values, order) : 0;
+    p->arena = ok ? aligned_alloc(ARENA_ALIGN, total ? total : ARENA_ALIGN) : NULL;
+    for (size_t i = 0; p->arena && i < p->n_values; i++) {
+        int root = (int)i;
+        while (p->values[root].alias >= 0)
+            root = p->values[root].alias;
+        if (p->values[i].in_arena)
+            dnnl_memory_set_data_handle(p->values[i].mem, (char *)p->arena + items[root].offset);
+    }
+    free(order);
+    free(items);
+    return p->arena ? 0 : -1;
+}
+
+static int plan_layers(net_plan *p, char *err, size_t err_size)
+{
+    for (size_t i = 0; i < p->net->n_layers; i++) {
+        const net_layer *l = &p->net->layers[i];
+        int rc = l->kind == NET_CONV ? plan_conv(p, (int)i, err, err_size)
+                 : l->kind == NET_FC ? plan_fc(p, (int)i, err, err_size)
+                                     : plan_pool(p, (int)i, err, err_size);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static void plan_set_threads(const net_plan *p)
+{
+    /* OpenMP's thread count is per calling thread: set it on the stage's own
+     * thread before each parallel section oneDNN starts. */
+    if (p->threads > 0)
+        omp_set_num_threads(p->threads);
+}
+
+net_plan *net_plan_new(const net *n, int batch, net_precision precision, int threads, char *err,
+                       size_t err_size)
+{
+    net_plan *p = calloc(1, sizeof *p);
+    const char *name = "oneDNN";
+    if (!p || !(p->tensor_value = malloc(n->n_tensors * sizeof *p->tensor_value))) {
+        free(p);
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n->n_tensors; i++)
+        p->tensor_value[i] = -1;
+    *p = (net_plan){.net = n,
+                    .batch = batch,
+                    .threads = threads,
+                    .precision = precision,
+                    .tensor_value = p->tensor_value};
+    plan_set_threads(p);
+    int rc = -1;
+    if (dnnl_engine_create(&p->engine, dnnl_cpu, 0) != dnnl_success ||
+        dnnl_stream_create(&p->stream, p->engine, dnnl_stream_default_flags) != dnnl_success)
+        snprintf(err, err_size, "%s: cannot create the CPU engine", name);
+    else if (plan_input(p, err, err_size) == 0 && plan_layers(p, err, err_size) == 0 &&
+             plan_output(p, err, err_size) == 0)
+        rc = plan_arena(p);
+    if (rc < 0) {
+        if (!err[0])
+            snprintf(err, err_size, "out of memory planning %d images", batch);
+        net_plan_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+float *net_plan_input(net_plan *p)
+{
+    void *data = NULL;
+    dnnl_memory_get_data_handle(p->values[p->input_value].mem, &data);
+    return data;
+}
+
+const float *net_plan_output(const net_plan *p)
+{
+    void *data = NULL;
+    dnnl_memory_get_data_handle(p->values[p->output_value].mem, &data);
+    return data;
+}
+
+size_t net_plan_features(const net_plan *p)
+{
+    return net_tensor_size(p->net, p->net->output);
+}
+
+size_t net_plan_reorders(const net_plan *p)
+{
+    return p->n_reorders;
+}
+
+int net_plan_run(net_plan *p, char *err, size_t err_size)
+{
+    plan_set_threads(p);
+    for (size_t i = 0; i < p->n_steps; i++) {
+        const plan_step *s = &p->steps[i];
+        dnnl_status_t st = dnnl_primitive_execute(s->prim, p->stream, s->n_args, s->args);
+        if (st != dnnl_success) {
+            const char *name = s->layer >= 0 ? p->net->layers[s->layer].name : "reorder";
+            snprintf(err, err_size, "%s: running: %s", name, dnnl_status_str(st));
+            return -1;
+        }
+    }
+    if (dnnl_stream_wait(p->stream) != dnnl_success) {
+        snprintf(err, err_size, "oneDNN: waiting for the stream failed");
+        return -1;
+    }
+    return 0;
+}
+
+void net_plan_free(net_plan *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n_steps; i++)
+        dnnl_primitive_destroy(p->steps[i].prim);
+    for (size_t i = 0; i < p->n_values; i++)
+        dnnl_memory_destroy(p->values[i].mem);
+    free(p->arena);
+    free(p->steps);
+    free(p->values);
+    free(p->tensor_value);
+    if (p->stream)
+        dnnl_stream_destroy(p->stream);
+    if (p->engine)
+        dnnl_engine_destroy(p->engine);
+    free(p);
+}
