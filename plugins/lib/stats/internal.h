@@ -1,0 +1,34 @@
+/*
+ * internal.h — what the library's files share: the layout of stats_moments
+ * (file.c serialises it) and allocation of a stats_pca.  Private to plugins/lib/stats.
+ */
+#ifndef FLOWRUN_STATS_INTERNAL_H
+#define FLOWRUN_STATS_INTERNAL_H
+
+#include <stdint.h>
+
+#include "stats.h"
+
+/* Everything is relative to a reference row `shift` (the first row seen):
+ * sum = sum(x - shift), sq = sum((x - shift)^2), cross = sum((x - shift)
+ * (x - shift)^T) (upper triangle, row-major).  Shifting keeps the float32
+ * block products small when the data has a large mean. */
+struct stats_moments {
+    uint32_t dim;
+    int has_shift; /* 0 until the first row or merge */
+    uint64_t count;
+    double *shift, *sum, *sq; /* dim each */
+    double *cross;            /* dim x dim, or NULL without cross-product */
+    /* Pending rows, shifted, not yet in cross: block x dim floats. */
+    float *block;
+    uint32_t pending;
+    float *scratch; /* dim x dim float32 result of one block's ssyrk */
+};
+
+/* Adds the pending float32 block into the double cross-product. */
+void moments_settle(stats_moments *m);
+
+/* (Re)allocates p's arrays for dim x k; -1 when out of memory. */
+int stats_pca_alloc(stats_pca *p, uint32_t dim, uint32_t k);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * spill.c — rows waiting on disk while a batch fit runs (flat memory).
+ *
+ * One entry per row: u32 lengths of id, key, label; the three strings
+ * (no NUL); dim float32.  Written and read through stdio buffers, so the
+ * RAM used is the buffers and one block of rows read back, whatever the
+ * number of rows.  The file has no name from the moment it exists.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "stats.h"
+
+#define SPILL_IO_BUFFER (1u << 20)
+
+struct stats_spill {
+    FILE *f;
+    uint32_t dim;
+    uint64_t rows;
+    int writing; /* 1 while appending: a read must flush and seek first */
+    /* The block read back: rows, and the strings of each row in one arena. */
+    float *block;
+    size_t block_cap;
+    char *arena;
+    size_t arena_cap;
+    const char **strings; /* 3 per row: id, key, label */
+    size_t strings_cap;
+};
+
+/* An unnamed file in dir: O_TMPFILE where the filesystem has it, else a
+ * named temporary removed at once. */
+static int open_unnamed(const char *dir)
+{
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+        return fd;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/flowrun-spill.XXXXXX", dir) >= (int)sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+stats_spill *stats_spill_open(const char *dir, uint32_t dim, char *err, size_t err_size)
+{
+    stats_spill *s = calloc(1, sizeof *s);
+    int fd = s ? open_unnamed(dir) : -1;
+    if (fd < 0 || !(s->f = fdopen(fd, "w+b"))) {
+        snprintf(err, err_size, "spill file in %s: %s", dir, s ? strerror(errno) : "out of memory");
+        if (fd >= 0)
+            close(fd);
+        free(s);
+        return NULL;
+    }
+    setvbuf(s->f, NULL, _IOFBF, SPILL_IO_BUFFER);
+    s->dim = dim;
+    s->writing = 1;
+    return s;
+}
+
+void stats_spill_close(stats_spill *s)
+{
+    if (!s)
+        return;
+    fclose(s->f);
+    free(s->strings);
+    free(s->arena);
+    free(s->block);
+    free(s);
+}
+
+uint64_t stats_spill_rows(const stats_spill *s)
+{
+    return s->rows;
+}
+
+int stats_spill_append(stats_spill *s, const float *row, const char *id, const char *key,
+                       const char *label, char *err, size_t err_size)
+{
+    const char *str[3] = {id ? id : "", key ? key : "", label ? label : ""};
+    uint32_t len[3];
+    if (!s->writing && fseek(s->f, 0, SEEK_END) != 0)
+        goto fail;
+    s->writing = 1;
+    for (int i = 0; i < 3; i++)
+        len[i] = (uint32_t)strlen(str[i]);
+    if (fwrite(len, sizeof len, 1, s->f) != 1)
+        goto fail;
+    for (int i = 0; i < 3; i++)
+        if (len[i] && fwrite(str[i], len[i], 1, s->f) != 1)
+            goto fail;
+    if (fwrite(row, sizeof(float), s->dim, s->f) != s->dim)
+        goto fail;
+    s->rows++;
+    return 0;
+fail:
+    snprintf(err, err_size, "writing the spill file: %s", strerror(errno ? errno : EIO));
+    return -1;
+}
+
+int stats_spill_rewind(stats_spill *s, char *err, size_t err_size)
+{
+    if (fflush(s->f) != 0 || fseek(s->f, 0, SEEK_SET) != 0) {
+        snprintf(err, err_size, "rewinding the spill file: %s", strerror(errno));
+        return -1;
+    }
+    s->writing = 0;
+    return 0;
+}
+
+static int grow(void **p, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    void *q = realloc(*p, need);
+    if (!q)
+        return -1;
+    *p = q;
+    *cap = need;
+    return 0;
+}
+
+/* Reads one row's strings into the arena at *used; offsets go into
+ * s->strings as (char *)offset until the arena stops moving. */
+static int read_strings(stats_spill *s, size_t row, size_t *used)
+{
+    uint32_t len[3];
+    if (fread(len, sizeof len, 1, s->f) != 1)
+        return -1;
+    for (int i = 0; i < 3; i++) {
+        if (grow((void **)&s->arena, &s->arena_cap, *used + len[i] + 1 + 4096) < 0)
+            return -1;
+        if (len[i] && fread(s->arena + *used, len[i], 1, s->f) != 1)
+            return -1;
+        s->arena[*used + len[i]] = '\0';
+        s->strings[row * 3 + i] = (const char *)(uintptr_t)*used;
+        *used += len[i] + 1;
+    }
+    return 0;
+}
+
+long stats_spill_read(stats_spill *s, size_t max, stats_spill_block *blk, char *err,
+                      size_t err_size)
+{
+    size_t used = 0, n = 0;
+    if (grow((void **)&s->block, &s->block_cap, max * s->dim * sizeof(float)) < 0 ||
+        grow((void **)&s->strings, &s->strings_cap, max * 3 * sizeof(char *)) < 0)
+        goto fail;
+    for (int c; n < max && (c = fgetc(s->f)) != EOF; n++) {
+        ungetc(c, s->f);
+        if (read_strings(s, n, &used) < 0 ||
+            fread(s->block + n * s->dim, sizeof(float), s->dim, s->f) != s->dim)
+            goto fail;
+    }
+    if (ferror(s->f))
+        goto fail;
+    for (size_t i = 0; i < n * 3; i++)
+        s->strings[i] = s->arena + (uintptr_t)s->strings[i];
+    *blk = (stats_spill_block){.n = n, .rows = s->block, .strings = s->strings};
+    return (long)n;
+fail:
+    snprintf(err, err_size, "reading the spill file back: %s",
+             ferror(s->f) ? strerror(errno) : "truncated or out of memory");
+    return -1;
+}
+
+int stats_spill_reset(stats_spill *s, char *err, size_t err_size)
+{
+    if (fflush(s->f) != 0 || ftruncate(fileno(s->f), 0) != 0 || fseek(s->f, 0, SEEK_SET) != 0) {
+        snprintf(err, err_size, "emptying the spill file: %s", strerror(errno));
+        return -1;
+    }
+    s->rows = 0;
+    s->writing = 1;
+    return 0;
+}

@@ -1,0 +1,210 @@
+/*
+ * stats.h — mergeable sufficient statistics, standardisation and PCA for
+ * flowrun's online-scaler and incremental-pca stages.
+ *
+ * No knowledge of the engine: rows are float32 vectors, records are three
+ * strings.  Every function that can fail returns 0/-1 (or NULL) and writes
+ * one line naming what failed into err.
+ *
+ * Precision (ARCHITECTURE.md §6): rows arrive as float32.  What is summed
+ * across many rows (count, column sums, squares, the cross-product) is kept
+ * in double, because a float32 sum of 90,000 terms loses ~4 of its 7
+ * digits.  Only inside one block of STATS_BLOCK_ROWS rows is the
+ * cross-product formed in float32 (ssyrk, twice dsyrk's speed here), on rows
+ * shifted by a reference row so that the block sum does not cancel a large
+ * mean away; each block result is then added into the double accumulator.
+ * The eigen-solve runs in double.
+ *
+ * BLAS/LAPACK (OpenBLAS) is loaded lazily on first use, so that the loader
+ * can pick the AVX-512 kernels before the library initialises (blas.c).
+ */
+#ifndef FLOWRUN_STATS_H
+#define FLOWRUN_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Rows per float32 block of the cross-product (see bench/pca/README.md). */
+#define STATS_BLOCK_ROWS 1024
+
+/* Which reference library's conventions to follow. */
+typedef enum stats_flavor {
+    /* Spark ML: StandardScaler(withMean=false, withStd=true), corrected
+     * (n-1) std, zero-variance columns scale to 0; PCAModel.transform is
+     * components^T x without centring. */
+    STATS_SPARK = 0,
+    /* scikit-learn 1.2: StandardScaler centred, population std, zero-variance
+     * columns keep scale 1; PCA centres before projecting. */
+    STATS_SKLEARN = 1,
+} stats_flavor;
+
+/* ---- BLAS ------------------------------------------------------------ */
+
+/* Loads OpenBLAS once per process (thread-safe), choosing its AVX-512
+ * kernels when the CPU has them and the user did not set
+ * OPENBLAS_CORETYPE.  Returns 0, or -1 with err. */
+int stats_blas_load(char *err, size_t err_size);
+/* The kernel family OpenBLAS chose ("SkylakeX"), or "" before loading.
+ * Static string. */
+const char *stats_blas_core(void);
+
+/* ---- moments: count, sums, cross-product ----------------------------- */
+
+typedef struct stats_moments stats_moments;
+
+/* A state for rows of `dim` floats.  cross: also keep the dim x dim
+ * cross-product (PCA); without it only per-column squares (scaler).
+ * Owned by the caller; free with stats_moments_free. */
+stats_moments *stats_moments_new(uint32_t dim, int cross, char *err, size_t err_size);
+void stats_moments_free(stats_moments *m);
+
+uint32_t stats_moments_dim(const stats_moments *m);
+int stats_moments_has_cross(const stats_moments *m);
+/* Rows added so far (merged ones included). */
+uint64_t stats_moments_count(const stats_moments *m);
+
+/* Adds one row of dim floats (borrowed).  Rows are buffered into blocks;
+ * the readers below settle pending blocks first. */
+void stats_moments_add(stats_moments *m, const float *row);
+
+/* Adds `from` into `into` (same dim and cross).  Exact up to double
+ * rounding: the result equals one state that saw both sets of rows. */
+int stats_moments_merge(stats_moments *into, stats_moments *from, char *err, size_t err_size);
+
+/* Column means (dim doubles, caller's array). */
+void stats_moments_mean(stats_moments *m, double *mean);
+/* Column variances with ddof 0 (population) or 1 (sample). */
+void stats_moments_var(stats_moments *m, int ddof, double *var);
+/* Covariance with ddof 1, full symmetric dim x dim row-major, caller's
+ * array.  Returns -1 without cross-product or with fewer than 2 rows. */
+int stats_moments_cov(stats_moments *m, double *cov, char *err, size_t err_size);
+
+/* ---- standardisation -------------------------------------------------- */
+
+/* out = (x - offset) * factor, per column. */
+typedef struct stats_scaler {
+    uint32_t dim;
+    float *offset; /* owned, dim */
+    float *factor; /* owned, dim */
+} stats_scaler;
+
+/* Derives the scaler from the moments.  with_mean/with_std as the reference
+ * libraries; flavor decides the std (n-1 or n) and zero-variance columns
+ * (Spark: factor 0, so the column outputs 0; sklearn: factor 1).  s is
+ * (re)filled; its arrays are owned by s until stats_scaler_clear. */
+int stats_scaler_fit(stats_scaler *s, stats_moments *m, stats_flavor flavor, int with_mean,
+                     int with_std, char *err, size_t err_size);
+void stats_scaler_apply(const stats_scaler *s, const float *in, float *out);
+void stats_scaler_clear(stats_scaler *s);
+
+/* ---- PCA -------------------------------------------------------------- */
+
+typedef struct stats_pca {
+    uint32_t dim, k;
+    float *mean;           /* owned, dim: subtracted before projecting when centred */
+    float *components;     /* owned, dim x k row-major: column j is component j */
+    double *variance;      /* owned, k: explained variance (ddof 1), decreasing */
+    double total_variance; /* trace of the covariance */
+} stats_pca;
+
+/* Top-k eigenvectors of the covariance (LAPACKE dsyevr), by decreasing
+ * variance.  Both flavors fit on the centred covariance (Spark's
+ * RowMatrix.computePrincipalComponents does too).  Sign rule: the entry of
+ * largest magnitude in each component is made positive (scikit-learn >= 1.5's
+ * loadings rule); stats_pca_flip_by_scores then applies scikit-learn 1.2's
+ * svd_flip when the rows are at hand.  p is (re)filled. */
+int stats_pca_fit(stats_pca *p, stats_moments *m, uint32_t k, char *err, size_t err_size);
+/* Scores of n rows (borrowed, n x dim) into out (n x k).  centre: subtract
+ * the mean first (sklearn); Spark projects the raw rows.  scratch: n x dim
+ * floats, used only when centring. */
+void stats_pca_transform(const stats_pca *p, int centre, const float *rows, size_t n, float *out,
+                         float *scratch);
+/* scikit-learn 1.2's svd_flip: extreme[j] is the centred score of largest
+ * magnitude of component j over the fitted rows (first one on ties); a
+ * component whose extreme score is negative is negated. */
+void stats_pca_flip_by_scores(stats_pca *p, const float *extreme);
+/* Tracks extreme[j] (see above) over n score rows; *seen starts at 0. */
+void stats_pca_track_extremes(const stats_pca *p, const float *scores, size_t n, float *extreme,
+                              uint64_t *seen);
+void stats_pca_clear(stats_pca *p);
+
+/* ---- model files ------------------------------------------------------ */
+
+/* Writes the moments (and the PCA, if not NULL) to path atomically (a
+ * temporary file renamed over it).  Little-endian, versioned header with
+ * dims, FNV-1a checksum at the end.  version: the model version to stamp. */
+int stats_save(const char *path, stats_moments *m, const stats_pca *pca, uint64_t version,
+               char *err, size_t err_size);
+/* Reads a file written by stats_save.  *m is a new state owned by the
+ * caller; pca (if not NULL) is filled when the file holds one, else its k
+ * is 0.  Rejects a bad magic, a newer version, truncation and a checksum
+ * mismatch, naming the file. */
+int stats_load(const char *path, stats_moments **m, stats_pca *pca, uint64_t *version, char *err,
+               size_t err_size);
+
+/* ---- spill: rows waiting on disk -------------------------------------- */
+
+typedef struct stats_spill stats_spill;
+
+/* Rows as they come back from the spill, a block at a time.  All pointers
+ * owned by the spill, valid until the next read. */
+typedef struct stats_spill_block {
+    size_t n;
+    const float *rows;          /* n x dim */
+    const char *const *strings; /* 3 per row: id, key, label */
+} stats_spill_block;
+
+/* A spill file in dir for rows of dim floats.  The file is created already
+ * unlinked (O_TMPFILE, or mkstemp + unlink), so no exit path, a crash
+ * included, leaves it behind.  Owned by the caller. */
+stats_spill *stats_spill_open(const char *dir, uint32_t dim, char *err, size_t err_size);
+void stats_spill_close(stats_spill *s);
+/* Appends a row and its strings (borrowed; NULL reads back as ""). */
+int stats_spill_append(stats_spill *s, const float *row, const char *id, const char *key,
+                       const char *label, char *err, size_t err_size);
+uint64_t stats_spill_rows(const stats_spill *s);
+/* Starts reading from the first row. */
+int stats_spill_rewind(stats_spill *s, char *err, size_t err_size);
+/* Reads up to max rows.  Returns the number read (0 at the end) or -1. */
+long stats_spill_read(stats_spill *s, size_t max, stats_spill_block *blk, char *err,
+                      size_t err_size);
+/* Forgets every row (the file shrinks to 0). */
+int stats_spill_reset(stats_spill *s, char *err, size_t err_size);
+
+/* ---- fitter: statistics, spill and refits ---------------------------- */
+
+/* Rows read back per block when replaying the spill. */
+#define STATS_REPLAY_ROWS 256
+
+/* The one fitting schedule of both stages: every row goes into the moments
+ * and waits in the spill; after every `refit_every` rows (and at the end)
+ * the model is refitted from all rows so far and the waiting rows are
+ * emitted with it.  So each row is transformed by the first model that has
+ * seen it; fit: batch is refit_every 0 (only at the end). */
+typedef struct stats_fitter stats_fitter;
+typedef struct stats_fitter_ops {
+    /* Derives the model from the moments (borrowed for the call).  May
+     * replay the waiting rows (stats_fitter_replay).  0 or -1 with err. */
+    int (*refit)(void *ctx, stats_fitter *f, stats_moments *m, uint64_t version, char *err,
+                 size_t err_size);
+    /* Transforms and emits a block of waiting rows with model `version`. */
+    int (*emit)(void *ctx, const stats_spill_block *blk, uint64_t version, char *err,
+                size_t err_size);
+} stats_fitter_ops;
+
+/* ops and ctx are borrowed for the fitter's life.  Owned by the caller. */
+stats_fitter *stats_fitter_new(const char *spill_dir, uint32_t dim, int cross, uint64_t refit_every,
+                               const stats_fitter_ops *ops, void *ctx, char *err, size_t err_size);
+void stats_fitter_free(stats_fitter *f);
+/* One row (strings and floats borrowed).  May refit and emit. */
+int stats_fitter_add(stats_fitter *f, const float *row, const char *id, const char *key,
+                     const char *label, char *err, size_t err_size);
+/* End of input: refits and emits the rows still waiting, if any. */
+int stats_fitter_finish(stats_fitter *f, char *err, size_t err_size);
+/* Calls fn on every waiting row, a block at a time (for refit). */
+int stats_fitter_replay(stats_fitter *f,
+                        int (*fn)(void *ctx, const stats_spill_block *blk, char *err,
+                                  size_t err_size),
+                        void *ctx, char *err, size_t err_size);
+
+#endif /* FLOWRUN_STATS_H */
