@@ -26,15 +26,15 @@ typedef struct config_node {
 
 typedef struct config_stage {
     char *name;
-    int line, col;        /* of the stage's name */
-    config_ref plugin;    /* reserved key plugin: (required) */
-    config_ref *inputs;   /* reserved key inputs: one name or a list */
+    int line, col;      /* of the stage's name */
+    config_ref plugin;  /* reserved key plugin: (required) */
+    config_ref *inputs; /* reserved key inputs: one name or a list */
     size_t n_inputs;
-    uint32_t replicas;    /* replicas: default 1, 1..256 */
-    config_ref node;      /* node: name, or .name NULL */
-    uint32_t retries;     /* retries: default 3, RETRY attempts before dead-lettering */
+    uint32_t replicas;        /* replicas: default 1, 1..256 */
+    config_ref node;          /* node: name, or .name NULL */
+    uint32_t retries;         /* retries: default 3, RETRY attempts before dead-lettering */
     int64_t retry_backoff_ms; /* retry_backoff: default 100ms, doubled per attempt */
-    schema_entry *entries; /* every other key: the plugin's */
+    schema_entry *entries;    /* every other key: the plugin's */
     size_t n_entries;
 } config_stage;
 
@@ -56,6 +56,18 @@ typedef struct config_pipeline {
  * more).  ${VAR} and ${VAR:-default} are substituted in every scalar;
  * "$$" is a literal '$'. */
 config_pipeline *config_load(const char *path, diag *d);
+/* Details of the implementation (engine/config.c):
+ * - Engine keys: retries 0..1000, retry_backoff a duration 0..1h; they are
+ *   checked with schema_apply, so their messages read like a plugin key's.
+ * - Stage and node names match [a-z0-9_-]+; endpoints start with tcp:// or
+ *   ipc://; duplicate keys are errors in every mapping (the first is kept).
+ * - Positions: values checked by a schema (plugin keys, replicas, retries,
+ *   retry_backoff) are reported at their key, as in
+ *   `x.yaml:12:5: stage "resize": key "filter": ...`; structural values
+ *   (plugin, inputs, node, endpoint, ${VAR} errors) at the value itself.
+ * - A plugin key whose ${VAR} fails keeps its raw text as value (after the
+ *   error), so the plugin's check still runs; a non-scalar or null value
+ *   gives value NULL with value_kind "a list", "a mapping" or "no value". */
 /* The same from a string (tests); file is used in messages. */
 config_pipeline *config_load_string(const char *yaml, const char *file, diag *d);
 void config_free(config_pipeline *p);
