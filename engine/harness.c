@@ -313,8 +313,10 @@ void fr_harness_free(fr_harness *h)
 {
     if (!h)
         return;
-    if (h->set_up)
-        stage_teardown(&h->stage);
+    if (h->set_up) {
+        stage_fini(&h->stage);
+        stage_cleanup(&h->stage);
+    }
     list_clear(&h->outputs);
     list_clear(&h->rejected);
     for (size_t i = 0; i < h->n_commits; i++)

@@ -314,11 +314,15 @@ void stage_deliver_commits(fr_stage *st, const char *const *ids, size_t n)
         st->plugin->desc.on_commit(st->state, st, ids, n);
 }
 
-void stage_teardown(fr_stage *st)
+void stage_fini(fr_stage *st)
 {
     if (st->started && st->plugin->desc.fini)
         st->plugin->desc.fini(st->state, st);
     st->started = 0;
+}
+
+void stage_cleanup(fr_stage *st)
+{
     for (size_t i = 0; i < st->n_metrics; i++)
         free(st->metrics[i].name);
     for (size_t i = 0; i < st->n_reports; i++) {

@@ -75,8 +75,10 @@ fr_status stage_process(fr_stage *st, const fr_record *in);
 fr_status stage_produce(fr_stage *st);
 fr_status stage_flush(fr_stage *st);
 void stage_deliver_commits(fr_stage *st, const char *const *ids, size_t n);
-/* Calls fini if init succeeded, then frees metrics and reports. */
-void stage_teardown(fr_stage *st);
+/* Calls fini if init succeeded (once). */
+void stage_fini(fr_stage *st);
+/* Frees metrics and reports; after stage_fini, once they have been read. */
+void stage_cleanup(fr_stage *st);
 
 const char *stage_reason(const fr_stage *st);
 double stage_metric_value(fr_stage *st, const char *name);

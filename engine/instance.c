@@ -1,0 +1,397 @@
+/*
+ * instance.c — the thread of one stage instance: its sockets, the receive
+ * loop (retries, dead letters, end of stream), the source loop, and the
+ * backend through which the plugin's emits, rejects and commits leave.
+ */
+#include "instance.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zmq.h>
+
+#include "buffer.h"
+#include "control.h"
+#include "log.h"
+#include "port_type.h"
+#include "transport.h"
+#include "wire_codec.h"
+
+#define POLL_MS 100 /* how often a blocked instance looks at the stop flag */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static const graph_stage *gstage(const instance *in)
+{
+    return &in->run->graph->stages[in->stage_index];
+}
+
+static int stopping(const instance *in)
+{
+    return atomic_load(&in->run->stopping);
+}
+
+static void send_control(instance *in, enum control_type type, fr_status status,
+                         const char *const *texts, size_t n)
+{
+    control_header h = {.type = type,
+                        .status = (uint8_t)status,
+                        .stage = (uint32_t)in->stage_index,
+                        .instance = in->index};
+    control_send(in->ctl, &h, texts, n);
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+/* Sends to one instance of the consumer stage: the next one with room,
+ * else waits until one has room.  buf's reference passes on, whatever
+ * happens. */
+static fr_status send_to_port(instance *in, out_port *port, const uint8_t *header, size_t size,
+                              fr_buffer *buf)
+{
+    zmq_pollitem_t items[64];
+    size_t n_items = port->n < 64 ? port->n : 64;
+    for (size_t i = 0; i < n_items; i++)
+        items[i] = (zmq_pollitem_t){.socket = port->socks[i], .events = ZMQ_POLLOUT};
+    while (!stopping(in)) {
+        for (size_t tried = 0; tried < port->n; tried++) {
+            void *sock = port->socks[port->next];
+            port->next = (port->next + 1) % port->n;
+            int rc = transport_send(sock, header, size, buf, ZMQ_DONTWAIT);
+            if (rc == 0)
+                return FR_OK;
+            if (rc == -2)
+                return FR_STOP; /* buf released by ZeroMQ */
+            if (errno != EAGAIN)
+                goto stop;
+        }
+        zmq_poll(items, (int)n_items, POLL_MS); /* every pipe is full: backpressure */
+    }
+stop:
+    buffer_unref(buf);
+    return FR_STOP;
+}
+
+static fr_status backend_emit(void *ctx, fr_stage *st, const fr_record *rec)
+{
+    instance *in = ctx;
+    fr_buffer *buf = rec->payload.buffer;
+    fr_record stamped = *rec;
+    char id[1024];
+    if (!gstage(in)->plugin->desc.input && !rec->id[0]) {
+        /* A source that gives no id gets the documented default. */
+        snprintf(id, sizeof id, "%s:%s", gstage(in)->cfg->name, rec->key);
+        stamped.id = id;
+    }
+    size_t size = wire_header_size(&stamped);
+    uint8_t small[2048], *header = size <= sizeof small ? small : malloc(size);
+    fr_status status = header ? FR_OK : fr_fail(st, FR_FATAL, "out of memory");
+    if (header)
+        wire_encode(&stamped, FR_WIRE_DATA, header);
+    for (size_t k = 0; status == FR_OK && k < in->n_outs; k++)
+        status = send_to_port(in, &in->outs[k], header, size, buffer_ref(buf));
+    if (status == FR_OK && in->n_outs == 0)
+        status = fr_fail(st, FR_FATAL, "a sink cannot emit (plugin %s has no output)",
+                         st->plugin->desc.name);
+    buffer_unref(buf);
+    if (header != small)
+        free(header);
+    if (status == FR_OK)
+        atomic_fetch_add(&in->counters.out, 1);
+    return status;
+}
+
+/* ---- dead letters and commits ----------------------------------------- */
+
+static void dead_letter(instance *in, const fr_record *rec, const char *reason, unsigned attempts)
+{
+    char *line = deadletter_format(in->run->graph, in->stage_index, rec, reason, attempts);
+    const char *texts[2] = {rec->id ? rec->id : "", line ? line : "{}"};
+    send_control(in, CTL_DEAD, FR_REJECT, texts, 2);
+    free(line);
+    atomic_fetch_add(&in->counters.dead, 1);
+}
+
+static void backend_reject(void *ctx, fr_stage *st, const fr_record *rec, const char *reason)
+{
+    (void)st;
+    dead_letter(ctx, rec, reason, 1);
+}
+
+static void backend_commit(void *ctx, fr_stage *st, const char *const *ids, size_t n)
+{
+    (void)st;
+    const size_t chunk = 256;
+    for (size_t i = 0; i < n; i += chunk)
+        send_control(ctx, CTL_COMMIT, FR_OK, ids + i, n - i < chunk ? n - i : chunk);
+}
+
+static int backend_stopping(void *ctx, fr_stage *st)
+{
+    (void)st;
+    return stopping(ctx);
+}
+
+/* Delivers commit batches waiting on cmd; waits up to timeout_ms for one. */
+static fr_status take_commands(instance *in, int64_t timeout_ms)
+{
+    zmq_pollitem_t item = {.socket = in->cmd, .events = ZMQ_POLLIN};
+    int64_t waited = 0;
+    for (;;) {
+        if (stopping(in))
+            return FR_STOP;
+        long slice = timeout_ms - waited < POLL_MS ? (long)(timeout_ms - waited) : POLL_MS;
+        if (zmq_poll(&item, 1, slice > 0 ? slice : 0) > 0) {
+            control_header h;
+            char **ids;
+            int n = control_recv(in->cmd, 0, &h, &ids);
+            if (n >= 0 && h.type == CTL_COMMITS)
+                stage_deliver_commits(&in->stage, (const char *const *)ids, (size_t)n);
+            control_texts_free(ids, n);
+            return FR_OK;
+        }
+        waited += slice;
+        if (waited >= timeout_ms)
+            return FR_OK;
+    }
+}
+
+static fr_status backend_idle(void *ctx, fr_stage *st, int64_t timeout_ms)
+{
+    (void)st;
+    return take_commands(ctx, timeout_ms);
+}
+
+static const stage_backend runtime_backend = {
+    .emit = backend_emit,
+    .reject = backend_reject,
+    .commit = backend_commit,
+    .stopping = backend_stopping,
+    .idle = backend_idle,
+};
+
+/* ---- processing one record -------------------------------------------- */
+
+static void backoff(instance *in, unsigned attempt)
+{
+    int64_t ms = gstage(in)->cfg->retry_backoff_ms << (attempt < 10 ? attempt : 10);
+    ms += rand() % (ms / 4 + 1); /* jitter, so replicas do not retry in lockstep */
+    for (int64_t slept = 0; slept < ms && !stopping(in); slept += POLL_MS) {
+        long step = ms - slept < POLL_MS ? (long)(ms - slept) : POLL_MS;
+        struct timespec ts = {.tv_sec = step / 1000, .tv_nsec = (step % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+}
+
+static fr_status timed(instance *in, fr_status (*call)(fr_stage *, const fr_record *),
+                       const fr_record *rec)
+{
+    uint64_t start = now_ns();
+    fr_status s = call(&in->stage, rec);
+    atomic_fetch_add(&in->counters.busy_ns, now_ns() - start);
+    return s;
+}
+
+static fr_status process_call(fr_stage *st, const fr_record *rec)
+{
+    return stage_process(st, rec);
+}
+
+/* RETRY with backoff up to the stage's retries, then dead-letter. */
+static fr_status process_record(instance *in, const fr_record *rec)
+{
+    unsigned retries = gstage(in)->cfg->retries;
+    for (unsigned attempt = 0;; attempt++) {
+        fr_status s = timed(in, process_call, rec);
+        if (s == FR_OK || s == FR_FATAL || s == FR_STOP)
+            return s;
+        if (s == FR_RETRY && attempt < retries) {
+            atomic_fetch_add(&in->counters.retries, 1);
+            backoff(in, attempt);
+            if (stopping(in))
+                return FR_STOP;
+            continue;
+        }
+        char reason[1200];
+        if (s == FR_RETRY)
+            snprintf(reason, sizeof reason, "gave up after %u attempts: %s", attempt + 1,
+                     stage_reason(&in->stage));
+        else
+            snprintf(reason, sizeof reason, "%s",
+                     stage_reason(&in->stage)[0] ? stage_reason(&in->stage) : "rejected");
+        dead_letter(in, rec, reason, attempt + 1);
+        return FR_OK;
+    }
+}
+
+/* ---- receiving -------------------------------------------------------- */
+
+static fr_status check_payload(instance *in, const fr_record *rec)
+{
+    port_type t;
+    char why[128];
+    if (port_type_parse(in->stage.input_type, &t, why, sizeof why) == 0 &&
+        !port_type_matches_payload(&t, &rec->payload)) {
+        dead_letter(in, rec, "payload does not match the stage's input type", 1);
+        return FR_REJECT;
+    }
+    return FR_OK;
+}
+
+/* One DATA message: header already received in `header`. */
+static fr_status receive_data(instance *in, zmq_msg_t *header)
+{
+    wire_decoded d;
+    char err[256];
+    zmq_msg_t payload;
+    zmq_msg_init(&payload);
+    int has_payload = zmq_msg_more(header) && zmq_msg_recv(&payload, in->data_in, 0) >= 0;
+    if (wire_decode(zmq_msg_data(header), zmq_msg_size(header), &d, err, sizeof err) != 0) {
+        log_msg(FR_LOG_ERROR, in->stage.scope, "dropping a malformed message: %s", err);
+        zmq_msg_close(&payload);
+        return FR_FATAL;
+    }
+    if (d.type == FR_WIRE_EOS) {
+        in->eos_seen++;
+        wire_decoded_free(&d);
+        zmq_msg_close(&payload);
+        return FR_OK;
+    }
+    atomic_fetch_add(&in->counters.in, 1);
+    fr_buffer *buf = has_payload ? buffer_from_zmq(&payload) : NULL;
+    zmq_msg_close(&payload);
+    d.rec.payload.buffer = buf;
+    d.rec.payload.data = buf ? buffer_data(buf) : NULL;
+    d.rec.payload.size = buf ? buffer_size(buf) : 0;
+    fr_status s = check_payload(in, &d.rec) == FR_OK ? process_record(in, &d.rec) : FR_OK;
+    buffer_unref(buf);
+    wire_decoded_free(&d);
+    return s;
+}
+
+static fr_status receive_loop(instance *in)
+{
+    zmq_pollitem_t item = {.socket = in->data_in, .events = ZMQ_POLLIN};
+    while (in->eos_seen < in->eos_expected) {
+        if (stopping(in))
+            return FR_STOP;
+        if (zmq_poll(&item, 1, POLL_MS) <= 0)
+            continue;
+        zmq_msg_t header;
+        zmq_msg_init(&header);
+        if (zmq_msg_recv(&header, in->data_in, 0) < 0) {
+            zmq_msg_close(&header);
+            return FR_STOP;
+        }
+        fr_status s = receive_data(in, &header);
+        zmq_msg_close(&header);
+        if (s != FR_OK)
+            return s;
+    }
+    return FR_OK;
+}
+
+static fr_status produce_call(fr_stage *st, const fr_record *unused)
+{
+    (void)unused;
+    return stage_produce(st);
+}
+
+static fr_status source_loop(instance *in)
+{
+    for (;;) {
+        if (stopping(in))
+            return FR_STOP;
+        fr_status s = take_commands(in, 0);
+        if (s != FR_OK)
+            return s;
+        s = timed(in, produce_call, NULL);
+        if (s == FR_DONE)
+            return FR_OK;
+        if (s != FR_OK)
+            return s;
+    }
+}
+
+static fr_status flush_call(fr_stage *st, const fr_record *unused)
+{
+    (void)unused;
+    return stage_flush(st);
+}
+
+/* ---- the thread ------------------------------------------------------- */
+
+static void send_eos(instance *in)
+{
+    char sender[128];
+    snprintf(sender, sizeof sender, "%s#%u", gstage(in)->cfg->name, in->index);
+    for (size_t k = 0; k < in->n_outs; k++)
+        for (size_t i = 0; i < in->outs[k].n; i++)
+            transport_send_eos(in->outs[k].socks[i], sender);
+}
+
+/* Waits for GO or ABORT from the coordinator. */
+static int wait_for_go(instance *in)
+{
+    control_header h;
+    char **texts;
+    int n = control_recv(in->cmd, 0, &h, &texts);
+    control_texts_free(texts, n);
+    return n >= 0 && h.type == CTL_GO;
+}
+
+static fr_status run_stage(instance *in)
+{
+    fr_status s = gstage(in)->plugin->desc.input ? receive_loop(in) : source_loop(in);
+    if (s == FR_OK)
+        s = timed(in, flush_call, NULL);
+    if (s == FR_OK)
+        send_eos(in);
+    return s;
+}
+
+static void *instance_main(void *arg)
+{
+    instance *in = arg;
+    fr_status s = stage_init(&in->stage);
+    const char *ready_text = s == FR_OK ? in->stage.output_type : stage_reason(&in->stage);
+    send_control(in, CTL_READY, s, &ready_text, 1);
+    if (s == FR_OK && wait_for_go(in))
+        s = run_stage(in);
+    else if (s == FR_OK)
+        s = FR_STOP;
+    const char *reason = stage_reason(&in->stage);
+    char done_text[1200];
+    snprintf(done_text, sizeof done_text, "%s", reason);
+    stage_fini(&in->stage);
+    const char *text = done_text;
+    send_control(in, CTL_DONE, s, &text, 1);
+    return NULL;
+}
+
+void instance_prepare(instance *in, run *r, size_t stage_index, uint32_t index,
+                      const char *input_type)
+{
+    const graph_stage *gs = &r->graph->stages[stage_index];
+    in->run = r;
+    in->stage_index = stage_index;
+    in->index = index;
+    stage_setup(&in->stage, gs->plugin, gs->cfg->name, r->graph->pipeline->name, index,
+                gs->cfg->replicas, gs->config, gs->plugin->desc.input ? input_type : NULL,
+                gs->plugin->desc.output ? gs->output_type : NULL, &runtime_backend, in);
+    for (size_t k = 0; k < gs->n_inputs; k++)
+        in->eos_expected += r->graph->stages[gs->inputs[k]].cfg->replicas;
+}
+
+int instance_start(instance *in)
+{
+    in->thread_started = pthread_create(&in->thread, NULL, instance_main, in) == 0;
+    return in->thread_started ? 0 : -1;
+}

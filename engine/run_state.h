@@ -1,0 +1,60 @@
+/*
+ * run_state.h — what the coordinator (runtime.c) and the instance threads
+ * (instance.c) share during a run.  Private to the runtime files.
+ */
+#ifndef FLOWRUN_RUN_STATE_H
+#define FLOWRUN_RUN_STATE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "graph.h"
+#include "runtime.h"
+#include "stage.h"
+
+/* Sockets to every instance of one consumer stage; records go round-robin
+ * to whichever has room. */
+typedef struct out_port {
+    void **socks;
+    size_t n;
+    size_t next;
+} out_port;
+
+typedef struct run_counters {
+    atomic_uint_fast64_t in, out, dead, retries;
+    atomic_uint_fast64_t busy_ns;
+} run_counters;
+
+typedef struct run run;
+
+typedef struct instance {
+    run *run;
+    size_t stage_index; /* into graph->stages */
+    uint32_t index;     /* replica number */
+    fr_stage stage;
+    pthread_t thread;
+    int thread_started;
+    void *data_in;  /* PULL, NULL for a source */
+    out_port *outs; /* one per consumer stage */
+    size_t n_outs;
+    void *ctl; /* PUSH to the coordinator */
+    void *cmd; /* PULL of commands (GO, commits) from the coordinator */
+    uint32_t eos_expected, eos_seen;
+    run_counters counters;
+} instance;
+
+struct run {
+    const graph *graph;
+    const runtime_options *opt;
+    void *zmq;
+    atomic_int stopping;
+    instance *instances; /* the local ones, grouped by stage in topological order */
+    size_t n_instances;
+    char run_id[32]; /* makes inproc endpoints unique to this run */
+};
+
+/* 1 if stage s runs in this process. */
+int run_is_local(const run *r, size_t stage_index);
+
+#endif

@@ -1,0 +1,549 @@
+/*
+ * runtime.c — the coordinator of one process (ARCHITECTURE.md §4): makes
+ * every local instance's sockets, starts the instances stage by stage in
+ * topological order (so a type a plugin narrows at init reaches its
+ * consumers before they start), lets data flow only when all are ready,
+ * then gathers dead letters, commits, end-of-stream and errors until every
+ * instance is done, and stops everything cleanly on error or signal.
+ */
+#include "runtime.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "buffer.h"
+#include "commit_tracker.h"
+#include "control.h"
+#include "instance.h"
+#include "log.h"
+#include "port_type.h"
+#include "progress.h"
+#include "run_report.h"
+#include "transport.h"
+
+#define TICK_MS 250 /* progress refresh */
+
+typedef struct coordinator {
+    run *r;
+    void *ctl;   /* PULL: every instance's messages */
+    void **cmd;  /* PUSH to each instance's command socket, same order as instances */
+    int dead_fd; /* dead_letters file, opened at the first one */
+    commit_tracker *tracker;
+    run_tally tally;
+    size_t n_done;
+    int failed;      /* a stage failed: exit code 3 */
+    int interrupted; /* the signal that stopped us, or 0 */
+    progress *progress;
+} coordinator;
+
+/* ---- signals ---------------------------------------------------------- */
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int signo)
+{
+    unsigned char b = (unsigned char)signo;
+    if (write(signal_pipe[1], &b, 1) < 0) {
+        /* nothing to do: a stop is already pending */
+    }
+}
+
+static int install_signals(void)
+{
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+        return -1;
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    return 0;
+}
+
+static void restore_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    close(signal_pipe[0]);
+    close(signal_pipe[1]);
+    signal_pipe[0] = signal_pipe[1] = -1;
+}
+
+/* ---- set-up ----------------------------------------------------------- */
+
+int run_is_local(const run *r, size_t stage_index)
+{
+    const graph *g = r->graph;
+    if (!r->opt->node)
+        return 1;
+    return strcmp(g->pipeline->nodes[g->stages[stage_index].node].name, r->opt->node) == 0;
+}
+
+static void *new_socket(run *r, int type)
+{
+    void *s = zmq_socket(r->zmq, type);
+    if (s)
+        socket_tune(s, (int)r->opt->queue_depth);
+    return s;
+}
+
+static int make_instances(run *r)
+{
+    const graph *g = r->graph;
+    for (size_t i = 0; i < g->n_stages; i++)
+        if (run_is_local(r, i))
+            r->n_instances += g->stages[i].cfg->replicas;
+    r->instances = calloc(r->n_instances ? r->n_instances : 1, sizeof *r->instances);
+    if (!r->instances)
+        return -1;
+    size_t n = 0;
+    for (size_t o = 0; o < g->n_stages; o++) {
+        size_t s = g->order[o];
+        if (!run_is_local(r, s))
+            continue;
+        for (uint32_t k = 0; k < g->stages[s].cfg->replicas; k++)
+            instance_prepare(&r->instances[n++], r, s, k, g->stages[s].input_type);
+    }
+    return 0;
+}
+
+static int bind_data_in(run *r, instance *in)
+{
+    const graph *g = r->graph;
+    char ep[ENDPOINT_MAX], err[256];
+    if (!g->stages[in->stage_index].n_inputs)
+        return 0;
+    if (!(in->data_in = new_socket(r, ZMQ_PULL)))
+        return -1;
+    endpoint_local(r->run_id, g, in->stage_index, in->index, ep, sizeof ep);
+    if (zmq_bind(in->data_in, ep) != 0)
+        return -1;
+    if (!stage_has_remote_input(g, in->stage_index))
+        return 0;
+    if (endpoint_remote(g, in->stage_index, in->index, ep, sizeof ep, err, sizeof err) != 0) {
+        log_msg(FR_LOG_ERROR, NULL, "%s", err);
+        return -1;
+    }
+    if (zmq_bind(in->data_in, ep) != 0) {
+        log_msg(FR_LOG_ERROR, in->stage.scope, "cannot listen on %s: %s", ep,
+                zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    return 0;
+}
+
+static int connect_outs(run *r, instance *in)
+{
+    const graph *g = r->graph;
+    const graph_stage *gs = &g->stages[in->stage_index];
+    if (!(in->outs = calloc(gs->n_consumers ? gs->n_consumers : 1, sizeof *in->outs)))
+        return -1;
+    in->n_outs = gs->n_consumers;
+    for (size_t k = 0; k < gs->n_consumers; k++) {
+        size_t c = gs->consumers[k];
+        out_port *port = &in->outs[k];
+        port->n = g->stages[c].cfg->replicas;
+        if (!(port->socks = calloc(port->n, sizeof *port->socks)))
+            return -1;
+        for (unsigned j = 0; j < port->n; j++) {
+            char ep[ENDPOINT_MAX], err[256];
+            int remote = g->stages[c].node != gs->node;
+            if (remote && endpoint_remote(g, c, j, ep, sizeof ep, err, sizeof err) != 0)
+                return -1;
+            if (!remote)
+                endpoint_local(r->run_id, g, c, j, ep, sizeof ep);
+            if (!(port->socks[j] = new_socket(r, ZMQ_PUSH)) || zmq_connect(port->socks[j], ep))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int make_sockets(coordinator *co)
+{
+    run *r = co->r;
+    char ep[ENDPOINT_MAX];
+    snprintf(ep, sizeof ep, "inproc://%s/ctl", r->run_id);
+    co->ctl = zmq_socket(r->zmq, ZMQ_PULL);
+    if (!co->ctl || zmq_bind(co->ctl, ep) != 0)
+        return -1;
+    if (!(co->cmd = calloc(r->n_instances ? r->n_instances : 1, sizeof *co->cmd)))
+        return -1;
+    for (size_t i = 0; i < r->n_instances; i++) {
+        instance *in = &r->instances[i];
+        char cmd_ep[ENDPOINT_MAX];
+        snprintf(cmd_ep, sizeof cmd_ep, "inproc://%s/cmd/%zu/%u", r->run_id, in->stage_index,
+                 in->index);
+        in->cmd = zmq_socket(r->zmq, ZMQ_PULL);
+        in->ctl = zmq_socket(r->zmq, ZMQ_PUSH);
+        co->cmd[i] = zmq_socket(r->zmq, ZMQ_PUSH);
+        if (!in->cmd || !in->ctl || !co->cmd[i] || zmq_bind(in->cmd, cmd_ep) ||
+            zmq_connect(co->cmd[i], cmd_ep) || zmq_connect(in->ctl, ep) || bind_data_in(r, in) != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < r->n_instances; i++)
+        if (connect_outs(r, &r->instances[i]) != 0)
+            return -1;
+    return 0;
+}
+
+static void close_socket(void *sock, int linger)
+{
+    if (!sock)
+        return;
+    zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_close(sock);
+}
+
+static void close_sockets(coordinator *co, int linger)
+{
+    run *r = co->r;
+    for (size_t i = 0; i < r->n_instances; i++) {
+        instance *in = &r->instances[i];
+        close_socket(in->data_in, linger);
+        close_socket(in->ctl, linger);
+        close_socket(in->cmd, 0);
+        for (size_t k = 0; k < in->n_outs; k++) {
+            for (size_t j = 0; j < in->outs[k].n; j++)
+                close_socket(in->outs[k].socks[j], linger);
+            free(in->outs[k].socks);
+        }
+        free(in->outs);
+        if (co->cmd)
+            close_socket(co->cmd[i], 0);
+    }
+    close_socket(co->ctl, 0);
+    free(co->cmd);
+}
+
+/* ---- messages from the instances -------------------------------------- */
+
+static void send_command(coordinator *co, size_t i, enum control_type type,
+                         const char *const *texts, size_t n)
+{
+    control_header h = {.type = type,
+                        .stage = (uint32_t)co->r->instances[i].stage_index,
+                        .instance = co->r->instances[i].index};
+    control_send(co->cmd[i], &h, texts, n);
+}
+
+/* The stage whose id this is: the text before the first ':'. */
+static size_t source_of(const graph *g, const char *id)
+{
+    const char *colon = strchr(id, ':');
+    for (size_t i = 0; colon && i < g->n_stages; i++)
+        if (strlen(g->stages[i].cfg->name) == (size_t)(colon - id) &&
+            strncmp(g->stages[i].cfg->name, id, colon - id) == 0)
+            return i;
+    return g->n_stages;
+}
+
+/* Counts commits for id; when every sink has it, tells its source. */
+static void id_committed(coordinator *co, const char *id, size_t count)
+{
+    const graph *g = co->r->graph;
+    size_t src = source_of(g, id);
+    size_t needed = src < g->n_stages ? g->stages[src].sinks_reached : 1;
+    if (tracker_add(co->tracker, id, needed, count) != 1)
+        return;
+    co->tally.done++;
+    if (src == g->n_stages || !g->stages[src].plugin->desc.on_commit)
+        return;
+    for (size_t i = 0; i < co->r->n_instances; i++)
+        if (co->r->instances[i].stage_index == src)
+            send_command(co, i, CTL_COMMITS, &id, 1);
+}
+
+static void write_dead_letter(coordinator *co, const char *line)
+{
+    const char *path = co->r->graph->pipeline->dead_letters;
+    if (co->dead_fd < 0) {
+        co->dead_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (co->dead_fd < 0) {
+            log_msg(FR_LOG_ERROR, NULL, "cannot write dead letters to %s: %s", path,
+                    strerror(errno));
+            co->failed = 1;
+            return;
+        }
+    }
+    size_t len = strlen(line);
+    char *with_newline = malloc(len + 2);
+    if (!with_newline)
+        return;
+    memcpy(with_newline, line, len);
+    with_newline[len] = '\n';
+    /* One write per line: O_APPEND keeps lines whole when nodes share the file. */
+    if (write(co->dead_fd, with_newline, len + 1) != (ssize_t)(len + 1)) {
+        log_msg(FR_LOG_ERROR, NULL, "writing dead letters to %s: %s", path, strerror(errno));
+        co->failed = 1;
+    }
+    free(with_newline);
+}
+
+static void on_message(coordinator *co, const control_header *h, char **texts, int n)
+{
+    const graph *g = co->r->graph;
+    if (h->stage >= g->n_stages)
+        return;
+    const graph_stage *s = &g->stages[h->stage];
+    switch (h->type) {
+    case CTL_DEAD:
+        co->tally.dead_letters++;
+        if (n >= 2) {
+            write_dead_letter(co, texts[1]);
+            id_committed(co, texts[0], s->sinks_reached);
+        }
+        break;
+    case CTL_COMMIT:
+        co->tally.committed[h->stage] += (uint64_t)n;
+        for (int i = 0; i < n; i++)
+            id_committed(co, texts[i], 1);
+        break;
+    case CTL_DONE:
+        co->n_done++;
+        if (h->status != FR_OK && h->status != FR_STOP) {
+            log_msg(FR_LOG_ERROR, NULL, "stage \"%s\" failed: %s", s->cfg->name,
+                    n > 0 && texts[0][0] ? texts[0] : "(no reason given)");
+            co->failed = 1;
+            atomic_store(&co->r->stopping, 1);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static void take_signal(coordinator *co)
+{
+    unsigned char b;
+    while (read(signal_pipe[0], &b, 1) == 1)
+        if (!co->interrupted) {
+            co->interrupted = b;
+            log_msg(FR_LOG_WARN, NULL, "%s: stopping; outputs of this run are not committed",
+                    strsignal(b));
+            atomic_store(&co->r->stopping, 1);
+        }
+}
+
+/* Waits up to timeout_ms for one control message or a signal. */
+static void poll_once(coordinator *co, long timeout_ms)
+{
+    zmq_pollitem_t items[2] = {{.socket = co->ctl, .events = ZMQ_POLLIN},
+                               {.fd = signal_pipe[0], .events = ZMQ_POLLIN}};
+    if (zmq_poll(items, 2, timeout_ms) <= 0)
+        return;
+    if (items[1].revents & ZMQ_POLLIN)
+        take_signal(co);
+    if (items[0].revents & ZMQ_POLLIN) {
+        control_header h;
+        char **texts;
+        int n = control_recv(co->ctl, 0, &h, &texts);
+        if (n >= 0)
+            on_message(co, &h, texts, n);
+        control_texts_free(texts, n);
+    }
+}
+
+/* ---- start-up: stage by stage ----------------------------------------- */
+
+/* The input type of stage s now that its upstream stages have initialised. */
+static int refresh_input_type(coordinator *co, size_t first, size_t count)
+{
+    run *r = co->r;
+    const graph *g = r->graph;
+    const graph_stage *s = &g->stages[r->instances[first].stage_index];
+    if (!s->n_inputs)
+        return 0;
+    const char *narrowed = NULL;
+    for (size_t i = 0; i < first && !narrowed; i++)
+        if (r->instances[i].stage_index == s->inputs[0])
+            narrowed = r->instances[i].stage.output_type;
+    if (!narrowed)
+        return 0; /* upstream on another node: the graph's type stands */
+    port_type declared, emitted;
+    char why[256];
+    if (port_type_parse(s->plugin->desc.input, &declared, why, sizeof why) == 0 &&
+        port_type_parse(narrowed, &emitted, why, sizeof why) == 0 &&
+        !port_type_accepts(&declared, &emitted, why, sizeof why)) {
+        log_msg(FR_LOG_ERROR, NULL, "stage \"%s\": input \"%s\" emits %s, but %s takes %s (%s)",
+                s->cfg->name, g->stages[s->inputs[0]].cfg->name, narrowed, s->plugin->desc.name,
+                s->plugin->desc.input, why);
+        return -1;
+    }
+    for (size_t i = first; i < first + count; i++)
+        snprintf(r->instances[i].stage.input_type, sizeof r->instances[i].stage.input_type, "%s",
+                 narrowed);
+    return 0;
+}
+
+/* Starts the instances [first, first+count) and waits for their READY. */
+static int start_stage(coordinator *co, size_t first, size_t count)
+{
+    run *r = co->r;
+    if (refresh_input_type(co, first, count) != 0)
+        return -1;
+    for (size_t i = first; i < first + count; i++)
+        if (instance_start(&r->instances[i]) != 0)
+            return -1;
+    int ok = 1;
+    for (size_t ready = 0; ready < count;) {
+        control_header h;
+        char **texts;
+        int n = control_recv(co->ctl, 0, &h, &texts);
+        if (n < 0)
+            return -1;
+        if (h.type == CTL_READY) {
+            ready++;
+            if (h.status != FR_OK) {
+                log_msg(FR_LOG_ERROR, NULL, "stage \"%s\": %s", r->graph->stages[h.stage].cfg->name,
+                        n > 0 && texts[0][0] ? texts[0] : "init failed");
+                ok = 0;
+            }
+        } else {
+            on_message(co, &h, texts, n);
+        }
+        control_texts_free(texts, n);
+    }
+    return ok ? 0 : -1;
+}
+
+static int start_all(coordinator *co)
+{
+    run *r = co->r;
+    for (size_t first = 0; first < r->n_instances;) {
+        size_t count = 1;
+        while (first + count < r->n_instances &&
+               r->instances[first + count].stage_index == r->instances[first].stage_index)
+            count++;
+        if (start_stage(co, first, count) != 0)
+            return -1;
+        first += count;
+    }
+    return 0;
+}
+
+static size_t started_count(const run *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_instances; i++)
+        n += r->instances[i].thread_started;
+    return n;
+}
+
+/* ---- the run ---------------------------------------------------------- */
+
+static void wait_all_done(coordinator *co, size_t expected)
+{
+    while (co->n_done < expected) {
+        poll_once(co, TICK_MS);
+        if (co->progress)
+            progress_update(co->progress, &co->tally);
+    }
+}
+
+static void join_all(run *r)
+{
+    for (size_t i = 0; i < r->n_instances; i++)
+        if (r->instances[i].thread_started)
+            pthread_join(r->instances[i].thread, NULL);
+}
+
+static int exit_code(const coordinator *co)
+{
+    if (co->interrupted)
+        return EXIT_INTERRUPTED;
+    if (co->failed)
+        return EXIT_FAILED;
+    if (co->tally.unaccounted)
+        return EXIT_FAILED;
+    return co->tally.dead_letters ? EXIT_DEAD_LETTERS : EXIT_DELIVERED;
+}
+
+static void finish_tally(coordinator *co)
+{
+    run *r = co->r;
+    uint64_t emitted = 0;
+    for (size_t i = 0; i < r->n_instances; i++)
+        if (!r->graph->stages[r->instances[i].stage_index].n_inputs)
+            emitted += atomic_load(&r->instances[i].counters.out);
+    co->tally.records_in = emitted;
+    /* Only a process that runs the whole graph sees every commit. */
+    if (!r->opt->node && !co->interrupted && !co->failed && emitted > co->tally.done) {
+        co->tally.unaccounted = emitted - co->tally.done;
+        log_msg(FR_LOG_ERROR, NULL,
+                "%llu of %llu records were neither delivered to every sink nor dead-lettered "
+                "(a stage dropped them)",
+                (unsigned long long)co->tally.unaccounted, (unsigned long long)emitted);
+    }
+}
+
+static void prepare_dead_letters(const run *r)
+{
+    /* A whole-graph run owns the file; nodes of a split run append to it. */
+    if (!r->opt->node)
+        unlink(r->graph->pipeline->dead_letters);
+}
+
+static int coordinate(coordinator *co)
+{
+    run *r = co->r;
+    if (make_instances(r) != 0 || make_sockets(co) != 0) {
+        log_msg(FR_LOG_ERROR, NULL, "cannot set up the run's sockets: %s",
+                zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    prepare_dead_letters(r);
+    int started = start_all(co) == 0;
+    for (size_t i = 0; i < r->n_instances; i++)
+        if (r->instances[i].thread_started)
+            send_command(co, i, started ? CTL_GO : CTL_ABORT, NULL, 0);
+    co->progress = r->opt->progress ? progress_start(r, &co->tally) : NULL;
+    wait_all_done(co, started_count(r));
+    progress_stop(co->progress);
+    join_all(r);
+    return started ? 0 : -1;
+}
+
+int runtime_run(const graph *g, const runtime_options *opt)
+{
+    run r = {.graph = g, .opt = opt};
+    coordinator co = {.r = &r, .dead_fd = -1};
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    snprintf(r.run_id, sizeof r.run_id, "fr%ld", (long)getpid());
+    r.zmq = zmq_ctx_new();
+    co.tracker = tracker_new();
+    if (!r.zmq || !co.tracker || run_tally_init(&co.tally, g) != 0 || install_signals() != 0) {
+        log_msg(FR_LOG_ERROR, NULL, "cannot start the run: %s", strerror(errno));
+        co.failed = 1;
+    } else if (coordinate(&co) != 0) {
+        co.failed = 1;
+    }
+    close_sockets(&co, atomic_load(&r.stopping) ? 0 : -1);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    co.tally.wall_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    finish_tally(&co);
+    int code = exit_code(&co);
+    run_report_print(&r, &co.tally, code);
+    if (opt->summary_path && run_report_write_json(&r, &co.tally, code, opt->summary_path) != 0)
+        code = code == EXIT_DELIVERED ? EXIT_FAILED : code;
+    if (signal_pipe[0] >= 0)
+        restore_signals();
+    if (co.dead_fd >= 0)
+        close(co.dead_fd);
+    tracker_free(co.tracker);
+    run_tally_free(&co.tally);
+    for (size_t i = 0; i < r.n_instances; i++)
+        stage_cleanup(&r.instances[i].stage);
+    free(r.instances);
+    if (r.zmq)
+        zmq_ctx_term(r.zmq);
+    buffer_pool_drain();
+    return code;
+}
