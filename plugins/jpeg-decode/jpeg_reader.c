@@ -1,0 +1,125 @@
+/*
+ * jpeg_reader.c — the TurboJPEG side of jpeg-decode.
+ */
+#include "jpeg_reader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <turbojpeg.h>
+
+#include "cmyk.h"
+
+struct jpeg_reader {
+    tjhandle tj;
+    jpeg_reader_opts opts;
+    int colorspace;  /* of the last header read (TJCS_*) */
+    uint8_t *cmyk;   /* scratch for CMYK/YCCK files, grown, owned */
+    size_t cmyk_cap; /* bytes allocated at cmyk */
+};
+
+jpeg_reader *jpeg_reader_new(const jpeg_reader_opts *opts, char *err, size_t err_size)
+{
+    jpeg_reader *r = calloc(1, sizeof *r);
+    if (!r || !(r->tj = tjInitDecompress())) {
+        snprintf(err, err_size, "cannot start libjpeg-turbo: %s", r ? tjGetErrorStr2(NULL) : "");
+        free(r);
+        return NULL;
+    }
+    r->opts = *opts;
+    return r;
+}
+
+void jpeg_reader_free(jpeg_reader *r)
+{
+    if (!r)
+        return;
+    free(r->cmyk);
+    tjDestroy(r->tj);
+    free(r);
+}
+
+/* Names what the bytes are when they are not a JPEG, for the reason. */
+static const char *jpeg_sniff(const uint8_t *d, size_t n)
+{
+    if (n >= 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "PNG data";
+    if (n >= 6 && (memcmp(d, "GIF87a", 6) == 0 || memcmp(d, "GIF89a", 6) == 0))
+        return "GIF data";
+    for (size_t i = 0; i < n && i < 64; i++)
+        if ((d[i] < 0x20 && d[i] != '\n' && d[i] != '\r' && d[i] != '\t') || d[i] > 0x7e)
+            return "unknown data";
+    return "text";
+}
+
+int jpeg_reader_header(jpeg_reader *r, const uint8_t *data, size_t size, jpeg_info *info, char *err,
+                       size_t err_size)
+{
+    if (size == 0) {
+        snprintf(err, err_size, "empty object");
+        return -1;
+    }
+    if (size < 3 || data[0] != 0xff || data[1] != 0xd8 || data[2] != 0xff) {
+        snprintf(err, err_size, "not a JPEG: %s (%zu bytes, no SOI marker)", jpeg_sniff(data, size),
+                 size);
+        return -1;
+    }
+    int w, h, subsamp, cs;
+    if (tjDecompressHeader3(r->tj, data, (unsigned long)size, &w, &h, &subsamp, &cs) != 0) {
+        snprintf(err, err_size, "corrupt JPEG header: %s", tjGetErrorStr2(r->tj));
+        return -1;
+    }
+    if (w <= 0 || h <= 0) {
+        snprintf(err, err_size, "zero-size image: %dx%d", w, h);
+        return -1;
+    }
+    if ((uint64_t)w * (uint64_t)h > r->opts.max_pixels) {
+        snprintf(err, err_size, "image too large: %dx%d is %llu pixels, max_pixels is %llu", w, h,
+                 (unsigned long long)w * (unsigned long long)h,
+                 (unsigned long long)r->opts.max_pixels);
+        return -1;
+    }
+    r->colorspace = cs;
+    *info = (jpeg_info){.width = (uint32_t)w, .height = (uint32_t)h};
+    return 0;
+}
+
+static uint8_t *jpeg_cmyk_scratch(jpeg_reader *r, size_t size)
+{
+    if (size > r->cmyk_cap) {
+        free(r->cmyk);
+        r->cmyk = malloc(size);
+        r->cmyk_cap = r->cmyk ? size : 0;
+    }
+    return r->cmyk;
+}
+
+int jpeg_reader_decode(jpeg_reader *r, const uint8_t *data, size_t size, const jpeg_info *info,
+                       uint8_t *rgb, int *warned, char *err, size_t err_size)
+{
+    /* LIMITSCANS: a hostile progressive file with thousands of scans would
+     * otherwise take minutes.  STOPONWARNING when warnings reject: no
+     * point decoding the rest of a file that is refused anyway. */
+    int flags = TJFLAG_LIMITSCANS | (r->opts.fast_dct ? TJFLAG_FASTDCT : TJFLAG_ACCURATEDCT);
+    if (!r->opts.pass_warnings)
+        flags |= TJFLAG_STOPONWARNING;
+    int is_cmyk = r->colorspace == TJCS_CMYK || r->colorspace == TJCS_YCCK;
+    size_t pixels = (size_t)info->width * info->height;
+    uint8_t *dst = rgb;
+    if (is_cmyk && !(dst = jpeg_cmyk_scratch(r, pixels * 4))) {
+        snprintf(err, err_size, "out of memory decoding %ux%u CMYK", info->width, info->height);
+        return -1;
+    }
+    *warned = 0;
+    if (tjDecompress2(r->tj, data, (unsigned long)size, dst, (int)info->width, 0, (int)info->height,
+                      is_cmyk ? TJPF_CMYK : TJPF_RGB, flags) != 0) {
+        if (!r->opts.pass_warnings || tjGetErrorCode(r->tj) != TJERR_WARNING) {
+            snprintf(err, err_size, "corrupt JPEG data: %s", tjGetErrorStr2(r->tj));
+            return -1;
+        }
+        *warned = 1;
+    }
+    if (is_cmyk)
+        cmyk_to_rgb(dst, rgb, pixels);
+    return 0;
+}
