@@ -14,7 +14,7 @@ static size_t request_write(char *data, size_t size, size_t n, void *ud)
 {
     s3_request *req = ud;
     size_t len = size * n;
-    if (!req->dst)
+    if (!req->dst || req->status >= 300) /* an error reply goes to resp, not the object */
         return s3_buf_append(&req->resp, data, len) < 0 ? 0 : len;
     if (len > req->dst_size - req->dst_len) {
         req->dst_overflow = 1; /* the object grew since it was listed */
@@ -56,6 +56,9 @@ static size_t request_header(char *line, size_t size, size_t n, void *ud)
 {
     s3_request *req = ud;
     size_t len = size * n;
+    long status;
+    if (strncmp(line, "HTTP/", 5) == 0 && sscanf(line, "HTTP/%*s %ld", &status) == 1)
+        req->status = status; /* per response: a 100 Continue comes first */
     request_header_value(line, len, "ETag", req->etag, sizeof req->etag);
     request_header_value(line, len, "Last-Modified", req->last_modified, sizeof req->last_modified);
     return len;

@@ -1,0 +1,182 @@
+/*
+ * s3-source — reads objects from S3 (or any S3-compatible store) as bytes
+ * records, many GETs in flight on one thread (curl multi).
+ *
+ * The output type is bytes/jpeg for suffix .jpg/.jpeg, bytes/png for .png,
+ * bytes/ of any media ("*") otherwise, so a jpeg-decode stage can check its edge at startup.
+ * An object that vanished between the listing and its GET, or that still
+ * fails after the retries, is dead-lettered with the reason; the run goes on.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3_source.h"
+
+typedef struct source_slot {
+    size_t index; /* into the listing */
+    fr_buffer *buf;
+    void *data;
+} source_slot;
+
+typedef struct source_state {
+    char *bucket, *prefix;
+    const char *media; /* static */
+    s3_client *client;
+    s3_fetch *fetch;
+    source_listing listing;
+    size_t next; /* next listing index to start */
+    source_slot *slots;
+    int concurrency;
+} source_state;
+
+static const fr_param source_params[] = {
+    {"url", FR_PARAM_PATH, NULL, 0, 0, NULL, "s3://bucket/prefix/ to read"},
+    {"suffix", FR_PARAM_STRING, "", 0, 0, NULL,
+     "only keys ending with this, case-insensitive (.jpg also sets the output to bytes/jpeg)"},
+    {"limit", FR_PARAM_INT, "0", 0, 1e15, NULL, "read at most this many objects (0: all)"},
+    {"concurrency", FR_PARAM_INT, "32", 1, 512, NULL, "GETs in flight per instance"},
+    {"endpoint", FR_PARAM_STRING, "", 0, 0, NULL,
+     "S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)"},
+    {"region", FR_PARAM_STRING, "", 0, 0, NULL,
+     "region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's, us-east-1)"},
+    {"addressing", FR_PARAM_ENUM, "auto", 0, 0, "auto|path|virtual",
+     "bucket in the path or in the host name (auto: virtual on AWS, path elsewhere)"},
+    {"profile", FR_PARAM_STRING, "", 0, 0, NULL, "AWS profile (default: AWS_PROFILE, default)"},
+    {"attempts", FR_PARAM_INT, "5", 1, 20, NULL, "tries per request on 5xx, throttling, resets"},
+    {"timeout", FR_PARAM_DURATION, "30s", 0.001, 3.6e6, NULL,
+     "a transfer that receives nothing for this long is retried"},
+    {NULL, 0, NULL, 0, 0, NULL, NULL},
+};
+
+static void source_fini(void *state, fr_stage *st)
+{
+    source_state *s = state;
+    s3_fetch_free(s->fetch); /* before the buffers its transfers write into */
+    for (int i = 0; s->slots && i < s->concurrency; i++)
+        if (s->slots[i].buf)
+            fr_buffer_unref(st, s->slots[i].buf);
+    free(s->slots);
+    source_listing_free(&s->listing);
+    s3_client_free(s->client);
+    free(s->bucket);
+    free(s->prefix);
+    free(s);
+}
+
+static s3_client *source_client(fr_stage *st, s3_error *err)
+{
+    const char *addressing = fr_config_string(st, "addressing");
+    s3_options opt = {
+        .endpoint = fr_config_string(st, "endpoint"),
+        .region = fr_config_string(st, "region"),
+        .addressing = strcmp(addressing, "auto") == 0 ? NULL : addressing,
+        .profile = fr_config_string(st, "profile"),
+        .max_attempts = (int)fr_config_int(st, "attempts"),
+        .stall_timeout_ms = (long)fr_config_int(st, "timeout"),
+    };
+    return s3_client_new(&opt, err);
+}
+
+static fr_status source_init(fr_stage *st, void **state)
+{
+    const char *url = fr_config_string(st, "url");
+    const char *suffix = fr_config_string(st, "suffix");
+    s3_error err = {0};
+    source_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return fr_fail(st, FR_FATAL, "out of memory");
+    *state = s;
+    if (s3_parse_url(url, &s->bucket, &s->prefix) < 0) {
+        source_fini(s, st);
+        return fr_fail(st, FR_FATAL,
+                       "url \"%s\": expected s3://bucket/prefix/ (local folders: dir-source)", url);
+    }
+    s->media = source_media(suffix);
+    s->concurrency = (int)fr_config_int(st, "concurrency");
+    s->client = source_client(st, &err);
+    if (s->client)
+        fr_log(st, FR_LOG_INFO, "s3://%s/%s: region %s, endpoint %s, credentials from %s",
+               s->bucket, s->prefix, s3_client_region(s->client), s3_client_endpoint(s->client),
+               s3_client_credential_source(s->client));
+    if (!s->client ||
+        source_listing_load(&s->listing, s->client, s->bucket, s->prefix, suffix,
+                            (uint64_t)fr_config_int(st, "limit"), fr_instance(st), fr_replicas(st),
+                            &err) < 0 ||
+        !(s->fetch = s3_fetch_new(s->client, s->concurrency, &err)) ||
+        !(s->slots = calloc((size_t)s->concurrency, sizeof *s->slots))) {
+        source_fini(s, st);
+        *state = NULL;
+        return fr_fail(st, FR_FATAL, "%s", err.message[0] ? err.message : "out of memory");
+    }
+    fr_set_total(st, s->listing.n);
+    char type[48];
+    snprintf(type, sizeof type, "bytes/%s", s->media);
+    return fr_set_output_type(st, type);
+}
+
+/* Starts GETs until every slot is busy or the listing is exhausted. */
+static fr_status source_start_more(source_state *s, fr_stage *st)
+{
+    s3_error err = {0};
+    for (int i = 0; i < s->concurrency && s->next < s->listing.n; i++) {
+        source_slot *slot = &s->slots[i];
+        if (slot->buf)
+            continue;
+        const source_object *obj = &s->listing.items[s->next];
+        if (!obj->size) { /* nothing to fetch: an empty payload */
+            fr_status r = source_emit(st, s->bucket, obj, s->media, NULL, NULL, NULL);
+            s->next++;
+            if (r != FR_OK)
+                return r;
+            continue;
+        }
+        slot->buf = fr_buffer_new(st, obj->size, &slot->data);
+        if (!slot->buf)
+            return fr_fail(st, FR_FATAL, "out of memory for s3://%s/%s (%llu bytes)", s->bucket,
+                           obj->key, (unsigned long long)obj->size);
+        slot->index = s->next++;
+        if (s3_fetch_add(s->fetch, s->bucket, obj->key, obj->etag, slot->data, obj->size, slot,
+                         &err) < 0)
+            return fr_fail(st, FR_FATAL, "%s", err.message);
+    }
+    return FR_OK;
+}
+
+static fr_status source_produce(void *state, fr_stage *st)
+{
+    source_state *s = state;
+    s3_fetch_result res;
+    if (fr_stopping(st))
+        return FR_STOP;
+    fr_status r = source_start_more(s, st);
+    if (r != FR_OK)
+        return r;
+    if (!s3_fetch_next(s->fetch, &res))
+        return s->next < s->listing.n ? FR_OK : FR_DONE;
+    source_slot *slot = res.user;
+    const source_object *obj = &s->listing.items[slot->index];
+    char why[sizeof res.err.message + 32];
+    const char *reason = NULL;
+    if (res.failed) {
+        snprintf(why, sizeof why, "%s%s",
+                 res.err.cls == S3_ERR_NOT_FOUND ? "deleted since listed: " : "", res.err.message);
+        reason = why;
+    }
+    fr_buffer *buf = slot->buf;
+    slot->buf = NULL;
+    return source_emit(st, s->bucket, obj, s->media, buf, slot->data, reason);
+}
+
+FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
+    FR_PLUGIN_HEADER,
+    .name = "s3-source",
+    .summary = "Read objects from S3 or an S3-compatible store, many GETs in flight",
+    .version = "0.1",
+    .input = NULL,
+    .output = "bytes/*",
+    .params = source_params,
+    .init = source_init,
+    .produce = source_produce,
+    .fini = source_fini,
+};
