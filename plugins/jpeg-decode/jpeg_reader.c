@@ -35,7 +35,8 @@ void jpeg_reader_free(jpeg_reader *r)
     if (!r)
         return;
     free(r->cmyk);
-    tjDestroy(r->tj);
+    if (r->tj)
+        tjDestroy(r->tj);
     free(r);
 }
 
@@ -52,8 +53,18 @@ static const char *jpeg_sniff(const uint8_t *d, size_t n)
     return "text";
 }
 
-int jpeg_reader_header(jpeg_reader *r, const uint8_t *data, size_t size, jpeg_info *info, char *err,
-                       size_t err_size)
+/* After a failure, TurboJPEG's handle may keep the state of the bad stream
+ * (a "tables only" header leaves the decompressor mid-stream and the next
+ * file's header is then misread), so a failed file gets a fresh handle. */
+static void jpeg_reader_reset(jpeg_reader *r)
+{
+    if (r->tj)
+        tjDestroy(r->tj);
+    r->tj = tjInitDecompress();
+}
+
+static int jpeg_reader_header_bytes(jpeg_reader *r, const uint8_t *data, size_t size,
+                                    jpeg_info *info, char *err, size_t err_size)
 {
     if (size == 0) {
         snprintf(err, err_size, "empty object");
@@ -64,13 +75,17 @@ int jpeg_reader_header(jpeg_reader *r, const uint8_t *data, size_t size, jpeg_in
                  size);
         return -1;
     }
-    int w, h, subsamp, cs;
+    int w = 0, h = 0, subsamp, cs; /* left unset for a tables-only stream */
     if (tjDecompressHeader3(r->tj, data, (unsigned long)size, &w, &h, &subsamp, &cs) != 0) {
         snprintf(err, err_size, "corrupt JPEG header: %s", tjGetErrorStr2(r->tj));
         return -1;
     }
+    /* TurboJPEG accepts a stream that ends before any frame header as
+     * "tables only" and reports 0x0; a frame with a zero dimension is
+     * refused by libjpeg itself ("Empty JPEG image"). */
     if (w <= 0 || h <= 0) {
-        snprintf(err, err_size, "zero-size image: %dx%d", w, h);
+        snprintf(err, err_size, "corrupt JPEG header: no frame header (SOF) found, size %dx%d", w,
+                 h);
         return -1;
     }
     if ((uint64_t)w * (uint64_t)h > r->opts.max_pixels) {
@@ -81,6 +96,20 @@ int jpeg_reader_header(jpeg_reader *r, const uint8_t *data, size_t size, jpeg_in
     }
     r->colorspace = cs;
     *info = (jpeg_info){.width = (uint32_t)w, .height = (uint32_t)h};
+    return 0;
+}
+
+int jpeg_reader_header(jpeg_reader *r, const uint8_t *data, size_t size, jpeg_info *info, char *err,
+                       size_t err_size)
+{
+    if (!r->tj) {
+        snprintf(err, err_size, "out of memory: cannot restart libjpeg-turbo");
+        return -1;
+    }
+    if (jpeg_reader_header_bytes(r, data, size, info, err, err_size) != 0) {
+        jpeg_reader_reset(r);
+        return -1;
+    }
     return 0;
 }
 
@@ -115,6 +144,7 @@ int jpeg_reader_decode(jpeg_reader *r, const uint8_t *data, size_t size, const j
                       is_cmyk ? TJPF_CMYK : TJPF_RGB, flags) != 0) {
         if (!r->opts.pass_warnings || tjGetErrorCode(r->tj) != TJERR_WARNING) {
             snprintf(err, err_size, "corrupt JPEG data: %s", tjGetErrorStr2(r->tj));
+            jpeg_reader_reset(r);
             return -1;
         }
         *warned = 1;

@@ -4,7 +4,7 @@
  *
  * Every failure's message starts with a stable phrase that names the case
  * (the hostile-corpus test matches on it):
- *   "empty object", "not a JPEG", "corrupt JPEG header", "zero-size image",
+ *   "empty object", "not a JPEG", "corrupt JPEG header" (0×N images too),
  *   "image too large", "corrupt JPEG data".
  */
 #ifndef FLOWRUN_JPEG_READER_H
