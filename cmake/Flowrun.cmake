@@ -13,11 +13,12 @@ function(flowrun_add_subdirectories dir)
     endforeach()
 endfunction()
 
-# flowrun_add_plugin(NAME SOURCES a.c b.c [LIBS x y] [FAST])
+# flowrun_add_plugin(NAME SOURCES a.c b.c [LIBS x y] [FAST] [TEST_ONLY])
 # Builds plugins/NAME as NAME.so in the plugin directory and installs it.
 # FAST compiles it with -O3 -march=native for hot loops (measured first).
+# TEST_ONLY: built for the tests and benchmarks, never installed.
 function(flowrun_add_plugin name)
-    cmake_parse_arguments(P "FAST" "" "SOURCES;LIBS" ${ARGN})
+    cmake_parse_arguments(P "FAST;TEST_ONLY" "" "SOURCES;LIBS" ${ARGN})
     add_library(plugin-${name} MODULE ${P_SOURCES})
     set_target_properties(plugin-${name} PROPERTIES
         OUTPUT_NAME ${name} PREFIX ""
@@ -26,7 +27,9 @@ function(flowrun_add_plugin name)
     if(P_FAST)
         target_compile_options(plugin-${name} PRIVATE -O3 -march=native)
     endif()
-    install(TARGETS plugin-${name} LIBRARY DESTINATION ${FLOWRUN_PLUGIN_INSTALL_DIR})
+    if(NOT P_TEST_ONLY)
+        install(TARGETS plugin-${name} LIBRARY DESTINATION ${FLOWRUN_PLUGIN_INSTALL_DIR})
+    endif()
 endfunction()
 
 # flowrun_add_test(NAME SOURCES a.c [LIBS x] [ENV K=V ...] [LABELS l ...] [TIMEOUT s])

@@ -1,0 +1,90 @@
+/*
+ * main.c — `flowrun`: dispatches to a command.  `flowrun FILE.yaml` is
+ * `flowrun run FILE.yaml`.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "flowrun/plugin.h"
+#include "log.h"
+#include "runtime.h"
+
+static const char usage[] =
+    "usage: flowrun [-v|-q] COMMAND [ARGS]\n"
+    "       flowrun [-v|-q] PIPELINE.yaml [run options]\n"
+    "\n"
+    "Streaming dataflow engine: runs a YAML pipeline of stage plugins connected\n"
+    "by ZeroMQ, as threads in one process or split over nodes.\n"
+    "\n"
+    "commands:\n"
+    "  run PIPELINE.yaml     run a pipeline (see flowrun run --help)\n"
+    "  validate FILE.yaml    check a pipeline file and its plugins; report every error\n"
+    "  plugins               list the plugins found, with ABI version and summary\n"
+    "  describe PLUGIN       show a plugin's ports and configuration keys\n"
+    "\n"
+    "options:\n"
+    "  -v, --verbose         more messages (debug)\n"
+    "  -q, --quiet           errors only; no progress line or closing report\n"
+    "  -h, --help            this help (each command has its own --help)\n"
+    "  --version             print the version and the plugin ABI version\n"
+    "\n"
+    "environment:\n"
+    "  FLOWRUN_PLUGIN_PATH   colon-separated directories searched for <plugin>.so\n"
+    "                        before the installed plugin directory\n"
+    "\n"
+    "exit codes:\n"
+    "  0  every record was delivered to every sink\n"
+    "  1  the run completed, but some records were dead-lettered\n"
+    "  2  usage, configuration or graph error: nothing ran\n"
+    "  3  a stage failed, or records were lost (neither delivered nor dead-lettered)\n"
+    "  4  interrupted by SIGINT/SIGTERM: outputs of this run were not committed\n";
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            log_set_level(FR_LOG_DEBUG);
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            log_set_level(FR_LOG_ERROR);
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            return EXIT_DELIVERED;
+        } else if (!strcmp(a, "--version")) {
+            printf("flowrun %s (plugin ABI %d.%d)\n", FLOWRUN_VERSION, FR_ABI_MAJOR, FR_ABI_MINOR);
+            return EXIT_DELIVERED;
+        } else {
+            fprintf(stderr, "flowrun: unknown option '%s'\n%s", a, usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (i == argc) {
+        fputs(usage, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[i];
+    int n = argc - i;
+    char **args = argv + i;
+    if (!strcmp(cmd, "run"))
+        return cli_run(n, args);
+    if (!strcmp(cmd, "validate"))
+        return cli_validate(n, args);
+    if (!strcmp(cmd, "plugins"))
+        return cli_plugins(n, args);
+    if (!strcmp(cmd, "describe"))
+        return cli_describe(n, args);
+    if (ends_with(cmd, ".yaml") || ends_with(cmd, ".yml")) {
+        /* flowrun FILE.yaml [options]: run, with the file as the last argument. */
+        return cli_run(n, args);
+    }
+    fprintf(stderr, "flowrun: unknown command '%s' (see flowrun --help)\n", cmd);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,86 @@
+/*
+ * passthrough — forwards each record unchanged, without copying its
+ * payload.  Knobs to exercise the engine's failure paths: reject every Nth
+ * record, answer RETRY a number of times before succeeding, fail FATAL
+ * after N records, or drop records (a buggy stage, to test accounting).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "flowrun/plugin.h"
+
+static const fr_param pass_params[] = {
+    {"reject_every", FR_PARAM_INT, "0", 0, 1e9, NULL,
+     "REJECT records whose number % N == 0 (0: none)"},
+    {"retry_times", FR_PARAM_INT, "0", 0, 100, NULL,
+     "answer RETRY this many times per record first"},
+    {"fatal_after", FR_PARAM_INT, "0", 0, 1e12, NULL, "return FATAL at record N (0: never)"},
+    {"drop_every", FR_PARAM_INT, "0", 0, 1e9, NULL,
+     "silently drop every Nth record (a bug, for tests)"},
+    {0},
+};
+
+typedef struct pass {
+    int64_t reject_every, retry_times, fatal_after, drop_every;
+    int64_t seen;
+    int64_t retried; /* RETRYs given for the current record */
+} pass;
+
+static fr_status pass_init(fr_stage *st, void **state)
+{
+    pass *p = calloc(1, sizeof *p);
+    if (!p)
+        return fr_fail(st, FR_FATAL, "out of memory");
+    p->reject_every = fr_config_int(st, "reject_every");
+    p->retry_times = fr_config_int(st, "retry_times");
+    p->fatal_after = fr_config_int(st, "fatal_after");
+    p->drop_every = fr_config_int(st, "drop_every");
+    *state = p;
+    return FR_OK;
+}
+
+/* The record number from a gen-source key "rec-000123". */
+static int64_t record_number(const fr_record *in)
+{
+    const char *dash = strrchr(in->key, '-');
+    return dash ? atoll(dash + 1) : 0;
+}
+
+static fr_status pass_process(void *state, fr_stage *st, const fr_record *in)
+{
+    pass *p = state;
+    int64_t n = record_number(in);
+    if (p->retried < p->retry_times) {
+        p->retried++;
+        return fr_fail(st, FR_RETRY, "transient failure %lld of %lld", (long long)p->retried,
+                       (long long)p->retry_times);
+    }
+    p->retried = 0;
+    if (p->fatal_after && ++p->seen >= p->fatal_after)
+        return fr_fail(st, FR_FATAL, "failing on purpose at record %lld", (long long)p->seen);
+    if (p->reject_every && n % p->reject_every == 0)
+        return fr_fail(st, FR_REJECT, "record %lld rejected on purpose", (long long)n);
+    if (p->drop_every && n % p->drop_every == 0)
+        return FR_OK;
+    fr_record out = *in;
+    fr_buffer_ref(st, in->payload.buffer); /* zero-copy: the emit takes this reference */
+    return fr_emit(st, &out);
+}
+
+static void pass_fini(void *state, fr_stage *st)
+{
+    (void)st;
+    free(state);
+}
+
+FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
+    FR_PLUGIN_HEADER,
+    .name = "passthrough",
+    .summary = "Test stage: forwards records zero-copy; can reject, retry, fail or drop",
+    .input = "*",
+    .output = "*",
+    .params = pass_params,
+    .init = pass_init,
+    .process = pass_process,
+    .fini = pass_fini,
+};
