@@ -1,0 +1,179 @@
+/* stage.c — the shared sink stage driving a partfile_out (see stage.h). */
+#include "stage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct partfile_stage {
+    const partfile_format *format;
+    void *fmt; /* owned */
+    partfile_out *out;
+    int model_version;
+    uint32_t width; /* features per row; 0 until known */
+    float *scratch; /* image payloads converted to floats */
+    size_t scratch_len;
+    uint64_t parts;
+};
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* "tensor/f32[200]" fixes the width before any record arrives. */
+static uint32_t declared_width(fr_stage *st)
+{
+    const char *type = fr_input_type(st);
+    unsigned n = 0;
+    char close = 0;
+    if (type && sscanf(type, "tensor/f32[%u%c", &n, &close) == 2 && close == ']')
+        return n;
+    return 0;
+}
+
+fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void *fmt,
+                              const char *extension, partfile_stage **out)
+{
+    char err[512];
+    partfile_stage *s = calloc(1, sizeof *s);
+    if (!s) {
+        format->free(fmt);
+        return fr_fail(st, FR_FATAL, "out of memory");
+    }
+    *s = (partfile_stage){.format = format, .fmt = fmt, .width = declared_width(st)};
+    s->model_version = fr_config_bool(st, "model_version");
+    partfile_options o = {.path = fr_config_string(st, "path"),
+                          .extension = extension,
+                          .mode = (partfile_mode)partfile_mode_parse(fr_config_string(st, "mode")),
+                          .max_rows = (uint64_t)fr_config_int(st, "max_rows"),
+                          .max_bytes = (uint64_t)fr_config_int(st, "max_bytes"),
+                          .max_age_ms = fr_config_int(st, "max_age")};
+    if (fr_replicas(st) > 1) {
+        partfile_stage_fini(s, st);
+        return fr_fail(st, FR_FATAL, "replicas: %u: a file sink writes one output; use 1",
+                       fr_replicas(st));
+    }
+    if (!(s->out = partfile_open(&o, err, sizeof err))) {
+        partfile_stage_fini(s, st);
+        return fr_fail(st, FR_FATAL, "%s", err);
+    }
+    *out = s;
+    return FR_OK;
+}
+
+/* The record's features: a tensor as it is, an image's bytes as floats. */
+static const float *features(partfile_stage *s, fr_stage *st, const fr_record *in, uint32_t *n)
+{
+    if (in->payload.kind == FR_KIND_TENSOR) {
+        *n = (uint32_t)(in->payload.size / sizeof(float));
+        return in->payload.data;
+    }
+    if (in->payload.kind != FR_KIND_IMAGE)
+        return NULL;
+    if (s->scratch_len < in->payload.size) {
+        float *p = realloc(s->scratch, in->payload.size * sizeof *p);
+        if (!p)
+            return NULL;
+        s->scratch = p;
+        s->scratch_len = in->payload.size;
+    }
+    const uint8_t *px = in->payload.data;
+    for (size_t i = 0; i < in->payload.size; i++)
+        s->scratch[i] = px[i];
+    *n = (uint32_t)in->payload.size;
+    return s->scratch;
+}
+
+/* Publishes the open part, then tells the engine which ids it holds. */
+static fr_status commit_part(partfile_stage *s, fr_stage *st)
+{
+    char err[512];
+    if (s->format->end(s->fmt, err, sizeof err)) {
+        s->format->discard(s->fmt);
+        partfile_abort(s->out);
+        return fr_fail(st, FR_FATAL, "%s", err);
+    }
+    if (partfile_commit(s->out, err, sizeof err))
+        return fr_fail(st, FR_FATAL, "%s", err);
+    const char *const *ids;
+    size_t n = partfile_committed_ids(s->out, &ids);
+    fr_commit(st, ids, n);
+    s->parts++;
+    fr_metric_add(st, "parts", 1);
+    return FR_OK;
+}
+
+static fr_status begin_part(partfile_stage *s, fr_stage *st)
+{
+    char err[512];
+    if (partfile_begin(s->out, now_ms(), err, sizeof err) ||
+        s->format->begin(s->fmt, s->out, s->width, s->model_version, err, sizeof err)) {
+        partfile_abort(s->out);
+        return fr_fail(st, FR_FATAL, "%s", err);
+    }
+    return FR_OK;
+}
+
+fr_status partfile_stage_process(partfile_stage *s, fr_stage *st, const fr_record *in)
+{
+    uint32_t n = 0;
+    const float *f = features(s, st, in, &n);
+    if (!f)
+        return in->payload.kind == FR_KIND_IMAGE
+                   ? fr_fail(st, FR_FATAL, "out of memory converting an image")
+                   : fr_fail(st, FR_REJECT, "record %s: a %s payload has no features to write",
+                             in->id, in->payload.kind == FR_KIND_BYTES ? "bytes" : "empty");
+    if (s->width == 0)
+        s->width = n;
+    if (n != s->width || n == 0)
+        return fr_fail(st, FR_REJECT, "record %s: %u features, the output has %u", in->id, n,
+                       s->width);
+    fr_status rc;
+    if (!partfile_is_open(s->out) && (rc = begin_part(s, st)) != FR_OK)
+        return rc;
+    char err[512];
+    if (s->format->row(s->fmt, in, f, err, sizeof err) ||
+        partfile_add_id(s->out, in->id, err, sizeof err)) {
+        s->format->discard(s->fmt);
+        partfile_abort(s->out);
+        return fr_fail(st, FR_FATAL, "%s", err);
+    }
+    fr_metric_add(st, "rows", 1);
+    if (partfile_should_roll(s->out, s->format->pending(s->fmt), now_ms()))
+        return commit_part(s, st);
+    return FR_OK;
+}
+
+fr_status partfile_stage_flush(partfile_stage *s, fr_stage *st)
+{
+    fr_status rc = FR_OK;
+    /* Without rows the output is still written, as an empty table with its
+     * header or schema: a reader then learns the run produced nothing.  Its
+     * width is the input type's, or 1 when that is not fixed. */
+    if (!partfile_is_open(s->out) && s->parts == 0) {
+        if (s->width == 0)
+            s->width = 1;
+        if ((rc = begin_part(s, st)) != FR_OK)
+            return rc;
+    }
+    if (partfile_is_open(s->out))
+        rc = commit_part(s, st);
+    fr_report(st, "parts", partfile_parts_json(s->out));
+    return rc;
+}
+
+void partfile_stage_fini(partfile_stage *s, fr_stage *st)
+{
+    if (!s)
+        return;
+    if (s->out && partfile_is_open(s->out))
+        s->format->discard(s->fmt);
+    partfile_free(s->out);
+    s->format->free(s->fmt);
+    free(s->scratch);
+    free(s);
+}
