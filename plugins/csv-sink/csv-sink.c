@@ -21,21 +21,6 @@ static fr_status csv_init(fr_stage *st, void **state)
                                (partfile_stage **)state);
 }
 
-static fr_status csv_process(void *state, fr_stage *st, const fr_record *in)
-{
-    return partfile_stage_process(state, st, in);
-}
-
-static fr_status csv_flush(void *state, fr_stage *st)
-{
-    return partfile_stage_flush(state, st);
-}
-
-static void csv_fini(void *state, fr_stage *st)
-{
-    partfile_stage_fini(state, st);
-}
-
 FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
     FR_PLUGIN_HEADER,
     .name = "csv-sink",
@@ -45,7 +30,7 @@ FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
     .input = "*",
     .params = csv_params,
     .init = csv_init,
-    .process = csv_process,
-    .flush = csv_flush,
-    .fini = csv_fini,
+    .process = partfile_stage_process,
+    .flush = partfile_stage_flush,
+    .fini = partfile_stage_fini,
 };

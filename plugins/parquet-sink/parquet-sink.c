@@ -43,21 +43,6 @@ static fr_status parquet_init(fr_stage *st, void **state)
     return partfile_stage_init(st, &parquet_format, fmt, "parquet", (partfile_stage **)state);
 }
 
-static fr_status parquet_process(void *state, fr_stage *st, const fr_record *in)
-{
-    return partfile_stage_process(state, st, in);
-}
-
-static fr_status parquet_flush(void *state, fr_stage *st)
-{
-    return partfile_stage_flush(state, st);
-}
-
-static void parquet_fini(void *state, fr_stage *st)
-{
-    partfile_stage_fini(state, st);
-}
-
 FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
     FR_PLUGIN_HEADER,
     .name = "parquet-sink",
@@ -67,7 +52,7 @@ FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
     .input = "*",
     .params = parquet_params,
     .init = parquet_init,
-    .process = parquet_process,
-    .flush = parquet_flush,
-    .fini = parquet_fini,
+    .process = partfile_stage_process,
+    .flush = partfile_stage_flush,
+    .fini = partfile_stage_fini,
 };

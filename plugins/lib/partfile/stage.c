@@ -118,8 +118,9 @@ static fr_status begin_part(partfile_stage *s, fr_stage *st)
     return FR_OK;
 }
 
-fr_status partfile_stage_process(partfile_stage *s, fr_stage *st, const fr_record *in)
+fr_status partfile_stage_process(void *state, fr_stage *st, const fr_record *in)
 {
+    partfile_stage *s = state;
     uint32_t n = 0;
     const float *f = features(s, st, in, &n);
     if (!f)
@@ -148,8 +149,9 @@ fr_status partfile_stage_process(partfile_stage *s, fr_stage *st, const fr_recor
     return FR_OK;
 }
 
-fr_status partfile_stage_flush(partfile_stage *s, fr_stage *st)
+fr_status partfile_stage_flush(void *state, fr_stage *st)
 {
+    partfile_stage *s = state;
     fr_status rc = FR_OK;
     /* Without rows the output is still written, as an empty table with its
      * header or schema: a reader then learns the run produced nothing.  Its
@@ -166,8 +168,9 @@ fr_status partfile_stage_flush(partfile_stage *s, fr_stage *st)
     return rc;
 }
 
-void partfile_stage_fini(partfile_stage *s, fr_stage *st)
+void partfile_stage_fini(void *state, fr_stage *st)
 {
+    partfile_stage *s = state;
     if (!s)
         return;
     if (s->out && partfile_is_open(s->out))

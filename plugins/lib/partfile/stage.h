@@ -81,8 +81,10 @@ typedef struct partfile_stage partfile_stage;
  * part files. */
 fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void *fmt,
                               const char *extension, partfile_stage **out);
-fr_status partfile_stage_process(partfile_stage *s, fr_stage *st, const fr_record *in);
-fr_status partfile_stage_flush(partfile_stage *s, fr_stage *st);
-void partfile_stage_fini(partfile_stage *s, fr_stage *st);
+/* The plugin callbacks themselves (state: the partfile_stage), so a sink's
+ * descriptor points at them directly. */
+fr_status partfile_stage_process(void *state, fr_stage *st, const fr_record *in);
+fr_status partfile_stage_flush(void *state, fr_stage *st);
+void partfile_stage_fini(void *state, fr_stage *st);
 
 #endif
