@@ -63,6 +63,9 @@ static int install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    /* Past a file-size limit, let write() fail with EFBIG so the sink reports
+     * it and removes its temporary file, instead of the process dying. */
+    signal(SIGXFSZ, SIG_IGN);
     return 0;
 }
 
@@ -70,6 +73,7 @@ static void restore_signals(void)
 {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGXFSZ, SIG_DFL);
     close(signal_pipe[0]);
     close(signal_pipe[1]);
     signal_pipe[0] = signal_pipe[1] = -1;

@@ -69,6 +69,14 @@ static int check_count;
             return check_exit();                                                                   \
     } while (0)
 
+/* The same in a void helper function. */
+#define REQUIRE_VOID(cond)                                                                         \
+    do {                                                                                           \
+        CHECK(cond);                                                                               \
+        if (!(cond))                                                                               \
+            return;                                                                                \
+    } while (0)
+
 static inline int check_exit(void)
 {
     fprintf(stderr, "%d checks, %d failed\n", check_count, check_failures);
