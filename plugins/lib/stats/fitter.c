@@ -51,10 +51,10 @@ static int emit_block(void *ctx, const stats_spill_block *blk, char *err, size_t
 static int release(stats_fitter *f, char *err, size_t err_size)
 {
     f->version++;
-    if (f->ops->refit(f->ctx, f, f->moments, f->version, err, err_size) < 0 ||
-        stats_fitter_replay(f, emit_block, f, err, err_size) < 0)
-        return -1;
-    return stats_spill_reset(f->spill, err, err_size);
+    int rc = f->ops->refit(f->ctx, f, f->moments, f->version, err, err_size);
+    if (rc == 0)
+        rc = stats_fitter_replay(f, emit_block, f, err, err_size);
+    return rc ? rc : stats_spill_reset(f->spill, err, err_size);
 }
 
 int stats_fitter_add(stats_fitter *f, const float *row, const char *id, const char *key,
@@ -80,10 +80,10 @@ int stats_fitter_replay(stats_fitter *f,
 {
     stats_spill_block blk;
     long n;
+    int rc = 0;
     if (stats_spill_rewind(f->spill, err, err_size) < 0)
         return -1;
-    while ((n = stats_spill_read(f->spill, STATS_REPLAY_ROWS, &blk, err, err_size)) > 0)
-        if (fn(ctx, &blk, err, err_size) < 0)
-            return -1;
-    return n < 0 ? -1 : 0;
+    while (rc == 0 && (n = stats_spill_read(f->spill, STATS_REPLAY_ROWS, &blk, err, err_size)) > 0)
+        rc = fn(ctx, &blk, err, err_size);
+    return rc ? rc : n < 0 ? -1 : 0;
 }

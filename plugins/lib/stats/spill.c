@@ -31,6 +31,14 @@ struct stats_spill {
     size_t strings_cap;
 };
 
+const char *stats_spill_dir(const char *configured)
+{
+    const char *tmp = getenv("TMPDIR");
+    if (configured && configured[0])
+        return configured;
+    return tmp && tmp[0] ? tmp : "/var/tmp";
+}
+
 /* An unnamed file in dir: O_TMPFILE where the filesystem has it, else a
  * named temporary removed at once. */
 static int open_unnamed(const char *dir)

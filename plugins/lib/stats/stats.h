@@ -146,6 +146,11 @@ int stats_load(const char *path, stats_moments **m, stats_pca *pca, uint64_t *ve
 
 typedef struct stats_spill stats_spill;
 
+/* Where spill files go: configured if not "", else $TMPDIR, else /var/tmp
+ * (disk; /tmp may be a tmpfs, i.e. RAM).  Returns configured or a string
+ * from the environment or static storage. */
+const char *stats_spill_dir(const char *configured);
+
 /* Rows as they come back from the spill, a block at a time.  All pointers
  * owned by the spill, valid until the next read. */
 typedef struct stats_spill_block {
@@ -182,9 +187,11 @@ int stats_spill_reset(stats_spill *s, char *err, size_t err_size);
  * emitted with it.  So each row is transformed by the first model that has
  * seen it; fit: batch is refit_every 0 (only at the end). */
 typedef struct stats_fitter stats_fitter;
+/* The callbacks return 0, -1 with err, or a positive code of the caller's
+ * (a stage's stop status) that the fitter's calls return as they are. */
 typedef struct stats_fitter_ops {
     /* Derives the model from the moments (borrowed for the call).  May
-     * replay the waiting rows (stats_fitter_replay).  0 or -1 with err. */
+     * replay the waiting rows (stats_fitter_replay). */
     int (*refit)(void *ctx, stats_fitter *f, stats_moments *m, uint64_t version, char *err,
                  size_t err_size);
     /* Transforms and emits a block of waiting rows with model `version`. */
@@ -196,7 +203,8 @@ typedef struct stats_fitter_ops {
 stats_fitter *stats_fitter_new(const char *spill_dir, uint32_t dim, int cross, uint64_t refit_every,
                                const stats_fitter_ops *ops, void *ctx, char *err, size_t err_size);
 void stats_fitter_free(stats_fitter *f);
-/* One row (strings and floats borrowed).  May refit and emit. */
+/* One row (strings and floats borrowed).  May refit and emit.  These
+ * three return 0, -1 with err, or a callback's positive code. */
 int stats_fitter_add(stats_fitter *f, const float *row, const char *id, const char *key,
                      const char *label, char *err, size_t err_size);
 /* End of input: refits and emits the rows still waiting, if any. */

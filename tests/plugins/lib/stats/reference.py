@@ -67,3 +67,35 @@ def check(name, ok, failures):
     print(("ok   " if ok else "FAIL ") + name)
     if not ok:
         failures.append(name)
+
+
+def run_stage(tmp, plugin, x, out_dim, **config):
+    """Pushes x's rows through the plugin (harness driver stage_rows.c).
+    Returns (outputs, [(id, key, label, version)], emitted_before_flush,
+    report json or None)."""
+    import json
+    import os
+    import subprocess
+
+    tool = os.path.join(os.environ["FLOWRUN_BUILD_DIR"], "tests", "test-stats-stage-rows")
+    paths = [os.path.join(tmp, f) for f in ("in.f32", "out.f32", "meta.txt")]
+    x.astype(np.float32).tofile(paths[0])
+    args = [f"{k}={v}" for k, v in config.items()]
+    subprocess.run([tool, plugin, str(x.shape[0]), str(x.shape[1])] + paths + args, check=True)
+    meta, before, report = [], None, None
+    with open(paths[2]) as f:
+        for line in f:
+            word, _, rest = line.rstrip("\n").partition(" ")
+            if word == "emitted_before_flush":
+                before = int(rest)
+            elif word == "report":
+                report = json.loads(rest)
+            else:
+                i, k, label, version = line.split()
+                meta.append((i, k, label, int(version)))
+    out = np.fromfile(paths[1], np.float32).reshape(len(meta), out_dim)
+    return out, meta, before, report
+
+
+def expected_meta(n, versions):
+    return [(f"src:{r}", f"k/{r}", f"L{r % 3}", versions[r]) for r in range(n)]

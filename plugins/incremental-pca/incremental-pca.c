@@ -1,0 +1,259 @@
+/*
+ * incremental-pca — projects tensor/f32[n] rows on their top principal
+ * components, fitted on the stream from mergeable statistics.
+ *
+ * fit: batch   every row waits in a spill file (not in RAM: the RAM is the
+ *              n x n statistics) until the end of the stream; then the PCA
+ *              is fitted on all rows and every row is emitted projected
+ *              (the prototype).  Signs follow scikit-learn 1.2's svd_flip.
+ * fit: stream  refits every refit_every rows; a row is projected by the
+ *              first model fitted after it arrived, stamped with its
+ *              version.  Signs: largest loading positive (the rows of the
+ *              earlier versions are gone).
+ * fit: none    applies the PCA saved in `model`.
+ * flavor: spark projects the raw rows (PCAModel.transform); sklearn centres
+ * first.  Both fit the centred covariance.  Explained variance and ratio go
+ * to the run summary ("pca") and the model file.
+ */
+#include <flowrun/plugin.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats.h"
+
+typedef struct pca_state {
+    int centre;                               /* flavor sklearn */
+    int batch;                                /* fit: batch */
+    const char *fit, *model_path, *spill_dir; /* owned by the engine */
+    uint32_t k, dim;                          /* dim 0 until known */
+    uint64_t refit_every, version;
+    stats_fitter *fitter; /* owned; fit: batch|stream, from the first row */
+    stats_pca pca;        /* the current model */
+    /* Owned, from the first row: scores and centred rows of one block
+     * (STATS_REPLAY_ROWS x k and x dim), the extreme score per component. */
+    float *scores, *centred, *extreme;
+    uint64_t extremes_seen;
+    fr_stage *st;
+} pca_state;
+
+static const fr_param pca_params[] = {
+    {"components", FR_PARAM_INT, "200", 1, 65536, NULL, "number of principal components kept"},
+    {"flavor", FR_PARAM_ENUM, "spark", 0, 0, "spark|sklearn",
+     "spark: PCAModel.transform, components^T x without centring (the prototype's CSV); "
+     "sklearn: scikit-learn PCA, centred first"},
+    {"fit", FR_PARAM_ENUM, "batch", 0, 0, "batch|stream|none",
+     "batch: fit on all rows, then emit them (rows wait on disk); stream: refit every "
+     "refit_every rows, rows stamped with the model version; none: apply `model`"},
+    {"refit_every", FR_PARAM_INT, "10000", 1, 1e12, NULL, "fit: stream: rows between refits"},
+    {"model", FR_PARAM_PATH, "", 0, 0, NULL,
+     "fit: none: the model file to apply (required); otherwise where to save each fitted model"},
+    {"spill_dir", FR_PARAM_PATH, "", 0, 0, NULL,
+     "directory of the spill file of waiting rows (unnamed, never left behind); default "
+     "$TMPDIR, else /var/tmp"},
+    {NULL, 0, NULL, 0, 0, NULL, NULL},
+};
+
+/* The per-block buffers, once dim is known. */
+static fr_status pca_buffers(pca_state *s, fr_stage *st, uint32_t dim)
+{
+    s->dim = dim;
+    s->scores = malloc((size_t)STATS_REPLAY_ROWS * s->k * sizeof(float));
+    s->centred = malloc((size_t)STATS_REPLAY_ROWS * dim * sizeof(float));
+    s->extreme = malloc(s->k * sizeof(float));
+    if (!s->scores || !s->centred || !s->extreme)
+        return fr_fail(st, FR_FATAL, "out of memory for %u x %u blocks", dim, s->k);
+    return FR_OK;
+}
+
+static fr_status pca_load(pca_state *s, fr_stage *st)
+{
+    char err[512];
+    stats_moments *m = NULL;
+    if (!s->model_path[0])
+        return fr_fail(st, FR_FATAL, "fit: none needs `model`, the file of a fitted PCA");
+    if (stats_load(s->model_path, &m, &s->pca, &s->version, err, sizeof err) < 0)
+        return fr_fail(st, FR_FATAL, "model: %s", err);
+    uint32_t dim = stats_moments_dim(m);
+    stats_moments_free(m);
+    if (s->pca.k != s->k)
+        return fr_fail(st, FR_FATAL, "model: %s holds %u components, components is %u",
+                       s->model_path, s->pca.k, s->k);
+    return pca_buffers(s, st, dim);
+}
+
+static void pca_free(pca_state *s)
+{
+    stats_fitter_free(s->fitter);
+    stats_pca_clear(&s->pca);
+    free(s->extreme);
+    free(s->centred);
+    free(s->scores);
+    free(s);
+}
+
+static fr_status pca_init(fr_stage *st, void **state)
+{
+    pca_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return fr_fail(st, FR_FATAL, "out of memory");
+    s->st = st;
+    s->k = (uint32_t)fr_config_int(st, "components");
+    s->centre = strcmp(fr_config_string(st, "flavor"), "sklearn") == 0;
+    s->fit = fr_config_string(st, "fit");
+    s->batch = strcmp(s->fit, "batch") == 0;
+    s->model_path = fr_config_string(st, "model");
+    s->spill_dir = stats_spill_dir(fr_config_string(st, "spill_dir"));
+    s->refit_every = strcmp(s->fit, "stream") == 0 ? (uint64_t)fr_config_int(st, "refit_every") : 0;
+    fr_status rc = strcmp(s->fit, "none") == 0 ? pca_load(s, st) : FR_OK;
+    if (rc != FR_OK) {
+        pca_free(s);
+        return rc;
+    }
+    *state = s;
+    return FR_OK;
+}
+
+/* The run summary's "pca": the variances of the current model. */
+static void pca_report(pca_state *s, uint64_t rows)
+{
+    char *json = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&json, &len);
+    if (!f)
+        return;
+    fprintf(f, "{\"components\":%u,\"rows\":%llu,\"model_version\":%llu,\"blas_core\":\"%s\"", s->k,
+            (unsigned long long)rows, (unsigned long long)s->version, stats_blas_core());
+    for (int ratio = 0; ratio < 2; ratio++) {
+        fprintf(f, ",\"explained_variance%s\":[", ratio ? "_ratio" : "");
+        for (uint32_t j = 0; j < s->k; j++)
+            fprintf(f, "%s%.17g", j ? "," : "",
+                    s->pca.variance[j] / (ratio ? s->pca.total_variance : 1));
+        fputc(']', f);
+    }
+    fputc('}', f);
+    if (fclose(f) == 0)
+        fr_report(s->st, "pca", json);
+    free(json);
+}
+
+/* scikit-learn 1.2's sign rule needs the centred scores of every row. */
+static int pca_track(void *ctx, const stats_spill_block *blk, char *err, size_t err_size)
+{
+    pca_state *s = ctx;
+    stats_pca_transform(&s->pca, 1, blk->rows, blk->n, s->scores, s->centred);
+    stats_pca_track_extremes(&s->pca, s->scores, blk->n, s->extreme, &s->extremes_seen);
+    return 0;
+}
+
+static int pca_refit(void *ctx, stats_fitter *f, stats_moments *m, uint64_t version, char *err,
+                     size_t err_size)
+{
+    pca_state *s = ctx;
+    s->version = version;
+    if (stats_pca_fit(&s->pca, m, s->k, err, err_size) < 0)
+        return -1;
+    if (s->batch) {
+        s->extremes_seen = 0;
+        if (stats_fitter_replay(f, pca_track, s, err, err_size) < 0)
+            return -1;
+        stats_pca_flip_by_scores(&s->pca, s->extreme);
+    }
+    fr_metric_add(s->st, "refits", 1);
+    pca_report(s, stats_moments_count(m));
+    return s->model_path[0] ? stats_save(s->model_path, m, &s->pca, version, err, err_size) : 0;
+}
+
+/* Projects n rows and emits them with their strings (3 per row). */
+static fr_status pca_emit_rows(pca_state *s, const float *rows, size_t n,
+                               const char *const *strings, uint64_t version)
+{
+    stats_pca_transform(&s->pca, s->centre, rows, n, s->scores, s->centred);
+    for (size_t i = 0; i < n; i++) {
+        fr_record out = {.id = strings[3 * i],
+                         .key = strings[3 * i + 1],
+                         .label = strings[3 * i + 2],
+                         .model_version = version};
+        fr_status rc = fr_payload_alloc(s->st, &out.payload, FR_KIND_TENSOR, 1, &s->k);
+        if (rc != FR_OK)
+            return rc;
+        memcpy(out.payload.data, s->scores + i * s->k, s->k * sizeof(float));
+        if ((rc = fr_emit(s->st, &out)) != FR_OK)
+            return rc;
+    }
+    return FR_OK;
+}
+
+static int pca_emit(void *ctx, const stats_spill_block *blk, uint64_t version, char *err,
+                    size_t err_size)
+{
+    pca_state *s = ctx;
+    /* A status (> 0) the fitter passes up to process/flush. */
+    return (int)pca_emit_rows(s, blk->rows, blk->n, blk->strings, version);
+}
+
+static const stats_fitter_ops pca_ops = {.refit = pca_refit, .emit = pca_emit};
+
+static fr_status pca_first_row(pca_state *s, fr_stage *st, uint32_t dim)
+{
+    char err[512];
+    if (s->k > dim)
+        return fr_fail(st, FR_FATAL, "components: %u is more than the %u input columns", s->k, dim);
+    fr_status rc = pca_buffers(s, st, dim);
+    if (rc != FR_OK)
+        return rc;
+    s->fitter =
+        stats_fitter_new(s->spill_dir, dim, 1, s->refit_every, &pca_ops, s, err, sizeof err);
+    return s->fitter ? FR_OK : fr_fail(st, FR_FATAL, "%s", err);
+}
+
+static fr_status pca_process(void *state, fr_stage *st, const fr_record *in)
+{
+    pca_state *s = state;
+    const fr_payload *p = &in->payload;
+    char err[512];
+    if (p->kind != FR_KIND_TENSOR || p->rank != 1 || !p->data || p->dims[0] == 0 ||
+        p->size != (size_t)p->dims[0] * sizeof(float) || (s->dim && p->dims[0] != s->dim))
+        return fr_fail(st, FR_REJECT,
+                       "expected a tensor/f32[%u] payload, got kind %d, rank %u, %u values", s->dim,
+                       (int)p->kind, p->rank, p->dims[0]);
+    if (strcmp(s->fit, "none") == 0) {
+        const char *strings[3] = {in->id, in->key, in->label};
+        return pca_emit_rows(s, p->data, 1, strings, s->version);
+    }
+    fr_status rc = s->fitter ? FR_OK : pca_first_row(s, st, p->dims[0]);
+    if (rc != FR_OK)
+        return rc;
+    int added = stats_fitter_add(s->fitter, p->data, in->id, in->key, in->label, err, sizeof err);
+    return added < 0 ? fr_fail(st, FR_FATAL, "%s", err) : (fr_status)added;
+}
+
+static fr_status pca_flush(void *state, fr_stage *st)
+{
+    pca_state *s = state;
+    char err[512];
+    if (!s->fitter)
+        return FR_OK;
+    int rc = stats_fitter_finish(s->fitter, err, sizeof err);
+    return rc < 0 ? fr_fail(st, FR_FATAL, "%s", err) : (fr_status)rc;
+}
+
+static void pca_fini(void *state, fr_stage *st)
+{
+    pca_free(state);
+}
+
+FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
+    FR_PLUGIN_HEADER,
+    .name = "incremental-pca",
+    .summary = "Project tensor rows on their top principal components (Spark ML or scikit-learn "
+               "semantics), fitted on the stream in flat memory",
+    .version = "1",
+    .input = "tensor/f32[n]",
+    .output = "tensor/f32[${components}]",
+    .params = pca_params,
+    .init = pca_init,
+    .process = pca_process,
+    .flush = pca_flush,
+    .fini = pca_fini,
+};
