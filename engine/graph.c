@@ -50,7 +50,11 @@ static void load_stage(graph *g, graph_stage *s, loader *l, diag *d)
         return;
     }
     static const fr_param no_params[] = {{0}};
-    schema_origin origin = {.file = p->file, .stage = c->name, .plugin = s->plugin->desc.name};
+    schema_origin origin = {.file = p->file,
+                            .stage = c->name,
+                            .plugin = s->plugin->desc.name,
+                            .line = c->line,
+                            .col = c->col};
     s->config = schema_apply(s->plugin->desc.params ? s->plugin->desc.params : no_params,
                              c->entries, c->n_entries, &origin, d);
 }

@@ -36,6 +36,9 @@ struct loader {
 
 static int append(char ***list, size_t *n, const char *s, size_t len)
 {
+    for (size_t i = 0; i < *n; i++) /* a directory named twice is searched once */
+        if (strlen((*list)[i]) == len && strncmp((*list)[i], s, len) == 0)
+            return 0;
     char **grown = realloc(*list, (*n + 1) * sizeof *grown);
     if (!grown)
         return -1;

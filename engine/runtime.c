@@ -507,6 +507,8 @@ static int coordinate(coordinator *co)
     for (size_t i = 0; i < r->n_instances; i++)
         if (r->instances[i].thread_started)
             send_command(co, i, started ? CTL_GO : CTL_ABORT, NULL, 0);
+    if (started) /* tests wait for this line before they signal a run */
+        log_msg(FR_LOG_DEBUG, NULL, "%zu instances ready; data flowing", r->n_instances);
     co->progress = r->opt->progress ? progress_start(r, &co->tally) : NULL;
     wait_all_done(co, started_count(r));
     progress_stop(co->progress);

@@ -64,17 +64,25 @@ static int check_count;
 /* Stops the test at once (a later step would crash without this one). */
 #define REQUIRE(cond)                                                                              \
     do {                                                                                           \
-        CHECK(cond);                                                                               \
-        if (!(cond))                                                                               \
+        int require_ok_ = !!(cond); /* evaluated once: cond may have effects */                    \
+        check_count++;                                                                             \
+        if (!require_ok_) {                                                                        \
+            check_failures++;                                                                      \
+            fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond);             \
             return check_exit();                                                                   \
+        }                                                                                          \
     } while (0)
 
 /* The same in a void helper function. */
 #define REQUIRE_VOID(cond)                                                                         \
     do {                                                                                           \
-        CHECK(cond);                                                                               \
-        if (!(cond))                                                                               \
+        int require_ok_ = !!(cond);                                                                \
+        check_count++;                                                                             \
+        if (!require_ok_) {                                                                        \
+            check_failures++;                                                                      \
+            fprintf(stderr, "%s:%d: REQUIRE failed: %s\n", __FILE__, __LINE__, #cond);             \
             return;                                                                                \
+        }                                                                                          \
     } while (0)
 
 static inline int check_exit(void)

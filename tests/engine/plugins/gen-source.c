@@ -45,6 +45,18 @@ static fr_status gen_init(fr_stage *st, void **state)
     return FR_OK;
 }
 
+static fr_status make_payload(const gen *g, fr_stage *st, fr_payload *p)
+{
+    if (g->tensor) {
+        uint32_t n = (uint32_t)(g->size / 4);
+        return fr_payload_alloc(st, p, FR_KIND_TENSOR, 1, &n);
+    }
+    *p = (fr_payload){.kind = FR_KIND_BYTES, .media = "*", .size = g->size};
+    if (!(p->buffer = fr_buffer_new(st, g->size, &p->data)))
+        return fr_fail(st, FR_FATAL, "out of memory");
+    return FR_OK;
+}
+
 static fr_status gen_produce(void *state, fr_stage *st)
 {
     gen *g = state;
@@ -56,13 +68,9 @@ static fr_status gen_produce(void *state, fr_stage *st)
         snprintf(label, sizeof label, "class-%lld", (long long)(g->next % (uint64_t)g->labels));
         snprintf(id, sizeof id, "%s:%s", fr_stage_name(st), key);
         fr_record rec = {.id = id, .key = key, .label = label};
-        uint32_t n = (uint32_t)(g->tensor ? g->size / 4 : g->size);
-        fr_status s = fr_payload_alloc(st, &rec.payload, g->tensor ? FR_KIND_TENSOR : FR_KIND_BYTES,
-                                       g->tensor ? 1 : 0, &n);
+        fr_status s = make_payload(g, st, &rec.payload);
         if (s != FR_OK)
             return s;
-        if (!g->tensor)
-            strcpy(rec.payload.media, "*");
         memset(rec.payload.data, (int)(g->next & 0xff), rec.payload.size);
         if ((s = fr_emit(st, &rec)) != FR_OK)
             return s;

@@ -1,0 +1,51 @@
+"""Helpers for tests that drive the flowrun CLI: a scratch directory,
+pipeline files, runs with their exit code, stderr and summary."""
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+FLOWRUN = os.environ["FLOWRUN_BIN"]
+
+
+class Run:
+    def __init__(self, proc, summary_path):
+        self.code = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.summary = None
+        if summary_path and os.path.exists(summary_path):
+            with open(summary_path) as f:
+                self.summary = json.load(f)
+
+
+class FlowrunCase(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="flowrun-test-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def pipeline(self, text, name="p.yaml"):
+        path = self.path(name)
+        with open(path, "w") as f:
+            f.write(text.replace("$DIR", self.dir))
+        return path
+
+    def flowrun(self, *args, summary=True, timeout=240, env=None):
+        summary_path = self.path("summary.json") if summary else None
+        if summary_path and os.path.exists(summary_path):
+            os.unlink(summary_path)
+        cmd = [FLOWRUN, *args] + (["--summary", summary_path] if summary else [])
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
+        return Run(proc, summary_path)
+
+    def lines(self, name):
+        with open(self.path(name)) as f:
+            return [json.loads(line) for line in f]
