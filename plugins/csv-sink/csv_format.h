@@ -5,7 +5,7 @@
 #ifndef FLOWRUN_CSV_FORMAT_H
 #define FLOWRUN_CSV_FORMAT_H
 
-#include <stage.h>
+#include <partfile.h>
 
 extern const partfile_format csv_format;
 

@@ -6,7 +6,7 @@
 #define FLOWRUN_PARQUET_FORMAT_H
 
 #include <parquet.h>
-#include <stage.h>
+#include <partfile.h>
 
 extern const partfile_format parquet_format;
 

@@ -1,4 +1,4 @@
-/* manifest.c — the parts list of a parts directory (see manifest.h). */
+/* manifest.c — the parts list of a parts directory and its ids (see manifest.h). */
 #include "manifest.h"
 
 #include <errno.h>
@@ -8,24 +8,217 @@
 
 #include "partfile.h"
 
-static int append(manifest *m, const char *line, size_t n)
+/* ---- idset ------------------------------------------------------------- */
+
+static size_t hash(const char *s)
 {
-    size_t sep = m->len ? 2 : 0;
-    char *p = realloc(m->entries, m->len + sep + n + 1);
-    if (!p)
+    size_t h = 1469598103934665603u; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211u;
+    return h;
+}
+
+static size_t slot_of(const idset *s, const char *id)
+{
+    size_t i = hash(id) & (s->cap - 1);
+    while (s->slots[i] && strcmp(s->slots[i], id) != 0)
+        i = (i + 1) & (s->cap - 1);
+    return i;
+}
+
+static int grow(idset *s)
+{
+    size_t cap = s->cap ? s->cap * 2 : 1024;
+    char **slots = calloc(cap, sizeof *slots);
+    if (!slots)
         return -1;
-    memcpy(p + m->len, ",\n", sep);
-    memcpy(p + m->len + sep, line, n);
-    m->len += sep + n;
-    p[m->len] = '\0';
-    m->entries = p;
-    size_t size = m->len + 3;
+    idset bigger = {.slots = slots, .cap = cap, .n = s->n};
+    for (size_t i = 0; i < s->cap; i++)
+        if (s->slots[i])
+            slots[slot_of(&bigger, s->slots[i])] = s->slots[i];
+    free(s->slots);
+    *s = bigger;
+    return 0;
+}
+
+int idset_add(idset *s, const char *id)
+{
+    if ((s->n + 1) * 2 > s->cap && grow(s))
+        return -1;
+    size_t i = slot_of(s, id);
+    if (s->slots[i])
+        return 0;
+    if (!(s->slots[i] = strdup(id)))
+        return -1;
+    s->n++;
+    return 1;
+}
+
+int idset_has(const idset *s, const char *id)
+{
+    return s->n && s->slots[slot_of(s, id)] != NULL;
+}
+
+void idset_clear(idset *s)
+{
+    for (size_t i = 0; i < s->cap; i++) {
+        free(s->slots[i]);
+        s->slots[i] = NULL;
+    }
+    s->n = 0;
+}
+
+void idset_free(idset *s)
+{
+    idset_clear(s);
+    free(s->slots);
+    *s = (idset){0};
+}
+
+/* ---- JSON strings ------------------------------------------------------- */
+
+typedef struct text {
+    char *data;
+    size_t len, cap;
+} text;
+
+static int text_put(text *t, const char *s, size_t n)
+{
+    if (t->cap - t->len < n + 1) {
+        size_t cap = t->cap ? t->cap : 256;
+        while (cap - t->len < n + 1)
+            cap *= 2;
+        char *p = realloc(t->data, cap);
+        if (!p)
+            return -1;
+        t->data = p;
+        t->cap = cap;
+    }
+    memcpy(t->data + t->len, s, n);
+    t->len += n;
+    t->data[t->len] = '\0';
+    return 0;
+}
+
+/* A JSON string: quotes, backslashes and control characters escaped; other
+ * bytes (UTF-8) as they are. */
+static int put_json_string(text *t, const char *s)
+{
+    int bad = text_put(t, "\"", 1);
+    for (; !bad && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        char esc[8];
+        if (c == '"' || c == '\\')
+            bad = text_put(t, "\\", 1) || text_put(t, s, 1);
+        else if (c < 0x20)
+            bad = text_put(t, esc, (size_t)snprintf(esc, sizeof esc, "\\u%04x", c));
+        else
+            bad = text_put(t, s, 1);
+    }
+    return bad || text_put(t, "\"", 1);
+}
+
+static int hex4(const char *p, unsigned *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        *v = *v * 16 + (unsigned)d;
+    }
+    return 0;
+}
+
+/* Parses the JSON string at *p (at its opening quote) into out; advances *p
+ * past the closing quote.  0, or -1 when malformed or out of memory. */
+static int get_json_string(const char **p, text *out)
+{
+    const char *s = *p;
+    out->len = 0;
+    if (*s++ != '"' || text_put(out, "", 0))
+        return -1;
+    for (; *s != '"'; s++) {
+        if (!*s)
+            return -1;
+        if (*s != '\\') {
+            if (text_put(out, s, 1))
+                return -1;
+            continue;
+        }
+        s++;
+        const char *simple = strchr("\"\\/bfnrt", *s);
+        if (*s && simple) {
+            static const char with[] = "\"\\/\b\f\n\r\t";
+            if (text_put(out, &with[simple - "\"\\/bfnrt"], 1))
+                return -1;
+            continue;
+        }
+        unsigned v;
+        if (*s != 'u' || hex4(s + 1, &v))
+            return -1;
+        s += 4;
+        char u[3];
+        size_t n = v < 0x80 ? (u[0] = (char)v, 1)
+                   : v < 0x800
+                       ? (u[0] = (char)(0xc0 | v >> 6), u[1] = (char)(0x80 | (v & 0x3f)), 2)
+                       : (u[0] = (char)(0xe0 | v >> 12), u[1] = (char)(0x80 | ((v >> 6) & 0x3f)),
+                          u[2] = (char)(0x80 | (v & 0x3f)), 3);
+        if (text_put(out, u, n))
+            return -1;
+    }
+    *p = s + 1;
+    return 0;
+}
+
+/* ---- the manifest -------------------------------------------------------- */
+
+static int set_json(manifest *m)
+{
+    size_t size = m->brief_len + 3;
     char *json = realloc(m->json, size);
     if (!json)
         return -1;
-    snprintf(json, size, "[%s]", m->entries);
+    snprintf(json, size, "[%s]", m->brief ? m->brief : "");
     m->json = json;
     return 0;
+}
+
+/* Appends line to a ",\n"-joined list. */
+static int join(char **list, size_t *len, const char *line, size_t n)
+{
+    size_t sep = *len ? 2 : 0;
+    char *p = realloc(*list, *len + sep + n + 1);
+    if (!p)
+        return -1;
+    memcpy(p + *len, ",\n", sep);
+    memcpy(p + *len + sep, line, n);
+    *len += sep + n;
+    p[*len] = '\0';
+    *list = p;
+    return 0;
+}
+
+/* Takes the file name and ids of one manifest line into the sets. */
+static int index_line(manifest *m, const char *line)
+{
+    text s = {0};
+    const char *p = line + strlen("{\"file\":");
+    int rc = get_json_string(&p, &s) || idset_add(&m->files, s.data) < 0 ? -1 : 0;
+    const char *ids = strstr(p, "\"ids\":[");
+    for (p = ids ? ids + 7 : NULL; rc == 0 && p && *p == '"';) {
+        rc = get_json_string(&p, &s) || idset_add(&m->ids, s.data) < 0 ? -1 : 0;
+        if (*p == ',')
+            p++;
+    }
+    if (rc == 0 && (!ids || *p != ']'))
+        rc = -1;
+    free(s.data);
+    return rc;
 }
 
 int manifest_load(manifest *m, const char *path, char *err, size_t err_size)
@@ -37,31 +230,30 @@ int manifest_load(manifest *m, const char *path, char *err, size_t err_size)
         snprintf(err, err_size, "reading %s: %s", path, strerror(errno));
         return -1;
     }
-    char line[4096];
-    int rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, f)) {
-        size_t n = strcspn(line, "\n");
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int rc = 0, lineno = 0;
+    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (n && (line[n - 1] == '\n' || line[n - 1] == ','))
+            line[--n] = '\0';
         if (strncmp(line, "{\"file\":", 8) != 0)
             continue;
-        if (n && line[n - 1] == ',')
-            n--;
-        rc = append(m, line, n);
+        if (index_line(m, line)) {
+            snprintf(err, err_size, "%s:%d: not a part line of a flowrun manifest", path, lineno);
+            rc = -1;
+        } else if (join(&m->entries, &m->len, line, (size_t)n)) {
+            snprintf(err, err_size, "out of memory reading %s", path);
+            rc = -1;
+        }
     }
+    free(line);
     fclose(f);
-    if (rc)
-        snprintf(err, err_size, "out of memory reading %s", path);
     return rc;
 }
 
-int manifest_add(manifest *m, const char *file, uint64_t rows, uint64_t bytes)
-{
-    char line[4096]; /* part names are ours: no characters JSON must escape */
-    int n = snprintf(line, sizeof line, "{\"file\":\"%s\",\"rows\":%llu,\"bytes\":%llu}", file,
-                     (unsigned long long)rows, (unsigned long long)bytes);
-    return n < 0 || (size_t)n >= sizeof line ? -1 : append(m, line, (size_t)n);
-}
-
-int manifest_write(const manifest *m, const char *path, char *err, size_t err_size)
+static int write_file(const manifest *m, const char *path, char *err, size_t err_size)
 {
     partfile_sink *s = partfile_local_open(path, 1, err, err_size);
     if (!s)
@@ -76,9 +268,54 @@ int manifest_write(const manifest *m, const char *path, char *err, size_t err_si
     return s->ops->commit(s, err, err_size);
 }
 
+int manifest_note(manifest *m, const char *file, uint64_t rows, uint64_t bytes)
+{
+    char line[4200];
+    int n = snprintf(line, sizeof line, "{\"file\":\"%s\",\"rows\":%llu,\"bytes\":%llu}", file,
+                     (unsigned long long)rows, (unsigned long long)bytes);
+    if (n < 0 || (size_t)n >= sizeof line)
+        return -1;
+    return join(&m->brief, &m->brief_len, line, (size_t)n) || set_json(m);
+}
+
+int manifest_commit_part(manifest *m, const char *path, const char *file, uint64_t rows,
+                         uint64_t bytes, const char *const *ids, size_t n, char *err,
+                         size_t err_size)
+{
+    text t = {0};
+    char nums[96];
+    snprintf(nums, sizeof nums, ",\"rows\":%llu,\"bytes\":%llu,\"ids\":[", (unsigned long long)rows,
+             (unsigned long long)bytes);
+    int bad = text_put(&t, "{\"file\":", 8) || put_json_string(&t, file) ||
+              text_put(&t, nums, strlen(nums));
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = (i && text_put(&t, ",", 1)) || put_json_string(&t, ids[i]);
+    size_t before = m->len;
+    if (bad || text_put(&t, "]}", 2) || join(&m->entries, &m->len, t.data, t.len)) {
+        snprintf(err, err_size, "out of memory adding %s to %s", file, path);
+        free(t.data);
+        return -1;
+    }
+    free(t.data);
+    if (write_file(m, path, err, err_size)) {
+        m->len = before; /* as it was: the part stays out of the manifest */
+        m->entries[m->len] = '\0';
+        return -1;
+    }
+    bad = idset_add(&m->files, file) < 0 || manifest_note(m, file, rows, bytes);
+    for (size_t i = 0; !bad && i < n; i++)
+        bad = idset_add(&m->ids, ids[i]) < 0;
+    if (bad)
+        snprintf(err, err_size, "out of memory keeping the ids of %s", file);
+    return bad ? -2 : 0;
+}
+
 void manifest_free(manifest *m)
 {
     free(m->entries);
+    free(m->brief);
     free(m->json);
+    idset_free(&m->ids);
+    idset_free(&m->files);
     *m = (manifest){0};
 }

@@ -1,13 +1,18 @@
 /*
- * manifest.h — _manifest.json of a parts directory:
+ * manifest.h — _manifest.json of a parts directory, and the record ids it
+ * lists:
  *
  *     {"parts":[
- *     {"file":"part-00000.csv","rows":1000,"bytes":123456},
+ *     {"file":"part-00000.csv","rows":2,"bytes":123456,"ids":["src:a","src:b"]},
  *     ...
  *     ]}
  *
- * one part per line, so append-parts can read it back without a JSON parser.
- * Rewritten through a byte sink after every commit, so it is atomic too.
+ * one part per line, so append-parts reads it back with a small parser of
+ * its own lines.  The manifest is the commit record of a parts directory: a
+ * part whose ids are not in it was never acknowledged to the engine, and a
+ * restarted run (append-parts) removes such a part and skips the ids that are
+ * listed, so no id is ever committed twice.  Rewritten through a byte sink
+ * after every part, so it is atomic too.
  */
 #ifndef FLOWRUN_PARTFILE_MANIFEST_H
 #define FLOWRUN_PARTFILE_MANIFEST_H
@@ -15,18 +20,43 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A set of strings (record ids), each copied. */
+typedef struct idset {
+    char **slots; /* owned: open addressing, NULL = empty */
+    size_t cap, n;
+} idset;
+
+/* 1 when added, 0 when already there, -1 when out of memory. */
+int idset_add(idset *s, const char *id);
+int idset_has(const idset *s, const char *id);
+void idset_clear(idset *s);
+void idset_free(idset *s);
+
 typedef struct manifest {
     char *entries; /* owned: the part lines joined by ",\n", NUL-terminated */
     size_t len;
-    char *json; /* owned: "[" entries "]" for the run summary */
+    char *brief; /* owned: this run's parts as {"file","rows","bytes"} objects */
+    size_t brief_len;
+    char *json;  /* owned: "[" brief "]" for the run summary */
+    idset ids;   /* the ids of every listed part */
+    idset files; /* the listed part files */
 } manifest;
 
 /* Loads the part lines of an existing manifest file; a missing file is an
  * empty manifest.  0, or -1 with err. */
 int manifest_load(manifest *m, const char *path, char *err, size_t err_size);
-int manifest_add(manifest *m, const char *file, uint64_t rows, uint64_t bytes);
-/* Writes the manifest atomically to path. */
-int manifest_write(const manifest *m, const char *path, char *err, size_t err_size);
+
+/* Adds a part holding ids[0..n) and rewrites the manifest at path
+ * atomically.  On failure the manifest (in memory and on disk) is as it was
+ * before.  0; -1 with err when not committed; -2 with err when the manifest
+ * on disk lists the part but the ids could not be kept in memory. */
+int manifest_commit_part(manifest *m, const char *path, const char *file, uint64_t rows,
+                         uint64_t bytes, const char *const *ids, size_t n, char *err,
+                         size_t err_size);
+
+/* Adds a file to the run summary only (a single output file, no manifest). */
+int manifest_note(manifest *m, const char *file, uint64_t rows, uint64_t bytes);
+
 void manifest_free(manifest *m);
 
 #endif

@@ -24,6 +24,7 @@ struct partfile_out {
     int64_t opened_ms;
     char **ids; /* owned: the open part's ids, then the committed ones */
     size_t n_ids, cap_ids;
+    idset open_ids; /* the same ids, to find a record that comes twice */
 };
 
 int partfile_mode_parse(const char *s)
@@ -44,8 +45,18 @@ static long part_seq(const char *name, const char *ext)
     return (long)seq;
 }
 
+/* ".part-00001.csv.tmp-123", "._manifest.json.tmp-123": a temporary file
+ * of an earlier run that stopped before its commit. */
+static int stale_temp(const char *name)
+{
+    return (strncmp(name, ".part-", 6) == 0 || strncmp(name, "._manifest.json.", 16) == 0) &&
+           strstr(name, ".tmp-") != NULL;
+}
+
 /* Finds the existing parts: removes them (overwrite), continues after them
- * (append-parts), or refuses (error). */
+ * (append-parts), or refuses (error).  append-parts also removes a part the
+ * manifest does not list: an earlier run published it but stopped before
+ * its manifest (and so its commit) was written; its records are redone. */
 static int scan_parts(partfile_out *out, char *err, size_t err_size)
 {
     DIR *d = opendir(out->path);
@@ -57,6 +68,16 @@ static int scan_parts(partfile_out *out, char *err, size_t err_size)
     for (struct dirent *e; rc == 0 && (e = readdir(d));) {
         long seq = part_seq(e->d_name, out->extension);
         int ours = seq >= 0 || strcmp(e->d_name, "_manifest.json") == 0;
+        int orphan = seq >= 0 && out->opt.mode == PARTFILE_APPEND_PARTS &&
+                     !idset_has(&out->manifest.files, e->d_name);
+        if (out->opt.mode != PARTFILE_ERROR && (orphan || stale_temp(e->d_name))) {
+            if (unlinkat(dirfd(d), e->d_name, 0)) {
+                snprintf(err, err_size, "removing %s/%s: %s", out->path, e->d_name,
+                         strerror(errno));
+                rc = -1;
+            }
+            continue;
+        }
         if (!ours)
             continue;
         if (out->opt.mode == PARTFILE_ERROR) {
@@ -103,11 +124,11 @@ static int prepare_dir(partfile_out *out, char *err, size_t err_size)
         return -1;
     }
     snprintf(out->manifest_path, size, "%s/_manifest.json", out->path);
-    if (probe_dir(out->path, err, err_size) || scan_parts(out, err, err_size))
+    if (probe_dir(out->path, err, err_size) ||
+        (out->opt.mode == PARTFILE_APPEND_PARTS &&
+         manifest_load(&out->manifest, out->manifest_path, err, err_size)))
         return -1;
-    return out->opt.mode == PARTFILE_APPEND_PARTS
-               ? manifest_load(&out->manifest, out->manifest_path, err, err_size)
-               : 0;
+    return scan_parts(out, err, err_size);
 }
 
 static int prepare_file(partfile_out *out, char *err, size_t err_size)
@@ -154,6 +175,7 @@ static void clear_ids(partfile_out *out)
     for (size_t i = 0; i < out->n_ids; i++)
         free(out->ids[i]);
     out->n_ids = 0;
+    idset_clear(&out->open_ids);
 }
 
 int partfile_begin(partfile_out *out, int64_t now_ms, char *err, size_t err_size)
@@ -204,6 +226,8 @@ int partfile_add_id(partfile_out *out, const char *id, char *err, size_t err_siz
     if (!(out->ids[out->n_ids] = strdup(id ? id : "")))
         goto oom;
     out->n_ids++;
+    if (idset_add(&out->open_ids, id ? id : "") < 0)
+        goto oom;
     out->rows++;
     return 0;
 oom:
@@ -219,21 +243,46 @@ int partfile_should_roll(const partfile_out *out, uint64_t pending_bytes, int64_
            (o->max_age_ms && now_ms - out->opened_ms >= o->max_age_ms);
 }
 
+int partfile_seen(const partfile_out *out, const char *id)
+{
+    return idset_has(&out->manifest.ids, id) ? 2 : idset_has(&out->open_ids, id) ? 1 : 0;
+}
+
+/* Takes back a published part whose manifest could not be written, so the
+ * directory holds only what the manifest lists. */
+static void unpublish(partfile_out *out)
+{
+    unlink(out->part_path);
+    int fd = open(out->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
 int partfile_commit(partfile_out *out, char *err, size_t err_size)
 {
     partfile_sink *s = out->sink;
     out->sink = NULL;
     if (s->ops->commit(s, err, err_size))
         goto fail;
-    const char *name = out->parts ? strrchr(out->part_path, '/') + 1 : out->part_path;
-    if (manifest_add(&out->manifest, name, out->rows, out->bytes)) {
-        snprintf(err, err_size, "out of memory adding %s to the manifest", name);
-        goto fail;
-    }
-    if (!out->parts)
+    if (!out->parts) {
+        if (manifest_note(&out->manifest, out->part_path, out->rows, out->bytes)) {
+            snprintf(err, err_size, "out of memory listing %s", out->part_path);
+            goto fail;
+        }
         return 0;
-    out->next_seq++;
-    return manifest_write(&out->manifest, out->manifest_path, err, err_size);
+    }
+    const char *name = strrchr(out->part_path, '/') + 1;
+    const char *const *ids = (const char *const *)out->ids;
+    int rc = manifest_commit_part(&out->manifest, out->manifest_path, name, out->rows, out->bytes,
+                                  ids, out->n_ids, err, err_size);
+    if (rc == -1)
+        unpublish(out);
+    if (rc != -1)
+        out->next_seq++;
+    if (rc == 0)
+        return 0;
 fail:
     clear_ids(out);
     return -1;
@@ -264,6 +313,7 @@ void partfile_free(partfile_out *out)
         return;
     partfile_abort(out);
     free(out->ids);
+    idset_free(&out->open_ids);
     manifest_free(&out->manifest);
     free(out->part_path);
     free(out->manifest_path);

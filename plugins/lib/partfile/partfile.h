@@ -17,10 +17,20 @@
  *    output remembers which record ids the open part holds, so right after
  *    partfile_commit() the sink passes partfile_committed_ids() to
  *    fr_commit() (ARCHITECTURE.md §5).
+ *
+ * 3. The sink stage both csv-sink and parquet-sink are: the plugin callbacks
+ *    (init/process/flush/fini) driving a partfile_out and a file format (CSV,
+ *    Parquet) given as a small table of calls.  It owns what the two sinks
+ *    share: the path/mode/max_* parameters, the features of a record
+ *    (tensor/f32 as is, image/u8 converted), the width check (a record whose
+ *    width differs from the file's is REJECTed; the declared input type, else
+ *    the first record, fixes it), rolling, skipping ids an earlier run already
+ *    committed, and fr_commit() of a part's ids right after its rename.
  */
 #ifndef FLOWRUN_PARTFILE_H
 #define FLOWRUN_PARTFILE_H
 
+#include <flowrun/plugin.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,9 +98,15 @@ int partfile_add_id(partfile_out *out, const char *id, char *err, size_t err_siz
  * pending_bytes (what the caller still buffers), or age at now_ms. */
 int partfile_should_roll(const partfile_out *out, uint64_t pending_bytes, int64_t now_ms);
 
-/* Publishes the open part (and rewrites the manifest).  Afterwards
- * partfile_committed_ids() returns the ids it holds, valid until the next
- * partfile_begin/free.  On failure the part is discarded. */
+/* 2: id is in a part an earlier run committed (listed in the manifest of
+ * append-parts); 1: the open part holds it already; 0: new. */
+int partfile_seen(const partfile_out *out, const char *id);
+
+/* Publishes the open part and, for parts, adds it with its ids to the
+ * manifest.  Afterwards partfile_committed_ids() returns the ids it holds,
+ * valid until the next partfile_begin/free.  On failure nothing new is
+ * left under a final name: a part whose manifest could not be written is
+ * removed again. */
 int partfile_commit(partfile_out *out, char *err, size_t err_size);
 size_t partfile_committed_ids(const partfile_out *out, const char *const **ids);
 
@@ -103,5 +119,79 @@ const char *partfile_parts_json(const partfile_out *out);
 
 /* Aborts an open part and frees out. */
 void partfile_free(partfile_out *out);
+
+/* ---- the sink stage --------------------------------------------------------- */
+
+/* The fr_param entries every file sink has, to put first in its table. */
+#define PARTFILE_STAGE_PARAMS                                                                      \
+    {"path",                                                                                       \
+     FR_PARAM_PATH,                                                                                \
+     NULL,                                                                                         \
+     0,                                                                                            \
+     0,                                                                                            \
+     NULL,                                                                                         \
+     "output file, or directory of part files when rolling or appending"},                         \
+        {"mode",                                                                                   \
+         FR_PARAM_ENUM,                                                                            \
+         "error",                                                                                  \
+         0,                                                                                        \
+         0,                                                                                        \
+         "error|overwrite|append-parts",                                                           \
+         "what to do when the output exists: fail, replace it, or add parts after it"},            \
+        {"max_rows",                                                                               \
+         FR_PARAM_INT,                                                                             \
+         "0",                                                                                      \
+         0,                                                                                        \
+         1e15,                                                                                     \
+         NULL,                                                                                     \
+         "start a new part file after this many rows (0: no limit)"},                              \
+        {"max_bytes",                                                                              \
+         FR_PARAM_SIZE,                                                                            \
+         "0",                                                                                      \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         "start a new part file after about this many bytes (0: no limit)"},                       \
+        {"max_age",                                                                                \
+         FR_PARAM_DURATION,                                                                        \
+         "0",                                                                                      \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         "start a new part file when the open one is this old, checked as records arrive (0: "     \
+         "no limit)"},                                                                             \
+    {                                                                                              \
+        "model_version", FR_PARAM_BOOL, "false", 0, 0, NULL,                                       \
+            "add a model_version column (empty/null for records without one)"                      \
+    }
+
+/* One file format.  Every call gets the format's state `fmt`. */
+typedef struct partfile_format {
+    /* Starts a file in out (write the header, create the writer). */
+    int (*begin)(void *fmt, partfile_out *out, uint32_t width, int model_version, char *err,
+                 size_t err_size);
+    /* Adds a row: rec borrowed, features[0..width) borrowed. */
+    int (*row)(void *fmt, const fr_record *rec, const float *features, char *err, size_t err_size);
+    /* Writes what the format still holds (footer, compressor tail). */
+    int (*end)(void *fmt, char *err, size_t err_size);
+    /* Bytes held but not yet written (for max_bytes). */
+    uint64_t (*pending)(void *fmt);
+    /* Forgets the current file after a failure or abort. */
+    void (*discard)(void *fmt);
+    void (*free)(void *fmt);
+} partfile_format;
+
+typedef struct partfile_stage partfile_stage;
+
+/* Reads the shared parameters and opens the output.  fmt is transferred
+ * (freed by partfile_stage_fini, or here on failure).  extension: of the
+ * part files. */
+fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void *fmt,
+                              const char *extension, partfile_stage **out);
+/* The plugin callbacks themselves (state: the partfile_stage), so a sink's
+ * descriptor points at them directly. */
+fr_status partfile_stage_process(void *state, fr_stage *st, const fr_record *in);
+fr_status partfile_stage_flush(void *state, fr_stage *st);
+void partfile_stage_fini(void *state, fr_stage *st);
 
 #endif

@@ -1,5 +1,5 @@
-/* stage.c — the shared sink stage driving a partfile_out (see stage.h). */
-#include "stage.h"
+/* stage.c — the shared sink stage driving a partfile_out (see partfile.h). */
+#include "partfile.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +121,16 @@ static fr_status begin_part(partfile_stage *s, fr_stage *st)
 fr_status partfile_stage_process(void *state, fr_stage *st, const fr_record *in)
 {
     partfile_stage *s = state;
+    /* A record this output already holds: an earlier run committed it (its
+     * id is in the manifest), so acknowledge it again without a second row;
+     * or the open part has it, and its commit will cover it. */
+    int seen = in->id && *in->id ? partfile_seen(s->out, in->id) : 0;
+    if (seen) {
+        if (seen == 2)
+            fr_commit(st, &in->id, 1);
+        fr_metric_add(st, "duplicates_skipped", 1);
+        return FR_OK;
+    }
     uint32_t n = 0;
     const float *f = features(s, st, in, &n);
     if (!f)
