@@ -62,15 +62,21 @@ static float *copy_floats(const onnx_tensor *t, size_t n)
     return p;
 }
 
-/* Whether the fp32_layers option names this layer ("stem": the first conv). */
-static int keep_fp32(compiler *c, const char *name)
+/* Whether the fp32_layers option names this convolution: by node name, or
+ * "stem" (the first convolution) or "entry" (those reading a max pool's
+ * result: the stem's output, whose large values bf16 rounds worst). */
+static int keep_fp32(compiler *c, const char *name, int src)
 {
     const char *list = c->opts->fp32_layers ? c->opts->fp32_layers : "";
+    int producer = c->producer[src];
+    int entry = producer >= 0 && c->net->layers[producer].kind == NET_MAXPOOL;
     size_t len = strlen(name);
     for (const char *p = list; *p;) {
         size_t n = strcspn(p, ",");
-        if ((n == len && !strncmp(p, name, n)) ||
-            (n == 4 && !strncmp(p, "stem", 4) && !c->stem_done))
+        int named = n == len && !strncmp(p, name, n);
+        int stem = n == 4 && !strncmp(p, "stem", 4) && !c->stem_done;
+        int first = n == 5 && !strncmp(p, "entry", 5) && entry;
+        if (named || stem || first)
             return 1;
         p += n + (p[n] == ',');
     }
@@ -99,7 +105,7 @@ int compile_conv(compiler *c)
         return -1;
     l->kh = (int)w->dims[2];
     l->kw = (int)w->dims[3];
-    l->fp32 = keep_fp32(c, l->name);
+    l->fp32 = keep_fp32(c, l->name, in.tensor);
     c->stem_done = 1;
     l->weights = copy_floats(w, (size_t)onnx_numel(w));
     l->bias = copy_floats(b, (size_t)oc);

@@ -22,7 +22,8 @@ typedef struct net_options {
      * output.  Nodes after the one producing it are not compiled. */
     const char *output;
     /* Comma-separated node names of convolutions kept in fp32 when running
-     * in bf16; "stem" names the first convolution.  NULL: none. */
+     * in bf16; "stem" names the first convolution, "entry" those reading a
+     * max pool's result.  NULL: none. */
     const char *fp32_layers;
 } net_options;
 

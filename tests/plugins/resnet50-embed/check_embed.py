@@ -1,0 +1,150 @@
+#!/usr/bin/python3
+"""check_embed — resnet50-embed's features against an independent evaluator.
+
+Generates a seeded, calibrated ResNet50 (tools/make-resnet50) and synthetic
+fruit images, runs the plugin through the test harness (embed-features) and
+onnx_torch.py (PyTorch, no shared code) on the same pixels, and compares.
+
+    check_embed.py fp32 VARIANT BN       fp32: cosine >= 0.99999 per image and
+                                         max|diff| <= 1e-3 x max|feature|, at
+                                         batch 1 and at a batch leaving a tail
+    check_embed.py bf16 VARIANT BN       bf16 vs fp32: cosine >= 0.997 per image,
+                                         PCA(16) scores correlate >= 0.999 on the
+                                         leading 8 components
+    check_embed.py dropped-bias          the fp32 check must FAIL for a model
+                                         whose convolutions lost their bias
+
+Under FLOWRUN_SANITIZE fewer images are used (the plugin is instrumented).
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.environ["FLOWRUN_BUILD_DIR"]
+SANITIZE = os.environ.get("FLOWRUN_SANITIZE", "0") in ("1", "ON", "TRUE", "true")
+SIZE = 224
+PREPROCESS = {"keras": "keras", "torchvision": "torch"}
+
+
+def run(*cmd):
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit("%s failed (%d):\n%s%s" % (cmd[0], r.returncode, r.stdout, r.stderr))
+    return r.stdout
+
+
+def make_model(tmp, variant, bn):
+    path = os.path.join(tmp, "%s-%s.onnx" % (variant, bn))
+    run(os.path.join(BUILD, "bin", "make-resnet50"), "--variant", variant, "--bn", bn, path)
+    return path
+
+
+def make_images(tmp, count):
+    path = os.path.join(tmp, "fruits.u8")
+    run(os.path.join(BUILD, "bin", "make-resnet50"), "--fruits", path, "--count", count)
+    return path
+
+
+def flowrun(tmp, model, images, count, preprocess, **config):
+    out = os.path.join(tmp, "flowrun.f32")
+    keys = ["model=" + model, "preprocess=" + preprocess, "threads=2"]
+    keys += ["%s=%s" % kv for kv in config.items()]
+    report = run(os.path.join(BUILD, "tests", "embed-features"), images, count, SIZE, out, *keys)
+    assert "output_type tensor/f32[2048]" in report, report
+    return np.fromfile(out, np.float32).reshape(count, -1), report
+
+
+def torch_ref(tmp, model, images, count, preprocess):
+    out = os.path.join(tmp, "torch.f32")
+    run("/usr/bin/python3", os.path.join(HERE, "onnx_torch.py"), model, "--preprocess", preprocess,
+        "--input", images, "--count", count, "--output", out, "--threads", 2)
+    return np.fromfile(out, np.float32).reshape(count, -1)
+
+
+def cosines(a, b):
+    a, b = a.astype(np.float64), b.astype(np.float64)
+    return (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+
+
+def fp32_agrees(ours, ref, what):
+    """The fp32 criterion; prints the figures, returns whether it holds."""
+    cos = cosines(ours, ref).min()
+    rel = np.abs(ours - ref).max() / np.abs(ref).max()
+    ok = cos >= 0.99999 and rel <= 1e-3
+    print("%s: min cosine %.7f, max|diff|/max|ref| %.2e -> %s" % (what, cos, rel,
+                                                                 "ok" if ok else "DIFFERENT"))
+    return ok
+
+
+def pca_scores(x, k):
+    x = x.astype(np.float64) - x.mean(0)
+    u, s, _ = np.linalg.svd(x, full_matrices=False)
+    return u[:, :k] * s[:k]
+
+
+def check_fp32(tmp, variant, bn):
+    count = 6 if SANITIZE else 16
+    model, images = make_model(tmp, variant, bn), make_images(tmp, count)
+    pre = PREPROCESS[variant]
+    ref = torch_ref(tmp, model, images, count, pre)
+    ok = True
+    for batch in (1, 5):  # 5: 16 = 3 x 5 + a tail of 1 (6 = 5 + 1)
+        ours, report = flowrun(tmp, model, images, count, pre, batch=batch)
+        # No layout change between layers: nothing but, at most, the input's.
+        assert "reorders_per_batch 0" in report or "reorders_per_batch 1" in report, report
+        ok &= fp32_agrees(ours, ref, "%s %s batch %d" % (variant, bn, batch))
+    return ok
+
+
+def check_bf16(tmp, variant, bn):
+    count = 8 if SANITIZE else 32
+    model, images = make_model(tmp, variant, bn), make_images(tmp, count)
+    pre = PREPROCESS[variant]
+    fp32, _ = flowrun(tmp, model, images, count, pre, batch=8)
+    bf16, _ = flowrun(tmp, model, images, count, pre, batch=8, precision="bf16")
+    cos = cosines(bf16, fp32)
+    print("bf16 vs fp32: cosine min %.5f mean %.5f" % (cos.min(), cos.mean()))
+    ok = cos.min() >= 0.997
+    k = min(16, count - 1)
+    a, b = pca_scores(fp32, k), pca_scores(bf16, k)
+    corr = [abs(np.corrcoef(a[:, i], b[:, i])[0, 1]) for i in range(min(8, k))]
+    print("PCA(%d) score correlations, leading 8: %s" % (k, " ".join("%.5f" % c for c in corr)))
+    return ok and min(corr) >= 0.999
+
+
+def check_dropped_bias(tmp):
+    """The fp32 check must tell a model without conv biases apart."""
+    count = 4
+    model, images = make_model(tmp, "keras", "kept"), make_images(tmp, count)
+    m = onnx.load(model)
+    for node in m.graph.node:
+        if node.op_type == "Conv" and len(node.input) == 3:
+            del node.input[2]
+    wrong = os.path.join(tmp, "no-bias.onnx")
+    onnx.save(m, wrong)
+    ref = torch_ref(tmp, model, images, count, "keras")
+    ours, _ = flowrun(tmp, wrong, images, count, "keras", batch=2)
+    return not fp32_agrees(ours, ref, "dropped conv bias (must differ)")
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="embed-check-")
+    try:
+        mode = sys.argv[1]
+        if mode == "dropped-bias":
+            ok = check_dropped_bias(tmp)
+        else:
+            ok = {"fp32": check_fp32, "bf16": check_bf16}[mode](tmp, sys.argv[2], sys.argv[3])
+    finally:
+        shutil.rmtree(tmp)
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
