@@ -1,0 +1,167 @@
+/*
+ * test_plugin — resnet50-embed's behaviour on small models built here with
+ * flowrun-onnx: batching and the tail batch, an inner output tensor, and the
+ * errors (each naming the model file): missing, not ONNX, unsupported
+ * operator, unknown output, image size mismatch, a wrong-sized record.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <flowrun/harness.h>
+
+#include "check.h"
+#include "onnx.h"
+
+#define SIDE 8
+
+static char dir[] = "/tmp/embed-test-XXXXXX";
+static char path[4][128]; /* tiny.onnx, softmax.onnx, junk.onnx, missing.onnx */
+
+/* image [1,3,8,8] → Conv 3x3 pad 1 (4 channels) → Relu → GlobalAveragePool
+ * → Flatten, then `tail_op` (Softmax to be refused, or Identity). */
+static int write_model(const char *file, const char *tail_op)
+{
+    char err[256];
+    onnx_model *m = onnx_model_new(13, "test", "tiny");
+    float w[4 * 3 * 3 * 3], b[4] = {0.5f, -0.25f, 0, 1};
+    for (int i = 0; i < 4 * 27; i++)
+        w[i] = (float)((i * 7) % 11 - 5) / 40.0f;
+    int ok = m && onnx_add_input(m, "image", ONNX_FLOAT, 4, (int64_t[]){1, 3, SIDE, SIDE}) &&
+             onnx_add_initializer(m, "w", ONNX_FLOAT, 4, (int64_t[]){4, 3, 3, 3}, w) &&
+             onnx_add_initializer(m, "b", ONNX_FLOAT, 1, (int64_t[]){4}, b) &&
+             onnx_add_output(m, "out", ONNX_FLOAT, 2, (int64_t[]){1, 4});
+    onnx_node *n = ok ? onnx_add_node(m, "Conv", "conv", 3, (const char *[]){"image", "w", "b"}, 1,
+                                      (const char *[]){"c"})
+                      : NULL;
+    ok = n && onnx_set_ints(n, "pads", 4, (int64_t[]){1, 1, 1, 1}) == 0 &&
+         onnx_add_node(m, "Relu", "relu", 1, (const char *[]){"c"}, 1, (const char *[]){"r"}) &&
+         onnx_add_node(m, "GlobalAveragePool", "gap", 1, (const char *[]){"r"}, 1,
+                       (const char *[]){"g"}) &&
+         onnx_add_node(m, "Flatten", "flat", 1, (const char *[]){"g"}, 1,
+                       (const char *[]){"features"}) &&
+         onnx_add_node(m, tail_op, "head", 1, (const char *[]){"features"}, 1,
+                       (const char *[]){"out"}) &&
+         onnx_save(m, file, err, sizeof err) == 0;
+    onnx_model_free(m);
+    return ok ? 0 : -1;
+}
+
+/* Starts the plugin on model with extra config pairs; returns the harness
+ * (started or not) and the init status in *status. */
+static fr_harness *start(const char *model, const char *key, const char *value, fr_status *status)
+{
+    const char *config[] = {"model", model, "batch", "2", "preprocess", "none", key, value, NULL};
+    char *err = NULL;
+    fr_harness *h = fr_harness_new("resnet50-embed", config, &err);
+    if (!h)
+        fprintf(stderr, "%s\n", err);
+    free(err);
+    if (h) {
+        fr_harness_set_input_type(h, "image/u8[8,8,3]");
+        *status = fr_harness_start(h);
+    }
+    return h;
+}
+
+static fr_status push(fr_harness *h, int i, uint32_t side)
+{
+    unsigned char pixels[16 * 16 * 3];
+    for (size_t k = 0; k < sizeof pixels; k++)
+        pixels[k] = (unsigned char)(k * (size_t)(i + 3) % 251);
+    char key[16];
+    snprintf(key, sizeof key, "k%d", i);
+    fr_record rec = {.id = key, .key = key, .label = "l"};
+    rec.payload = (fr_payload){.kind = FR_KIND_IMAGE,
+                               .rank = 3,
+                               .dims = {side, side, 3},
+                               .data = pixels,
+                               .size = (size_t)side * side * 3};
+    return fr_harness_push(h, &rec);
+}
+
+/* 3 images at batch 2: one full batch, then the tail at flush. */
+static void test_batches(void)
+{
+    fr_status s = FR_FATAL;
+    fr_harness *h = start(path[0], "output", "features", &s);
+    REQUIRE_VOID(h && s == FR_OK);
+    CHECK_STR(fr_harness_output_type(h), "tensor/f32[4]");
+    CHECK_INT(push(h, 0, SIDE), FR_OK);
+    CHECK_INT(fr_harness_output_count(h), 0);
+    CHECK_INT(push(h, 1, SIDE), FR_OK);
+    CHECK_INT(fr_harness_output_count(h), 2);
+    CHECK_INT(push(h, 2, SIDE), FR_OK);
+    CHECK_INT(fr_harness_flush(h), FR_OK);
+    REQUIRE_VOID(fr_harness_output_count(h) == 3);
+    for (int i = 0; i < 3; i++) {
+        const fr_record *r = fr_harness_output(h, (size_t)i);
+        char key[16];
+        snprintf(key, sizeof key, "k%d", i);
+        CHECK_STR(r->key, key);
+        CHECK_STR(r->id, key);
+        CHECK_INT(r->payload.dims[0], 4);
+        /* ReLU then a mean: never negative. */
+        for (int c = 0; c < 4; c++)
+            CHECK(((const float *)r->payload.data)[c] >= 0);
+    }
+    CHECK(fr_harness_metric(h, "images") == 3);
+    CHECK(fr_harness_metric(h, "batches") == 2);
+    /* A record of the wrong size is rejected, naming the model. */
+    CHECK_INT(push(h, 3, 16), FR_REJECT);
+    CHECK_CONTAINS(fr_harness_reason(h), path[0]);
+    fr_harness_free(h);
+}
+
+/* init must fail with a reason containing each of want. */
+static void expect_init_error(const char *model, const char *key, const char *value,
+                              const char *want1, const char *want2)
+{
+    fr_status s = FR_OK;
+    fr_harness *h = start(model, key, value, &s);
+    REQUIRE_VOID(h);
+    CHECK_INT(s, FR_FATAL);
+    CHECK_CONTAINS(fr_harness_reason(h), want1);
+    CHECK_CONTAINS(fr_harness_reason(h), want2);
+    fr_harness_free(h);
+}
+
+static void test_errors(void)
+{
+    expect_init_error(path[3], "output", "", path[3], "");
+    expect_init_error(path[2], "output", "", path[2], "");
+    expect_init_error(path[1], "output", "", path[1], "\"head\" (Softmax): unsupported operator");
+    expect_init_error(path[0], "output", "nowhere", path[0], "no tensor named \"nowhere\"");
+    /* Upstream gives 8x8 images; a 16x16 model must refuse them at init. */
+    fr_status s = FR_OK;
+    const char *config[] = {"model", path[0], NULL};
+    fr_harness *h = fr_harness_new("resnet50-embed", config, NULL);
+    REQUIRE_VOID(h);
+    fr_harness_set_input_type(h, "image/u8[16,16,3]");
+    s = fr_harness_start(h);
+    CHECK_INT(s, FR_FATAL);
+    CHECK_CONTAINS(fr_harness_reason(h), path[0]);
+    CHECK_CONTAINS(fr_harness_reason(h), "8x8");
+    fr_harness_free(h);
+}
+
+int main(void)
+{
+    REQUIRE(mkdtemp(dir) != NULL);
+    const char *names[4] = {"tiny.onnx", "softmax.onnx", "junk.onnx", "missing.onnx"};
+    for (int i = 0; i < 4; i++)
+        snprintf(path[i], sizeof path[i], "%s/%s", dir, names[i]);
+    FILE *junk = fopen(path[2], "w");
+    REQUIRE(junk != NULL);
+    fputs("this is not a protobuf\n", junk);
+    fclose(junk);
+    REQUIRE(write_model(path[0], "Identity") == 0);
+    REQUIRE(write_model(path[1], "Softmax") == 0);
+    test_batches();
+    test_errors();
+    for (int i = 0; i < 3; i++)
+        unlink(path[i]);
+    rmdir(dir);
+    return check_exit();
+}
