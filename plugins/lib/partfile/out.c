@@ -294,6 +294,11 @@ size_t partfile_committed_ids(const partfile_out *out, const char *const **ids)
     return out->n_ids;
 }
 
+size_t partfile_part_count(const partfile_out *out)
+{
+    return out->manifest.files.n;
+}
+
 void partfile_abort(partfile_out *out)
 {
     if (out->sink)

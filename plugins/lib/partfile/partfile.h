@@ -110,6 +110,9 @@ int partfile_seen(const partfile_out *out, const char *id);
 int partfile_commit(partfile_out *out, char *err, size_t err_size);
 size_t partfile_committed_ids(const partfile_out *out, const char *const **ids);
 
+/* Parts the output lists: this run's and, with append-parts, earlier ones. */
+size_t partfile_part_count(const partfile_out *out);
+
 /* Discards the open part, if any. */
 void partfile_abort(partfile_out *out);
 

@@ -163,10 +163,11 @@ fr_status partfile_stage_flush(void *state, fr_stage *st)
 {
     partfile_stage *s = state;
     fr_status rc = FR_OK;
-    /* Without rows the output is still written, as an empty table with its
-     * header or schema: a reader then learns the run produced nothing.  Its
-     * width is the input type's, or 1 when that is not fixed. */
-    if (!partfile_is_open(s->out) && s->parts == 0) {
+    /* An output without any row is still written, as an empty table with
+     * its header or schema: a reader then learns the run produced nothing.
+     * Its width is the input type's, or 1 when that is not fixed.  Not when
+     * earlier parts exist (append-parts): they already say what it is. */
+    if (!partfile_is_open(s->out) && s->parts == 0 && partfile_part_count(s->out) == 0) {
         if (s->width == 0)
             s->width = 1;
         if ((rc = begin_part(s, st)) != FR_OK)
