@@ -1,6 +1,7 @@
 /* csv_format.c — CSV rows (RFC 4180, UTF-8, CRLF) with optional gzip (see csv_format.h). */
 #include "csv_format.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,19 @@ static int emit(csv *c, int finish, char *err, size_t err_size)
     return 0;
 }
 
+/* 9 significant digits read back to the same float32; NaN and infinities as
+ * Spark's CSV reader spells them by default (DuckDB, pandas and Python read
+ * them too), never C's "-nan". */
+static void put_float(csv *c, float f)
+{
+    if (isnan(f))
+        put(c, ",NaN", 4);
+    else if (isinf(f))
+        f > 0 ? put(c, ",Inf", 4) : put(c, ",-Inf", 5);
+    else
+        c->len += (size_t)snprintf(c->line + c->len, 24, ",%.9g", f);
+}
+
 static int csv_begin(void *fmt, partfile_out *out, uint32_t width, int model_version, char *err,
                      size_t err_size)
 {
@@ -125,8 +139,8 @@ static int csv_row(void *fmt, const fr_record *rec, const float *features, char 
         snprintf(err, err_size, "out of memory formatting record %s", rec->id);
         return -1;
     }
-    for (uint32_t i = 0; i < c->width; i++) /* 9 significant digits read back to the same float */
-        c->len += (size_t)snprintf(c->line + c->len, 24, ",%.9g", features[i]);
+    for (uint32_t i = 0; i < c->width; i++)
+        put_float(c, features[i]);
     if (c->model_version) {
         put(c, ",", 1);
         if (rec->model_version)
