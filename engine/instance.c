@@ -235,67 +235,74 @@ static fr_status process_record(instance *in, const fr_record *rec)
 
 static fr_status check_payload(instance *in, const fr_record *rec)
 {
-    port_type t;
-    char why[128];
-    if (port_type_parse(in->stage.input_type, &t, why, sizeof why) == 0 &&
-        !port_type_matches_payload(&t, &rec->payload)) {
+    if (!port_type_matches_payload(&in->accepts, &rec->payload)) {
         dead_letter(in, rec, "payload does not match the stage's input type", 1);
         return FR_REJECT;
     }
     return FR_OK;
 }
 
-/* One DATA message: header already received in `header`. */
+/* One message whose header frame is in `header`. */
 static fr_status receive_data(instance *in, zmq_msg_t *header)
 {
-    wire_decoded d;
+    wire_decoded *d = &in->header;
     char err[256];
     zmq_msg_t payload;
     zmq_msg_init(&payload);
     int has_payload = zmq_msg_more(header) && zmq_msg_recv(&payload, in->data_in, 0) >= 0;
-    if (wire_decode(zmq_msg_data(header), zmq_msg_size(header), &d, err, sizeof err) != 0) {
-        log_msg(FR_LOG_ERROR, in->stage.scope, "dropping a malformed message: %s", err);
+    if (wire_decode(zmq_msg_data(header), zmq_msg_size(header), d, err, sizeof err) != 0) {
+        log_msg(FR_LOG_ERROR, in->stage.scope, "malformed message from upstream: %s", err);
         zmq_msg_close(&payload);
         return FR_FATAL;
     }
-    if (d.type == FR_WIRE_EOS) {
+    if (d->type == FR_WIRE_EOS) {
         in->eos_seen++;
-        wire_decoded_free(&d);
         zmq_msg_close(&payload);
         return FR_OK;
     }
     atomic_fetch_add(&in->counters.in, 1);
     fr_buffer *buf = has_payload ? buffer_from_zmq(&payload) : NULL;
     zmq_msg_close(&payload);
-    d.rec.payload.buffer = buf;
-    d.rec.payload.data = buf ? buffer_data(buf) : NULL;
-    d.rec.payload.size = buf ? buffer_size(buf) : 0;
-    fr_status s = check_payload(in, &d.rec) == FR_OK ? process_record(in, &d.rec) : FR_OK;
+    d->rec.payload.buffer = buf;
+    d->rec.payload.data = buf ? buffer_data(buf) : NULL;
+    d->rec.payload.size = buf ? buffer_size(buf) : 0;
+    fr_status s = check_payload(in, &d->rec) == FR_OK ? process_record(in, &d->rec) : FR_OK;
     buffer_unref(buf);
-    wire_decoded_free(&d);
     return s;
+}
+
+/* Takes the next message if there is one; waits (watching the stop flag)
+ * only when there is none, so a busy pipeline pays no poll per message. */
+static fr_status receive_one(instance *in, zmq_msg_t *header)
+{
+    zmq_pollitem_t item = {.socket = in->data_in, .events = ZMQ_POLLIN};
+    for (;;) {
+        if (stopping(in))
+            return FR_STOP;
+        if (zmq_msg_recv(header, in->data_in, ZMQ_DONTWAIT) >= 0)
+            return FR_OK;
+        if (zmq_errno() != EAGAIN)
+            return FR_STOP;
+        zmq_poll(&item, 1, POLL_MS);
+    }
 }
 
 static fr_status receive_loop(instance *in)
 {
-    zmq_pollitem_t item = {.socket = in->data_in, .events = ZMQ_POLLIN};
-    while (in->eos_seen < in->eos_expected) {
-        if (stopping(in))
-            return FR_STOP;
-        if (zmq_poll(&item, 1, POLL_MS) <= 0)
-            continue;
+    char why[128];
+    fr_status s = FR_OK;
+    if (port_type_parse(in->stage.input_type, &in->accepts, why, sizeof why) != 0)
+        in->accepts = (port_type){.any = 1}; /* checked when the graph was built */
+    while (s == FR_OK && in->eos_seen < in->eos_expected) {
         zmq_msg_t header;
         zmq_msg_init(&header);
-        if (zmq_msg_recv(&header, in->data_in, 0) < 0) {
-            zmq_msg_close(&header);
-            return FR_STOP;
-        }
-        fr_status s = receive_data(in, &header);
+        s = receive_one(in, &header);
+        if (s == FR_OK)
+            s = receive_data(in, &header);
         zmq_msg_close(&header);
-        if (s != FR_OK)
-            return s;
     }
-    return FR_OK;
+    wire_decoded_free(&in->header);
+    return s;
 }
 
 static fr_status produce_call(fr_stage *st, const fr_record *unused)

@@ -10,8 +10,10 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "port_type.h"
 #include "runtime.h"
 #include "stage.h"
+#include "wire_codec.h"
 
 /* Sockets to every instance of one consumer stage; records go round-robin
  * to whichever has room. */
@@ -41,6 +43,8 @@ typedef struct instance {
     void *ctl; /* PUSH to the coordinator */
     void *cmd; /* PULL of commands (GO, commits) from the coordinator */
     uint32_t eos_expected, eos_seen;
+    wire_decoded header; /* the last received header, its memory reused */
+    port_type accepts;   /* input_type, parsed once */
     run_counters counters;
 } instance;
 

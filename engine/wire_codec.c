@@ -4,34 +4,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Little-endian stores and loads, independent of the host's byte order. */
-static void put_u16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static uint16_t get_u16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t get_u64(const uint8_t *p)
-{
-    return get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
-}
+/* Little-endian stores and loads: plain copies on little-endian hosts, byte
+ * by byte elsewhere, so the format is the same everywhere. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define DEFINE_LE(bits)                                                                            \
+    static void put_u##bits(uint8_t *p, uint##bits##_t v)                                          \
+    {                                                                                              \
+        memcpy(p, &v, sizeof v);                                                                   \
+    }                                                                                              \
+    static uint##bits##_t get_u##bits(const uint8_t *p)                                            \
+    {                                                                                              \
+        uint##bits##_t v;                                                                          \
+        memcpy(&v, p, sizeof v);                                                                   \
+        return v;                                                                                  \
+    }
+#else
+#define DEFINE_LE(bits)                                                                            \
+    static void put_u##bits(uint8_t *p, uint##bits##_t v)                                          \
+    {                                                                                              \
+        for (size_t i = 0; i < sizeof v; i++)                                                      \
+            p[i] = (uint8_t)(v >> (8 * i));                                                        \
+    }                                                                                              \
+    static uint##bits##_t get_u##bits(const uint8_t *p)                                            \
+    {                                                                                              \
+        uint##bits##_t v = 0;                                                                      \
+        for (size_t i = 0; i < sizeof v; i++)                                                      \
+            v |= (uint##bits##_t)p[i] << (8 * i);                                                  \
+        return v;                                                                                  \
+    }
+#endif
+DEFINE_LE(16)
+DEFINE_LE(32)
+DEFINE_LE(64)
 
 static size_t len_of(const char *s)
 {
@@ -122,9 +126,22 @@ static const char *take_str(const uint8_t **p, const uint8_t *end, char **arena)
     return s;
 }
 
+/* Grows *buf to at least need bytes, keeping it when it is large enough. */
+static int reserve(void **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return 0;
+    void *grown = realloc(*buf, need);
+    if (!grown)
+        return -1;
+    *buf = grown;
+    *cap = need;
+    return 0;
+}
+
 int wire_decode(const uint8_t *f, size_t size, wire_decoded *out, char *err, size_t err_size)
 {
-    memset(out, 0, sizeof *out);
+    memset(&out->rec, 0, sizeof out->rec);
     if (check_fixed(f, size, err, err_size) != 0)
         return -1;
     uint32_t n_attrs = get_u32(f + 36);
@@ -134,10 +151,8 @@ int wire_decode(const uint8_t *f, size_t size, wire_decoded *out, char *err, siz
         return -1;
     }
     /* Every string fits in the frame, so frame size + terminators bounds the arena. */
-    out->arena = malloc(size + 4 + 2 * (size_t)n_attrs);
-    out->attrs = calloc(n_attrs ? n_attrs : 1, sizeof *out->attrs);
-    if (!out->arena || !out->attrs) {
-        wire_decoded_free(out);
+    if (reserve((void **)&out->arena, &out->arena_cap, size + 4 + 2 * (size_t)n_attrs) != 0 ||
+        reserve((void **)&out->attrs, &out->attrs_cap, (n_attrs ? n_attrs : 1) * sizeof(fr_attr))) {
         snprintf(err, err_size, "out of memory");
         return -1;
     }
@@ -161,7 +176,6 @@ int wire_decode(const uint8_t *f, size_t size, wire_decoded *out, char *err, siz
         ok = out->attrs[i].name && out->attrs[i].value;
     }
     if (!ok) {
-        wire_decoded_free(out);
         snprintf(err, err_size, "corrupt header (string table overruns the frame)");
         return -1;
     }
@@ -175,6 +189,5 @@ void wire_decoded_free(wire_decoded *d)
 {
     free(d->arena);
     free(d->attrs);
-    d->arena = NULL;
-    d->attrs = NULL;
+    memset(d, 0, sizeof *d);
 }

@@ -19,17 +19,22 @@ size_t wire_header_size(const fr_record *rec);
 size_t wire_encode(const fr_record *rec, enum fr_wire_type type, uint8_t *out);
 
 /* A decoded header: rec's strings point into arena (NUL-terminated copies),
- * attrs into attrs; both owned by the decoded struct, freed by
- * wire_decoded_free.  rec.payload has kind/rank/dims; data/size/buffer are
- * for the caller to fill from the payload frame. */
+ * attrs into attrs; both owned by the decoded struct and reused by the next
+ * wire_decode into it (a receive loop allocates nothing per message), freed
+ * by wire_decoded_free.  rec.payload has kind/rank/dims; data/size/buffer
+ * are for the caller to fill from the payload frame.  Zero it before the
+ * first use. */
 typedef struct wire_decoded {
     enum fr_wire_type type;
     fr_record rec;
     fr_attr *attrs;
+    size_t attrs_cap;
     char *arena;
+    size_t arena_cap;
 } wire_decoded;
 
-/* Parses a header frame.  Returns 0, or -1 with the reason in err. */
+/* Parses a header frame into out (valid until the next decode into it).
+ * Returns 0, or -1 with the reason in err. */
 int wire_decode(const uint8_t *frame, size_t size, wire_decoded *out, char *err, size_t err_size);
 void wire_decoded_free(wire_decoded *d);
 

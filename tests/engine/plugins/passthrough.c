@@ -49,7 +49,7 @@ static int64_t record_number(const fr_record *in)
 static fr_status pass_process(void *state, fr_stage *st, const fr_record *in)
 {
     pass *p = state;
-    int64_t n = record_number(in);
+    int64_t n = p->reject_every || p->drop_every ? record_number(in) : 0;
     if (p->retried < p->retry_times) {
         p->retried++;
         return fr_fail(st, FR_RETRY, "transient failure %lld of %lld", (long long)p->retried,

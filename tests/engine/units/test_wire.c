@@ -31,7 +31,7 @@ static void round_trip(void)
     CHECK_INT(frame[12] | frame[13] << 8, 224);
     CHECK_INT(frame[28], 0x08);
     CHECK_INT(frame[35], 0x01);
-    wire_decoded d;
+    wire_decoded d = {0};
     char err[256];
     REQUIRE_VOID(wire_decode(frame, size, &d, err, sizeof err) == 0);
     CHECK_INT(d.type, FR_WIRE_DATA);
@@ -48,7 +48,7 @@ static void round_trip(void)
     wire_decoded_free(&d);
 
     /* Every truncation of the frame is refused, never read past. */
-    for (size_t cut = 0; cut < size; cut++) {
+    for (size_t cut = 0; cut < size; cut++) { /* d's memory is reused across decodes */
         uint8_t *part = malloc(cut ? cut : 1);
         memcpy(part, frame, cut);
         CHECK(wire_decode(part, cut, &d, err, sizeof err) != 0);
@@ -57,6 +57,7 @@ static void round_trip(void)
     frame[2] = 2;
     CHECK(wire_decode(frame, size, &d, err, sizeof err) != 0);
     CHECK_CONTAINS(err, "wire format 2.0");
+    wire_decoded_free(&d);
     free(frame);
 }
 
@@ -72,7 +73,7 @@ static void newer_minor_is_read(void)
     memcpy(newer + FR_WIRE_FIXED_SIZE + 8, frame + FR_WIRE_FIXED_SIZE, size - FR_WIRE_FIXED_SIZE);
     newer[3] = 1;
     newer[4] = FR_WIRE_FIXED_SIZE + 8;
-    wire_decoded d;
+    wire_decoded d = {0};
     char err[256];
     REQUIRE_VOID(wire_decode(newer, size + 8, &d, err, sizeof err) == 0);
     CHECK_INT(d.type, FR_WIRE_EOS);

@@ -1,0 +1,129 @@
+/*
+ * raw_chain — the peer of bench/engine: the same chain of stages written
+ * directly on libzmq, as a competent user would: one thread per stage,
+ * PUSH/PULL, a header frame and a payload frame per record, the payload
+ * filled by the source, received messages forwarded without copying.
+ *
+ * usage: raw_chain inproc|tcp STAGES RECORDS PAYLOAD_BYTES
+ * prints: records wall_s cpu_s (process user+system)
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <zmq.h>
+
+#define MAX_STAGES 8
+#define HWM        16
+
+static void *ctx;
+static long records;
+static size_t payload_size;
+static int stages;
+static char endpoints[MAX_STAGES][64];
+
+static void *make(int type, int index, int bind)
+{
+    void *s = zmq_socket(ctx, type);
+    int hwm = HWM;
+    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (bind ? zmq_bind(s, endpoints[index]) : zmq_connect(s, endpoints[index])) {
+        fprintf(stderr, "raw_chain: %s: %s\n", endpoints[index], zmq_strerror(zmq_errno()));
+        exit(1);
+    }
+    return s;
+}
+
+static void *source(void *arg)
+{
+    (void)arg;
+    void *out = make(ZMQ_PUSH, 1, 0);
+    char header[96];
+    for (long i = 0; i < records; i++) {
+        int n = snprintf(header, sizeof header, "src:rec-%06ld", i);
+        zmq_msg_t payload;
+        zmq_msg_init_size(&payload, payload_size);
+        memset(zmq_msg_data(&payload), (int)(i & 0xff), payload_size);
+        zmq_send(out, header, (size_t)n, ZMQ_SNDMORE);
+        zmq_msg_send(&payload, out, 0);
+    }
+    zmq_send(out, "EOS", 3, 0);
+    zmq_close(out);
+    return NULL;
+}
+
+/* Stage k receives on endpoint k and, unless it is the sink, forwards. */
+static void *relay(void *arg)
+{
+    int k = (int)(long)arg;
+    void *in = make(ZMQ_PULL, k, 1);
+    void *out = k + 1 < stages ? make(ZMQ_PUSH, k + 1, 0) : NULL;
+    for (;;) {
+        zmq_msg_t header, payload;
+        zmq_msg_init(&header);
+        zmq_msg_recv(&header, in, 0);
+        int eos = !zmq_msg_more(&header);
+        if (eos) {
+            if (out)
+                zmq_msg_send(&header, out, 0);
+            zmq_msg_close(&header);
+            break;
+        }
+        zmq_msg_init(&payload);
+        zmq_msg_recv(&payload, in, 0);
+        if (out) {
+            zmq_msg_send(&header, out, ZMQ_SNDMORE);
+            zmq_msg_send(&payload, out, 0);
+        }
+        zmq_msg_close(&header);
+        zmq_msg_close(&payload);
+    }
+    zmq_close(in);
+    if (out)
+        zmq_close(out);
+    return NULL;
+}
+
+static double cpu_seconds(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+           (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5 || (strcmp(argv[1], "inproc") && strcmp(argv[1], "tcp")) || atoi(argv[2]) < 2 ||
+        atoi(argv[2]) > MAX_STAGES) {
+        fprintf(stderr, "usage: raw_chain inproc|tcp STAGES(2-8) RECORDS PAYLOAD_BYTES\n");
+        return 2;
+    }
+    stages = atoi(argv[2]);
+    records = atol(argv[3]);
+    payload_size = (size_t)atol(argv[4]);
+    for (int k = 1; k < stages; k++) {
+        if (!strcmp(argv[1], "inproc"))
+            snprintf(endpoints[k], sizeof endpoints[k], "inproc://stage%d", k);
+        else
+            snprintf(endpoints[k], sizeof endpoints[k], "tcp://127.0.0.1:%d", 17600 + k);
+    }
+    ctx = zmq_ctx_new();
+    struct timespec t0, t1;
+    double cpu0 = cpu_seconds();
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pthread_t threads[MAX_STAGES];
+    for (int k = stages - 1; k >= 1; k--) /* binders first */
+        pthread_create(&threads[k], NULL, relay, (void *)(long)k);
+    pthread_create(&threads[0], NULL, source, NULL);
+    for (int k = 0; k < stages; k++)
+        pthread_join(threads[k], NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double wall = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    printf("%ld %.6f %.6f\n", records, wall, cpu_seconds() - cpu0);
+    zmq_ctx_term(ctx);
+    return 0;
+}
