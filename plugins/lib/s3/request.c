@@ -174,6 +174,10 @@ int s3_request_outcome(s3_client *c, s3_request *req, CURLcode rc, const char *w
 {
     err->code[0] = '\0';
     *transient = 0;
+    if (s3_buf_terminate(&req->resp) < 0) { /* replies are read as C strings */
+        s3_err_set(err, S3_ERR_INVALID, 0, "%s s3://%s: out of memory", what, req->bucket);
+        return -1;
+    }
     if (req->dst_overflow) {
         s3_err_set(err, S3_ERR_INVALID, req->status,
                    "%s s3://%s/%s: body larger than the %zu bytes listed (object changed)", what,
