@@ -20,7 +20,9 @@ typedef enum pil_filter {
 } pil_filter;
 
 /* The weights of one axis: output index i reads n = bounds[2i+1] input
- * samples from bounds[2i] on, weighted by k[i*ksize .. i*ksize+n) in Q22. */
+ * samples from bounds[2i] on, weighted by k[i*ksize .. i*ksize+n) in Q22.
+ * The horizontal axis is padded with zero weights so that n is the same for
+ * every i (min(ksize, in)): its pass then runs with a constant tap count. */
 typedef struct pil_axis {
     uint32_t in, out, ksize;
     int32_t *bounds; /* owned by the axis */
@@ -33,7 +35,8 @@ typedef struct pil_plan {
     pil_axis horiz, vert; /* bilinear/bicubic; unused by nearest */
     uint32_t row0, rows;  /* input rows the vertical pass reads */
     uint8_t *tmp;         /* rows × out_w × 3: the horizontal pass's output */
-    int32_t *acc;         /* out_w × 3 accumulators of the vertical pass */
+    uint8_t *pad;         /* in_w × 3 + 4: the last input row with slack after it, so the
+                             horizontal pass may load 4 bytes per pixel everywhere */
     uint32_t *xmap;       /* nearest: input column of each output column */
     uint32_t *ymap;       /* nearest: input row of each output row */
 } pil_plan;

@@ -97,6 +97,27 @@ static int pil_axis_init(pil_axis *ax, pil_filter filter, uint32_t in, uint32_t 
     return 0;
 }
 
+/* Gives every output index of the axis the same number of taps,
+ * min(ksize, in), by widening its window with zero weights (moved left where
+ * it would run past the last input sample).  Adding zero terms leaves every
+ * integer sum as it was, so the result stays Pillow's, and a pass with a
+ * fixed tap count compiles to straight-line code. */
+static void pil_axis_pad(pil_axis *ax)
+{
+    int32_t taps = (int32_t)(ax->ksize < ax->in ? ax->ksize : ax->in);
+    for (uint32_t i = 0; i < ax->out; i++) {
+        int32_t lo = ax->bounds[2 * i], n = ax->bounds[2 * i + 1];
+        int32_t start = lo < (int32_t)ax->in - taps ? lo : (int32_t)ax->in - taps;
+        int32_t *k = ax->k + (size_t)i * ax->ksize;
+        memmove(k + (lo - start), k, (size_t)n * sizeof *k);
+        for (int32_t x = 0; x < taps; x++)
+            if (x < lo - start || x >= lo - start + n)
+                k[x] = 0;
+        ax->bounds[2 * i] = start;
+        ax->bounds[2 * i + 1] = taps;
+    }
+}
+
 static void pil_axis_free(pil_axis *ax)
 {
     free(ax->k);
@@ -125,6 +146,7 @@ static int pil_plan_separable(pil_plan *p)
 {
     if (pil_axis_init(&p->horiz, p->filter, p->in_w, p->out_w) != 0)
         return -1;
+    pil_axis_pad(&p->horiz);
     if (pil_axis_init(&p->vert, p->filter, p->in_h, p->out_h) != 0)
         return -1;
     /* Like Pillow, run the horizontal pass only over the rows the vertical
@@ -135,8 +157,8 @@ static int pil_plan_separable(pil_plan *p)
     for (uint32_t i = 0; i < p->out_h; i++)
         vb[2 * i] -= (int32_t)p->row0; /* the vertical pass starts at row0 */
     p->tmp = malloc((size_t)p->rows * p->out_w * 3);
-    p->acc = malloc((size_t)p->out_w * 3 * sizeof *p->acc);
-    return p->tmp && p->acc ? 0 : -1;
+    p->pad = calloc((size_t)p->in_w * 3 + 4, 1);
+    return p->tmp && p->pad ? 0 : -1;
 }
 
 int pil_plan_init(pil_plan *plan, pil_filter filter, uint32_t in_w, uint32_t in_h, uint32_t out_w,
@@ -164,7 +186,7 @@ void pil_plan_free(pil_plan *plan)
 {
     free(plan->ymap);
     free(plan->xmap);
-    free(plan->acc);
+    free(plan->pad);
     free(plan->tmp);
     pil_axis_free(&plan->vert);
     pil_axis_free(&plan->horiz);
