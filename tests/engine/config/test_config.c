@@ -10,14 +10,6 @@
 #include "envsubst.h"
 #include "schema.h"
 
-/* Stops the current test function (a later step would crash without this). */
-#define REQUIRE_VOID(cond)                                                                         \
-    do {                                                                                           \
-        CHECK(cond);                                                                               \
-        if (!(cond))                                                                               \
-            return;                                                                                \
-    } while (0)
-
 #ifndef FIXTURES
 #error "FIXTURES must name tests/engine/config/fixtures"
 #endif
