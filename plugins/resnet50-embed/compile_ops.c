@@ -62,21 +62,35 @@ static float *copy_floats(const onnx_tensor *t, size_t n)
     return p;
 }
 
+/* The first max pool's result, or -1. */
+static int pooled_stem(const compiler *c)
+{
+    for (size_t i = 0; i < c->net->n_layers; i++)
+        if (c->net->layers[i].kind == NET_MAXPOOL)
+            return c->net->layers[i].dst;
+    return -1;
+}
+
 /* Whether the fp32_layers option names this convolution: by node name, or
- * "stem" (the first convolution) or "entry" (those reading a max pool's
- * result: the stem's output, whose large values bf16 rounds worst). */
+ * "stem" (the first convolution), "entry" (those reading the max pool's
+ * result, the stem's output), "stage1" (all those reading at the max pool's
+ * resolution: the first stage of a ResNet). */
 static int keep_fp32(compiler *c, const char *name, int src)
 {
     const char *list = c->opts->fp32_layers ? c->opts->fp32_layers : "";
-    int producer = c->producer[src];
-    int entry = producer >= 0 && c->net->layers[producer].kind == NET_MAXPOOL;
+    int pooled = pooled_stem(c);
+    const net_tensor *in = &c->net->tensors[src];
+    int entry = pooled >= 0 && src == pooled;
+    int stage1 =
+        pooled >= 0 && in->h == c->net->tensors[pooled].h && in->w == c->net->tensors[pooled].w;
     size_t len = strlen(name);
     for (const char *p = list; *p;) {
         size_t n = strcspn(p, ",");
         int named = n == len && !strncmp(p, name, n);
         int stem = n == 4 && !strncmp(p, "stem", 4) && !c->stem_done;
         int first = n == 5 && !strncmp(p, "entry", 5) && entry;
-        if (named || stem || first)
+        int stage = n == 6 && !strncmp(p, "stage1", 6) && stage1;
+        if (named || stem || first || stage)
             return 1;
         p += n + (p[n] == ',');
     }

@@ -477,7 +477,7 @@ static int plan_layers(net_plan *p, char *err, size_t err_size)
     return 0;
 }
 
-static void plan_set_threads(const net_plan *p)
+void plan_set_threads(const net_plan *p)
 {
     /* OpenMP's thread count is per calling thread: set it on the stage's own
      * thread before each parallel section oneDNN starts. */

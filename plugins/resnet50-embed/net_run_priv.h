@@ -45,4 +45,7 @@ struct net_plan {
     size_t n_reorders;
 };
 
+/* Sets the calling thread's OpenMP thread count to the plan's (if any). */
+void plan_set_threads(const net_plan *p);
+
 #endif

@@ -37,9 +37,9 @@ static const fr_param embed_params[] = {
      "keras: RGB→BGR minus ImageNet means; torch: /255, mean/std; none: raw pixel values"},
     {"precision", FR_PARAM_ENUM, "fp32", 0, 0, "fp32|bf16",
      "bf16 convolutions (fp32 accumulation) except the fp32_layers"},
-    {"fp32_layers", FR_PARAM_STRING, "stem,entry", 0, 0, NULL,
-     "bf16 only: convolutions kept fp32, by node name, \"stem\" (the first) or \"entry\" (those "
-     "after the max pool)"},
+    {"fp32_layers", FR_PARAM_STRING, "stem,stage1", 0, 0, NULL,
+     "bf16 only: convolutions kept fp32: node names, \"stem\" (the first), \"entry\" (those "
+     "reading the max pool), \"stage1\" (all at the max pool's resolution)"},
     {"batch", FR_PARAM_INT, "8", 1, 256, NULL, "images per network run"},
     {"threads", FR_PARAM_INT, "0", 0, 256, NULL, "oneDNN (OpenMP) threads; 0: OpenMP's default"},
     {NULL},

@@ -1,0 +1,18 @@
+/*
+ * net_profile.h — the conv-only bound: how fast the network's convolutions
+ * alone run, each timed in isolation with warm caches.  A whole network also
+ * pools, adds and reorders and runs with colder caches, so this is an upper
+ * bound for bench/embed to compare a full run with.
+ */
+#ifndef RESNET50_EMBED_NET_PROFILE_H
+#define RESNET50_EMBED_NET_PROFILE_H
+
+#include "net_run.h"
+
+/* Runs every convolution of p once to warm up, then reps times, and returns
+ * the sum over convolutions of their mean time per execution, in seconds
+ * (one batch).  Returns a negative value if a primitive fails.  The plan's
+ * buffers are left with meaningless contents. */
+double net_profile_convs(net_plan *p, int reps);
+
+#endif
