@@ -21,9 +21,11 @@ static const fr_param resize_params[] = {
     {"filter", FR_PARAM_ENUM, "bilinear", 0, 0,
      "nearest|bilinear|bicubic|stb-box|stb-triangle|stb-cubicbspline|stb-catmullrom|stb-mitchell",
      "nearest, bilinear, bicubic: bit for bit Pillow 9's Image.resize (what Keras load_img and "
-     "torchvision use), shrinking included; stb-*: stb_image_resize filters, not Pillow-exact "
-     "(stb-triangle vs bilinear and stb-catmullrom vs bicubic: see the README for the measured "
-     "agreement)"},
+     "torchvision use), shrinking included; stb-*: stb_image_resize, not Pillow-exact. Measured "
+     "against Pillow (edge clamp, colorspace linear; 100x100->224 / 640x480->224): stb-triangle vs "
+     "bilinear mean |diff| 0.08 / 0.14, max 1 / 4, 92% / 86% of values equal; stb-catmullrom vs "
+     "bicubic mean 0.11 / 0.15, max 16 / 3, 91% / 85% equal; stb-mitchell, stb-cubicbspline, "
+     "stb-box are other filters (mean |diff| 0.6-1.9)"},
     {"edge", FR_PARAM_ENUM, "clamp", 0, 0, "clamp|reflect|wrap|zero",
      "stb-* filters only: how pixels beyond the border are taken"},
     {"colorspace", FR_PARAM_ENUM, "linear", 0, 0, "linear|srgb",

@@ -32,6 +32,8 @@ CASES = [
     (100, 224, 224, 224),  # vertical pass skipped
     (300, 200, 300, 100),  # horizontal pass skipped
     (3, 1000, 2, 3),  # extreme shrink
+    (9, 7, 2, 3),  # shrink with a support wider than the image
+    (640, 480, 500, 400),  # mild shrink: 5 and 7 taps
 ]
 
 

@@ -2,9 +2,10 @@
  * resize_raw — resizes one raw RGB image with the resize-224 core, for the
  * Pillow comparison in pillow_check.py.
  *
- *   resize_raw IN_W IN_H OUT_W OUT_H FILTER < in.rgb > out.rgb
+ *   resize_raw IN_W IN_H OUT_W OUT_H FILTER [EDGE [COLORSPACE]] < in.rgb > out.rgb
  *
- * Reads IN_H*IN_W*3 bytes, writes OUT_H*OUT_W*3 bytes.  Exit status 0, or 1
+ * Reads IN_H*IN_W*3 bytes, writes OUT_H*OUT_W*3 bytes.  EDGE and COLORSPACE
+ * (stb-* filters) default to clamp and linear.  Exit status 0, or 1
  * with a message on stderr.
  */
 #include <stdio.h>
@@ -19,8 +20,9 @@ static int read_all(uint8_t *buf, size_t n)
 
 int main(int argc, char **argv)
 {
-    if (argc != 6) {
-        fprintf(stderr, "usage: resize_raw IN_W IN_H OUT_W OUT_H FILTER < in > out\n");
+    if (argc < 6 || argc > 8) {
+        fprintf(stderr,
+                "usage: resize_raw IN_W IN_H OUT_W OUT_H FILTER [EDGE [COLORSPACE]] < in > out\n");
         return 1;
     }
     uint32_t in_w = (uint32_t)atoi(argv[1]), in_h = (uint32_t)atoi(argv[2]);
@@ -28,7 +30,8 @@ int main(int argc, char **argv)
     size_t in_size = (size_t)in_w * in_h * 3, out_size = (size_t)out_w * out_h * 3;
     uint8_t *in = malloc(in_size), *out = malloc(out_size);
     char err[256] = "";
-    resizer *r = resizer_new(argv[5], "clamp", "linear", out_w, out_h, err, sizeof err);
+    const char *edge = argc > 6 ? argv[6] : "clamp", *space = argc > 7 ? argv[7] : "linear";
+    resizer *r = resizer_new(argv[5], edge, space, out_w, out_h, err, sizeof err);
     int rc = 1;
     if (!in || !out || !r)
         fprintf(stderr, "resize_raw: %s\n", r ? "out of memory" : err);
