@@ -9,7 +9,8 @@
 
 typedef struct csv {
     char *prefix; /* owned */
-    int gzip, model_version;
+    int gzip;     /* zlib level, 0: plain text */
+    int model_version;
     uint32_t width;
     partfile_out *out; /* borrowed from the stage while a file is open */
     char *line;        /* owned: the row being formatted */
@@ -105,8 +106,7 @@ static int csv_begin(void *fmt, partfile_out *out, uint32_t width, int model_ver
     c->model_version = model_version;
     c->len = 0;
     if (c->gzip) {
-        if (deflateInit2(&c->z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
-                         Z_DEFAULT_STRATEGY) != Z_OK) {
+        if (deflateInit2(&c->z, c->gzip, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
             snprintf(err, err_size, "gzip: cannot start a stream");
             return -1;
         }
@@ -185,14 +185,14 @@ static void csv_free(void *fmt)
     free(c);
 }
 
-void *csv_format_new(const char *prefix, int gzip)
+void *csv_format_new(const char *prefix, int gzip_level)
 {
     csv *c = calloc(1, sizeof *c);
     if (!c || !(c->prefix = strdup(prefix))) {
         free(c);
         return NULL;
     }
-    c->gzip = gzip;
+    c->gzip = gzip_level;
     return c;
 }
 

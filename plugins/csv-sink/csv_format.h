@@ -10,7 +10,8 @@
 extern const partfile_format csv_format;
 
 /* The format's state (owned by the caller until given to partfile_stage_init).
- * prefix is copied.  NULL when out of memory. */
-void *csv_format_new(const char *prefix, int gzip);
+ * prefix is copied; gzip_level 1..9 compresses, 0 writes plain text.  NULL
+ * when out of memory. */
+void *csv_format_new(const char *prefix, int gzip_level);
 
 #endif

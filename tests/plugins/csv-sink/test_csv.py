@@ -131,9 +131,10 @@ class CsvSink(unittest.TestCase):
 
     def test_gzip(self):
         plain = self.write("p.csv", 500, 4)
-        gz = self.write("g.csv.gz", 500, 4, "gzip", "true")
-        with open(plain, "rb") as f, gzip.open(gz, "rb") as g:
-            self.assertEqual(g.read(), f.read())
+        for level in ("1", "9"):
+            gz = self.write("g%s.csv.gz" % level, 500, 4, "gzip", "true", "gzip_level", level)
+            with open(plain, "rb") as f, gzip.open(gz, "rb") as g:
+                self.assertEqual(g.read(), f.read())
         parts = self.write("gz-parts", 250, 2, "gzip", "true", "max_rows", "100")
         names = sorted(os.listdir(parts))
         self.assertEqual(names, ["_manifest.json", "part-00000.csv.gz", "part-00001.csv.gz",
