@@ -8,7 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "exif.h"
 #include "jpeg_reader.h"
+
+typedef struct decode_state {
+    jpeg_reader *r;     /* owned */
+    int exif;           /* orientation: exif */
+    uint8_t *upright;   /* owned: the stored pixels of a rotated file, grown */
+    size_t upright_cap; /* bytes allocated at upright */
+} decode_state;
 
 static const fr_param decode_params[] = {
     {"max_pixels", FR_PARAM_INT, "50000000", 1, 1e12, NULL,
@@ -19,6 +27,10 @@ static const fr_param decode_params[] = {
     {"dct", FR_PARAM_ENUM, "islow", 0, 0, "islow|ifast",
      "inverse DCT: islow is libjpeg's and Pillow's default (bit-equal to Pillow's "
      "convert(\"RGB\")), ifast is quicker and slightly less accurate"},
+    {"orientation", FR_PARAM_ENUM, "ignore", 0, 0, "ignore|exif",
+     "ignore: pixels as stored, like Pillow's Image.open().convert(\"RGB\") (and Keras, "
+     "torchvision); exif: turned upright by the EXIF Orientation tag, like Pillow's "
+     "ImageOps.exif_transpose (orientations 5-8 swap width and height)"},
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -29,37 +41,65 @@ static fr_status decode_init(fr_stage *st, void **state)
         .pass_warnings = strcmp(fr_config_string(st, "warnings"), "pass") == 0,
         .fast_dct = strcmp(fr_config_string(st, "dct"), "ifast") == 0,
     };
+    decode_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return fr_fail(st, FR_FATAL, "out of memory");
+    s->exif = strcmp(fr_config_string(st, "orientation"), "exif") == 0;
     char err[256];
-    jpeg_reader *r = jpeg_reader_new(&opts, err, sizeof err);
-    if (!r)
+    s->r = jpeg_reader_new(&opts, err, sizeof err);
+    if (!s->r) {
+        free(s);
         return fr_fail(st, FR_FATAL, "%s", err);
-    *state = r;
+    }
+    *state = s;
     return FR_OK;
+}
+
+/* Scratch for the stored pixels of a file that is turned upright; NULL
+ * when out of memory. */
+static uint8_t *decode_upright_scratch(decode_state *s, size_t size)
+{
+    if (size > s->upright_cap) {
+        free(s->upright);
+        s->upright = malloc(size);
+        s->upright_cap = s->upright ? size : 0;
+    }
+    return s->upright;
 }
 
 static fr_status decode_process(void *state, fr_stage *st, const fr_record *in)
 {
-    jpeg_reader *r = state;
+    decode_state *s = state;
     const fr_payload *p = &in->payload;
     if (p->kind != FR_KIND_BYTES && !(p->kind == FR_KIND_NONE && p->size == 0))
         return fr_fail(st, FR_REJECT, "expected bytes/jpeg, got a payload of kind %d",
                        (int)p->kind);
     char err[256];
     jpeg_info info;
-    if (jpeg_reader_header(r, p->data, p->size, &info, err, sizeof err) != 0)
+    if (jpeg_reader_header(s->r, p->data, p->size, &info, err, sizeof err) != 0)
         return fr_fail(st, FR_REJECT, "%s", err);
+    int orientation = s->exif ? exif_orientation(p->data, p->size) : 1;
+    int swap = exif_swaps_axes(orientation);
     /* The output keeps the input's id, key, label and attributes. */
     fr_record out = *in;
-    const uint32_t dims[3] = {info.height, info.width, 3};
+    const uint32_t dims[3] = {swap ? info.width : info.height, swap ? info.height : info.width, 3};
     fr_status rc = fr_payload_alloc(st, &out.payload, FR_KIND_IMAGE, 3, dims);
     if (rc != FR_OK)
         return rc;
+    /* An upright file decodes straight into the output; a rotated one into
+     * the scratch, then turned into the output. */
+    uint8_t *pixels = out.payload.data;
+    if (orientation != 1 && !(pixels = decode_upright_scratch(s, out.payload.size))) {
+        fr_buffer_unref(st, out.payload.buffer);
+        return fr_fail(st, FR_FATAL, "out of memory decoding %ux%u", info.width, info.height);
+    }
     int warned;
-    if (jpeg_reader_decode(r, p->data, p->size, &info, out.payload.data, &warned, err,
-                           sizeof err) != 0) {
+    if (jpeg_reader_decode(s->r, p->data, p->size, &info, pixels, &warned, err, sizeof err) != 0) {
         fr_buffer_unref(st, out.payload.buffer);
         return fr_fail(st, FR_REJECT, "%s", err);
     }
+    if (orientation != 1)
+        exif_apply(orientation, pixels, info.width, info.height, out.payload.data);
     if (warned) {
         fr_metric_add(st, "warnings_passed", 1);
         fr_log(st, FR_LOG_WARN, "%s: passed with a libjpeg warning", in->key);
@@ -69,7 +109,10 @@ static fr_status decode_process(void *state, fr_stage *st, const fr_record *in)
 
 static void decode_fini(void *state, fr_stage *st)
 {
-    jpeg_reader_free(state);
+    decode_state *s = state;
+    jpeg_reader_free(s->r);
+    free(s->upright);
+    free(s);
 }
 
 FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {

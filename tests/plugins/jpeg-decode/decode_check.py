@@ -4,9 +4,16 @@
     decode_check.py DECODE_FILES          the default config must equal Pillow
     decode_check.py DECODE_FILES --buggy  decode with dct=ifast (a deliberate
                                           deviation): the check must see it
+    decode_check.py DECODE_FILES --exif   orientation=exif must equal Pillow's
+                                          ImageOps.exif_transpose(...).convert("RGB")
+    decode_check.py DECODE_FILES --exif --buggy
+                                          orientation left at ignore: the check
+                                          must see every rotated file
 
 The corpus is written here with Pillow and jpegtran: baseline 4:4:4, 4:2:2,
-4:2:0, odd sizes, grayscale, progressive, restart markers, CMYK.
+4:2:0, odd sizes, grayscale, progressive, restart markers, CMYK, and files
+carrying each EXIF orientation 1..8 (the default config ignores them, as
+Pillow's convert("RGB") does).
 """
 import os
 import subprocess
@@ -14,7 +21,7 @@ import sys
 import tempfile
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageOps
 
 
 def picture(w, h, seed):
@@ -46,6 +53,25 @@ def corpus(d):
         rst = os.path.join(d, f"restart-{w}x{h}.jpg")
         subprocess.run(["jpegtran", "-restart", "1", "-outfile", rst, src], check=True)
         files.append(rst)
+    im = picture(37, 53, 3)
+    for o in range(1, 9):
+        exif = Image.Exif()
+        exif[0x0112] = o
+        save(f"exif-orientation-{o}-37x53.jpg", im, quality=90, exif=exif.tobytes())
+    big_endian = os.path.join(d, "exif-orientation-6-big-endian.jpg")
+    # The same picture with a hand-written big-endian ("MM") EXIF block
+    # holding orientation 6 after another tag.
+    tiff = (b"MM\x00\x2a\x00\x00\x00\x08" + b"\x00\x02"
+            + b"\x01\x0f\x00\x02\x00\x00\x00\x02ab\x00\x00"  # Make = "ab"
+            + b"\x01\x12\x00\x03\x00\x00\x00\x01\x00\x06\x00\x00"  # Orientation = 6
+            + b"\x00\x00\x00\x00")
+    app1 = b"Exif\x00\x00" + tiff
+    im.save(big_endian, "JPEG", quality=90)
+    with open(big_endian, "rb") as f:
+        data = f.read()
+    with open(big_endian, "wb") as f:
+        f.write(data[:2] + b"\xff\xe1" + (len(app1) + 2).to_bytes(2, "big") + app1 + data[2:])
+    files.append(big_endian)
     return files
 
 
@@ -68,14 +94,23 @@ def decode_all(driver, files, config):
     return results
 
 
+def reference(path, exif):
+    im = Image.open(path)
+    return np.asarray((ImageOps.exif_transpose(im) if exif else im).convert("RGB"))
+
+
 def main():
-    driver, buggy = sys.argv[1], "--buggy" in sys.argv[2:]
+    driver, buggy, exif = sys.argv[1], "--buggy" in sys.argv[2:], "--exif" in sys.argv[2:]
+    if exif:
+        config = [] if buggy else ["orientation=exif"]
+    else:
+        config = ["dct=ifast"] if buggy else []
     with tempfile.TemporaryDirectory() as d:
         files = corpus(d)
-        results = decode_all(driver, files, ["dct=ifast"] if buggy else [])
+        results = decode_all(driver, files, config)
         mismatched = []
         for path, got in zip(files, results):
-            want = np.asarray(Image.open(path).convert("RGB"))
+            want = reference(path, exif)
             name = os.path.basename(path)
             if isinstance(got, str):
                 mismatched.append(name)
@@ -84,8 +119,15 @@ def main():
                 mismatched.append(name)
                 n = np.count_nonzero(got != want) if got.shape == want.shape else "all"
                 print(f"{name}: differs from Pillow in {n} values")
-    print(f"{len(files) - len(mismatched)}/{len(files)} files equal Pillow's convert('RGB')")
-    if buggy:
+    what = "exif_transpose().convert('RGB')" if exif else "convert('RGB')"
+    print(f"{len(files) - len(mismatched)}/{len(files)} files equal Pillow's {what}")
+    if buggy and exif:
+        rotated = {os.path.basename(f) for f in files if "exif-orientation" in f
+                   and "orientation-1-" not in f}
+        if not rotated <= set(mismatched):
+            sys.exit(f"the check did not see {sorted(rotated - set(mismatched))} left as stored")
+        print("the check caught every rotated file left as stored")
+    elif buggy:
         if not mismatched:
             sys.exit("the check did not see the ifast IDCT")
         print("the check caught the deliberate deviation")
