@@ -28,7 +28,7 @@ const ROWS = opt('--rows', 100000), WIDTH = opt('--width', 200), REPEAT = opt('-
 const source = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const readers = await import(pathToFileURL(join(source, 'tools/deps/npm/readers.mjs')));
 const bench = join(build, 'bench', 'bench-sink');
-const env = { ...process.env, FLOWRUN_PLUGIN_PATH: join(build, 'plugins') };
+const env = { ...process.env, FLOWRUN_PLUGIN_PATH: join(build, 'lib', 'flowrun', 'plugins') };
 const dir = mkdtempSync(join(tmpdir(), 'bench-sinks-'));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sizeOf = (p) => statSync(p).size;
