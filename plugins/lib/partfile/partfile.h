@@ -140,7 +140,8 @@ void partfile_free(partfile_out *out);
          0,                                                                                        \
          0,                                                                                        \
          "error|overwrite|append-parts",                                                           \
-         "what to do when the output exists: fail, replace it, or add parts after it"},            \
+         "what to do when the output exists: fail, replace it, or add parts after it (records "    \
+         "whose ids _manifest.json lists are acknowledged, not written again)"},                   \
         {"max_rows",                                                                               \
          FR_PARAM_INT,                                                                             \
          "0",                                                                                      \
