@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "exif.h"
+#include "image.h"
 #include "jpeg_reader.h"
 
 typedef struct decode_state {
-    jpeg_reader *r;     /* owned */
-    int exif;           /* orientation: exif */
-    uint8_t *upright;   /* owned: the stored pixels of a rotated file, grown */
-    size_t upright_cap; /* bytes allocated at upright */
+    jpeg_reader *r;       /* owned */
+    int exif;             /* orientation: exif */
+    image_scratch stored; /* owned: the stored pixels of a file to turn upright */
 } decode_state;
 
 static const fr_param decode_params[] = {
@@ -55,18 +55,6 @@ static fr_status decode_init(fr_stage *st, void **state)
     return FR_OK;
 }
 
-/* Scratch for the stored pixels of a file that is turned upright; NULL
- * when out of memory. */
-static uint8_t *decode_upright_scratch(decode_state *s, size_t size)
-{
-    if (size > s->upright_cap) {
-        free(s->upright);
-        s->upright = malloc(size);
-        s->upright_cap = s->upright ? size : 0;
-    }
-    return s->upright;
-}
-
 static fr_status decode_process(void *state, fr_stage *st, const fr_record *in)
 {
     decode_state *s = state;
@@ -89,7 +77,7 @@ static fr_status decode_process(void *state, fr_stage *st, const fr_record *in)
     /* An upright file decodes straight into the output; a rotated one into
      * the scratch, then turned into the output. */
     uint8_t *pixels = out.payload.data;
-    if (orientation != 1 && !(pixels = decode_upright_scratch(s, out.payload.size))) {
+    if (orientation != 1 && !(pixels = image_scratch_get(&s->stored, out.payload.size))) {
         fr_buffer_unref(st, out.payload.buffer);
         return fr_fail(st, FR_FATAL, "out of memory decoding %ux%u", info.width, info.height);
     }
@@ -111,7 +99,7 @@ static void decode_fini(void *state, fr_stage *st)
 {
     decode_state *s = state;
     jpeg_reader_free(s->r);
-    free(s->upright);
+    image_scratch_free(&s->stored);
     free(s);
 }
 

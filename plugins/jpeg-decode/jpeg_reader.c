@@ -9,13 +9,13 @@
 #include <turbojpeg.h>
 
 #include "cmyk.h"
+#include "image.h"
 
 struct jpeg_reader {
     tjhandle tj;
     jpeg_reader_opts opts;
-    int colorspace;  /* of the last header read (TJCS_*) */
-    uint8_t *cmyk;   /* scratch for CMYK/YCCK files, grown, owned */
-    size_t cmyk_cap; /* bytes allocated at cmyk */
+    int colorspace;     /* of the last header read (TJCS_*) */
+    image_scratch cmyk; /* owned: the CMYK pixels of CMYK/YCCK files */
 };
 
 jpeg_reader *jpeg_reader_new(const jpeg_reader_opts *opts, char *err, size_t err_size)
@@ -34,7 +34,7 @@ void jpeg_reader_free(jpeg_reader *r)
 {
     if (!r)
         return;
-    free(r->cmyk);
+    image_scratch_free(&r->cmyk);
     if (r->tj)
         tjDestroy(r->tj);
     free(r);
@@ -113,16 +113,6 @@ int jpeg_reader_header(jpeg_reader *r, const uint8_t *data, size_t size, jpeg_in
     return 0;
 }
 
-static uint8_t *jpeg_cmyk_scratch(jpeg_reader *r, size_t size)
-{
-    if (size > r->cmyk_cap) {
-        free(r->cmyk);
-        r->cmyk = malloc(size);
-        r->cmyk_cap = r->cmyk ? size : 0;
-    }
-    return r->cmyk;
-}
-
 int jpeg_reader_decode(jpeg_reader *r, const uint8_t *data, size_t size, const jpeg_info *info,
                        uint8_t *rgb, int *warned, char *err, size_t err_size)
 {
@@ -135,7 +125,7 @@ int jpeg_reader_decode(jpeg_reader *r, const uint8_t *data, size_t size, const j
     int is_cmyk = r->colorspace == TJCS_CMYK || r->colorspace == TJCS_YCCK;
     size_t pixels = (size_t)info->width * info->height;
     uint8_t *dst = rgb;
-    if (is_cmyk && !(dst = jpeg_cmyk_scratch(r, pixels * 4))) {
+    if (is_cmyk && !(dst = image_scratch_get(&r->cmyk, pixels * 4))) {
         snprintf(err, err_size, "out of memory decoding %ux%u CMYK", info->width, info->height);
         return -1;
     }

@@ -11,17 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *stb_scratch(stb_resize *s, size_t size)
-{
-    if (size > s->scratch_size) {
-        free(s->scratch);
-        s->scratch = malloc(size);
-        s->scratch_size = s->scratch ? size : 0;
-    }
-    return s->scratch;
-}
-
-#define STBIR_MALLOC(size, ctx) stb_scratch((stb_resize *)(ctx), (size))
+#define STBIR_MALLOC(size, ctx) image_scratch_get(&((stb_resize *)(ctx))->scratch, (size))
 #define STBIR_FREE(ptr, ctx)    ((void)(ptr), (void)(ctx)) /* the scratch is kept */
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
 #define STB_IMAGE_RESIZE_STATIC
@@ -86,7 +76,7 @@ int stb_resize_init(stb_resize *s, const char *filter, const char *edge, const c
 
 void stb_resize_fini(stb_resize *s)
 {
-    free(s->scratch);
+    image_scratch_free(&s->scratch);
     *s = (stb_resize){0};
 }
 

@@ -8,10 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image.h"
+
 typedef struct stb_resize {
     int filter, edge, colorspace; /* stbir_filter, stbir_edge, stbir_colorspace */
-    void *scratch;                /* owned: stb's working memory, grown once per size */
-    size_t scratch_size;
+    image_scratch scratch;        /* owned: stb's working memory, grown once per size */
 } stb_resize;
 
 /* filter: "stb-box", "stb-triangle", "stb-cubicbspline", "stb-catmullrom",
