@@ -208,12 +208,20 @@ static void pil_vertical(const pil_axis *ax, const uint8_t *src, uint32_t w, uin
     }
 }
 
+/* Output rows that take the same input row (every row when enlarging by 2
+ * or more) are copied from the one already written. */
 static void pil_nearest(const pil_plan *p, const uint8_t *in, uint8_t *out)
 {
+    size_t out_stride = (size_t)p->out_w * 3;
     for (uint32_t y = 0; y < p->out_h; y++) {
+        uint8_t *dst = out + y * out_stride;
+        if (y > 0 && p->ymap[y] == p->ymap[y - 1]) {
+            memcpy(dst, dst - out_stride, out_stride);
+            continue;
+        }
         const uint8_t *row = in + (size_t)p->ymap[y] * p->in_w * 3;
         for (uint32_t x = 0; x < p->out_w; x++)
-            memcpy(out + ((size_t)y * p->out_w + x) * 3, row + (size_t)p->xmap[x] * 3, 3);
+            memcpy(dst + (size_t)x * 3, row + (size_t)p->xmap[x] * 3, 3);
     }
 }
 
