@@ -221,10 +221,10 @@ static dnnl_primitive_attr_t conv_attr(const net_layer *l)
     return attr;
 }
 
-/* The value the convolution writes: over the shortcut in place when the
- * layouts agree, else a fresh value prefilled with the shortcut. */
-static int conv_dst(net_plan *p, const net_layer *l, const dnnl_memory_desc_t *md, char *err,
-                    size_t err_size)
+/* The value a layer writes: fresh, or for a residual sum over the shortcut
+ * in place when the layouts agree, else a fresh value prefilled with it. */
+static int layer_dst(net_plan *p, const net_layer *l, const dnnl_memory_desc_t *md, char *err,
+                     size_t err_size)
 {
     const char *name = l->name;
     int d = plan_add_value(p, md, DNNL_MEMORY_NONE);
@@ -240,6 +240,44 @@ static int conv_dst(net_plan *p, const net_layer *l, const dnnl_memory_desc_t *m
         return d;
     }
     return plan_add_reorder(p, r, d, name, err, err_size) == 0 ? d : -1;
+}
+
+/* The step of a layer with weights (convolution, fully connected) from its
+ * primitive descriptor pd (taken over): source in the layout pd wants,
+ * weights reordered once, the bias used in place, the destination. */
+static int plan_weighted(net_plan *p, int li, dnnl_primitive_desc_t pd, const dnnl_dims_t w_dims,
+                         const dnnl_memory_desc_t *b_md, char *err, size_t err_size)
+{
+    const net_layer *l = &p->net->layers[li];
+    const char *name = l->name;
+    int src = plan_value_as(p, l->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), name,
+                            err, err_size);
+    int w = src < 0 ? -1
+                    : plan_weights(p, l->weights, w_dims, 4,
+                                   dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), name,
+                                   err, err_size);
+    /* The bias stays in the net (fp32, plain): borrowed, no copy. */
+    int b = w < 0 ? -1 : plan_add_value(p, b_md, l->bias);
+    if (w >= 0 && b < 0)
+        snprintf(err, err_size, "%s: out of memory", name);
+    int dst = b < 0 ? -1
+                    : layer_dst(p, l, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), err,
+                                err_size);
+    if (dst < 0) {
+        dnnl_primitive_desc_destroy(pd);
+        return -1;
+    }
+    plan_step *step = plan_add_primitive(p, pd, li, 0);
+    if (!step) {
+        snprintf(err, err_size, "%s: creating the primitive failed", name);
+        return -1;
+    }
+    step_arg(p, step, DNNL_ARG_SRC, src);
+    step_arg(p, step, DNNL_ARG_WEIGHTS, w);
+    step_arg(p, step, DNNL_ARG_BIAS, b);
+    step_arg(p, step, DNNL_ARG_DST, dst);
+    p->tensor_value[l->dst] = dst;
+    return 0;
 }
 
 static int plan_conv(net_plan *p, int li, char *err, size_t err_size)
@@ -268,34 +306,7 @@ static int plan_conv(net_plan *p, int li, char *err, size_t err_size)
     dnnl_status_t s = dnnl_primitive_desc_create(&pd, &desc, attr, p->engine, NULL);
     dnnl_primitive_attr_destroy(attr);
     CHECK_DNNL(s, "convolution");
-    int src = plan_value_as(p, l->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), name,
-                            err, err_size);
-    int w = src < 0 ? -1
-                    : plan_weights(p, l->weights, w_dims, 4,
-                                   dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), name,
-                                   err, err_size);
-    /* The bias stays in the net (fp32, plain): borrowed, no copy. */
-    int b = w < 0 ? -1 : plan_add_value(p, &b_md, l->bias);
-    int dst = b < 0 ? -1
-                    : conv_dst(p, l, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), err,
-                               err_size);
-    if (dst < 0) {
-        dnnl_primitive_desc_destroy(pd);
-        if (b < 0 && w >= 0)
-            snprintf(err, err_size, "%s: out of memory", name);
-        return -1;
-    }
-    plan_step *step = plan_add_primitive(p, pd, li, 0);
-    if (!step) {
-        snprintf(err, err_size, "%s: creating the convolution failed", name);
-        return -1;
-    }
-    step_arg(p, step, DNNL_ARG_SRC, src);
-    step_arg(p, step, DNNL_ARG_WEIGHTS, w);
-    step_arg(p, step, DNNL_ARG_BIAS, b);
-    step_arg(p, step, DNNL_ARG_DST, dst);
-    p->tensor_value[l->dst] = dst;
-    return 0;
+    return plan_weighted(p, li, pd, w_dims, &b_md, err, err_size);
 }
 
 static dnnl_alg_kind_t pool_alg(const net_layer *l)
@@ -371,28 +382,7 @@ static int plan_fc(net_plan *p, int li, char *err, size_t err_size)
     dnnl_status_t s = dnnl_primitive_desc_create(&pd, &desc, attr, p->engine, NULL);
     dnnl_primitive_attr_destroy(attr);
     CHECK_DNNL(s, "fully connected");
-    int src = plan_value_as(p, l->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), name,
-                            err, err_size);
-    int w = src < 0 ? -1
-                    : plan_weights(p, l->weights, w_dims, 4,
-                                   dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), name,
-                                   err, err_size);
-    int b = w < 0 ? -1 : plan_add_value(p, &b_md, l->bias);
-    int dst = b < 0 ? -1 : plan_add_value(p, &dst_md, DNNL_MEMORY_NONE);
-    plan_step *step = dst < 0 ? NULL : plan_add_primitive(p, pd, li, 0);
-    if (!step) {
-        if (dst < 0)
-            dnnl_primitive_desc_destroy(pd);
-        if (src >= 0 && w >= 0)
-            snprintf(err, err_size, "%s: creating the fully connected layer failed", name);
-        return -1;
-    }
-    step_arg(p, step, DNNL_ARG_SRC, src);
-    step_arg(p, step, DNNL_ARG_WEIGHTS, w);
-    step_arg(p, step, DNNL_ARG_BIAS, b);
-    step_arg(p, step, DNNL_ARG_DST, dst);
-    p->tensor_value[l->dst] = dst;
-    return 0;
+    return plan_weighted(p, li, pd, w_dims, &b_md, err, err_size);
 }
 
 /* The input value: fp32 NHWC, which is what the caller writes. */

@@ -11,6 +11,8 @@ onnx_torch.py (PyTorch, no shared code) on the same pixels, and compares.
     check_embed.py bf16 VARIANT BN       bf16 vs fp32: cosine >= 0.997 per image,
                                          and the scores of the fp32 features' PCA(16)
                                          correlate >= 0.999 on the leading 8 components
+    check_embed.py head                  fp32 on a model with a Gemm classifier: the
+                                         logits, and output: features (inner tensor)
     check_embed.py dropped-bias          the fp32 check must FAIL for a model
                                          whose convolutions lost their bias
 
@@ -39,9 +41,9 @@ def run(*cmd):
     return r.stdout
 
 
-def make_model(tmp, variant, bn):
+def make_model(tmp, variant, bn, *extra):
     path = os.path.join(tmp, "%s-%s.onnx" % (variant, bn))
-    run(os.path.join(BUILD, "bin", "make-resnet50"), "--variant", variant, "--bn", bn, path)
+    run(os.path.join(BUILD, "bin", "make-resnet50"), "--variant", variant, "--bn", bn, path, *extra)
     return path
 
 
@@ -51,19 +53,19 @@ def make_images(tmp, count):
     return path
 
 
-def flowrun(tmp, model, images, count, preprocess, **config):
+def flowrun(tmp, model, images, count, preprocess, features=2048, **config):
     out = os.path.join(tmp, "flowrun.f32")
     keys = ["model=" + model, "preprocess=" + preprocess, "threads=2"]
     keys += ["%s=%s" % kv for kv in config.items()]
     report = run(os.path.join(BUILD, "tests", "embed-features"), images, count, SIZE, out, *keys)
-    assert "output_type tensor/f32[2048]" in report, report
+    assert "output_type tensor/f32[%d]" % features in report, report
     return np.fromfile(out, np.float32).reshape(count, -1), report
 
 
-def torch_ref(tmp, model, images, count, preprocess):
+def torch_ref(tmp, model, images, count, preprocess, *extra):
     out = os.path.join(tmp, "torch.f32")
     run("/usr/bin/python3", os.path.join(HERE, "onnx_torch.py"), model, "--preprocess", preprocess,
-        "--input", images, "--count", count, "--output", out, "--threads", 2)
+        "--input", images, "--count", count, "--output", out, "--threads", 2, *extra)
     return np.fromfile(out, np.float32).reshape(count, -1)
 
 
@@ -100,6 +102,19 @@ def check_fp32(tmp, variant, bn):
         # No layout change between layers: nothing but, at most, the input's.
         assert "reorders_per_batch 0" in report or "reorders_per_batch 1" in report, report
         ok &= fp32_agrees(ours, ref, "%s %s batch %d" % (variant, bn, batch))
+    return ok
+
+
+def check_head(tmp):
+    """A classifier head (Gemm): its logits, and the inner "features" tensor."""
+    count = 3 if SANITIZE else 6
+    model, images = make_model(tmp, "torchvision", "folded", "--head"), make_images(tmp, count)
+    ok = True
+    for name, n in (("", 1000), ("features", 2048)):
+        extra = ("--output-name", name) if name else ()
+        ref = torch_ref(tmp, model, images, count, "torch", *extra)
+        ours, _ = flowrun(tmp, model, images, count, "torch", features=n, batch=4, output=name)
+        ok &= fp32_agrees(ours, ref, "head, output %s" % (name or "(graph output)"))
     return ok
 
 
@@ -145,6 +160,8 @@ def main():
         mode = sys.argv[1]
         if mode == "dropped-bias":
             ok = check_dropped_bias(tmp)
+        elif mode == "head":
+            ok = check_head(tmp)
         else:
             ok = {"fp32": check_fp32, "bf16": check_bf16}[mode](tmp, sys.argv[2], sys.argv[3])
     finally:
