@@ -72,7 +72,9 @@ static fr_status send_to_port(instance *in, out_port *port, const uint8_t *heade
             if (errno != EAGAIN)
                 goto stop;
         }
-        zmq_poll(items, (int)n_items, POLL_MS); /* every pipe is full: backpressure */
+        uint64_t start = now_ns(); /* every pipe is full: backpressure */
+        zmq_poll(items, (int)n_items, POLL_MS);
+        atomic_fetch_add(&in->counters.blocked_ns, now_ns() - start);
     }
 stop:
     buffer_unref(buf);

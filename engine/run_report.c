@@ -25,7 +25,8 @@ void run_tally_free(run_tally *t)
 /* Per stage sums over its local instances. */
 typedef struct stage_sums {
     uint64_t in, out, dead, retries;
-    double busy_s;
+    double busy_s;    /* working, waiting for room downstream excluded */
+    double blocked_s; /* waiting for room downstream (backpressure) */
     uint32_t instances;
 } stage_sums;
 
@@ -40,7 +41,9 @@ static stage_sums sum_stage(const run *r, size_t s)
         sum.out += atomic_load(&in->counters.out);
         sum.dead += atomic_load(&in->counters.dead);
         sum.retries += atomic_load(&in->counters.retries);
-        sum.busy_s += atomic_load(&in->counters.busy_ns) / 1e9;
+        uint64_t blocked = atomic_load(&in->counters.blocked_ns);
+        sum.busy_s += (atomic_load(&in->counters.busy_ns) - blocked) / 1e9;
+        sum.blocked_s += blocked / 1e9;
         sum.instances++;
     }
     return sum;
@@ -97,6 +100,7 @@ static void stage_json(json_out *j, const run *r, const run_tally *t, size_t s)
     if (!gs->plugin->desc.output)
         json_int(j, "committed", (int64_t)t->committed[s]);
     json_double(j, "busy_seconds", sum.busy_s);
+    json_double(j, "blocked_seconds", sum.blocked_s);
     uint64_t handled = gs->n_inputs ? sum.in : sum.out;
     json_double(j, "throughput", t->wall_seconds > 0 ? handled / t->wall_seconds : 0);
     /* Plugin metrics and reports of instance 0 (reports are per stage). */

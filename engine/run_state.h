@@ -25,7 +25,8 @@ typedef struct out_port {
 
 typedef struct run_counters {
     atomic_uint_fast64_t in, out, dead, retries;
-    atomic_uint_fast64_t busy_ns;
+    atomic_uint_fast64_t busy_ns;    /* in the plugin's callbacks, blocked time included */
+    atomic_uint_fast64_t blocked_ns; /* of which waiting for room downstream */
 } run_counters;
 
 typedef struct run run;
