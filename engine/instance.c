@@ -374,8 +374,8 @@ static void *instance_main(void *arg)
     send_control(in, CTL_READY, s, &ready_text, 1);
     if (s == FR_OK && wait_for_go(in))
         s = run_stage(in);
-    else if (s == FR_OK)
-        s = FR_STOP;
+    else
+        s = FR_STOP; /* an init failure was reported with READY: say it once */
     const char *reason = stage_reason(&in->stage);
     char done_text[1200];
     snprintf(done_text, sizeof done_text, "%s", reason);
