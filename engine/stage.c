@@ -27,32 +27,19 @@ static const char *host_config_string(fr_stage *st, const char *key)
     return v ? v : "";
 }
 
-static int64_t host_config_int(fr_stage *st, const char *key)
-{
-    int found;
-    int64_t v = schema_int(st->config, key, &found);
-    if (!found)
-        unknown_key(st, key);
-    return v;
-}
-
-static double host_config_double(fr_stage *st, const char *key)
-{
-    int found;
-    double v = schema_double(st->config, key, &found);
-    if (!found)
-        unknown_key(st, key);
-    return v;
-}
-
-static int host_config_bool(fr_stage *st, const char *key)
-{
-    int found;
-    int v = schema_bool(st->config, key, &found);
-    if (!found)
-        unknown_key(st, key);
-    return v;
-}
+/* The typed getters differ only in the schema accessor they call. */
+#define HOST_CONFIG_GETTER(name, type, accessor)                                                   \
+    static type host_config_##name(fr_stage *st, const char *key)                                  \
+    {                                                                                              \
+        int found;                                                                                 \
+        type v = accessor(st->config, key, &found);                                                \
+        if (!found)                                                                                \
+            unknown_key(st, key);                                                                  \
+        return v;                                                                                  \
+    }
+HOST_CONFIG_GETTER(int, int64_t, schema_int)
+HOST_CONFIG_GETTER(double, double, schema_double)
+HOST_CONFIG_GETTER(bool, int, schema_bool)
 
 static const char *host_stage_name(fr_stage *st)
 {
