@@ -3,6 +3,7 @@
  * transfer back after a backoff (without blocking the others); a body that
  * is short, too long, or whose MD5 differs from a single-part ETag is never
  * returned as a success. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -159,9 +160,13 @@ static void fetch_done(s3_fetch *f, fetch_xfer *x, CURLcode rc)
     curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &x->req.content_length);
     if (s3_request_outcome(f->c, &x->req, rc, "GetObject", &transient, &x->err) == 0) {
         if (x->req.dst_len != x->req.dst_size) {
-            s3_err_set(&x->err, S3_ERR_INVALID, x->req.status,
-                       "GetObject s3://%s/%s: %zu bytes, listed as %zu (object changed)", x->bucket,
-                       x->key, x->req.dst_len, x->req.dst_size);
+            /* Same ETag as listed: the object is unchanged, the transfer was
+             * cut (a reply whose Content-Length itself was short); again. */
+            transient = x->etag[0] && strcasecmp(x->req.etag, x->etag) == 0;
+            s3_err_set(&x->err, transient ? S3_ERR_TRANSIENT : S3_ERR_INVALID, x->req.status,
+                       "GetObject s3://%s/%s: short body, %zu bytes, listed as %zu%s", x->bucket,
+                       x->key, x->req.dst_len, x->req.dst_size,
+                       transient ? "" : " (object changed since listed)");
         } else if (fetch_etag_ok(x)) {
             x->finished = 1;
             return;
@@ -172,6 +177,10 @@ static void fetch_done(s3_fetch *f, fetch_xfer *x, CURLcode rc)
     if (transient && x->attempt < f->c->max_attempts) {
         x->not_before_ms = fetch_now_ms() + s3_backoff_ms(x->attempt, &f->c->seed);
         return;
+    }
+    if (transient) {
+        size_t n = strlen(x->err.message);
+        snprintf(x->err.message + n, sizeof x->err.message - n, ", after %d attempts", x->attempt);
     }
     x->finished = x->failed = 1;
 }

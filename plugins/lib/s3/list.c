@@ -66,12 +66,36 @@ static int list_query(s3_buf *q, const char *token, const char *prefix, const ch
                : 0;
 }
 
+static void list_nothing(void *user, const char *path, const char *text)
+{
+    (void)user, (void)path, (void)text;
+}
+
+/* One page into req.resp: retried like any request, and also when the reply
+ * does not parse (a body cut short behind a matching Content-Length), which
+ * is checked before fn sees any key of the page, so no key is seen twice. */
+static int list_fetch_page(s3_client *c, s3_request *req, const char *prefix, s3_error *err)
+{
+    for (int attempt = 1;; attempt++) {
+        if (s3_request_run(c, req, "ListObjectsV2", err) < 0)
+            return -1;
+        if (s3_xml_parse(req->resp.data, req->resp.len, list_nothing, NULL) == 0)
+            return 0;
+        s3_err_set(err, S3_ERR_TRANSIENT, req->status,
+                   "ListObjectsV2 s3://%s/%s: unreadable reply from %s, after %d attempts",
+                   req->bucket, prefix ? prefix : "", c->endpoint, attempt);
+        if (attempt >= c->max_attempts)
+            return -1;
+        s3_sleep_ms(s3_backoff_ms(attempt, &c->seed));
+    }
+}
+
 int s3_list(s3_client *c, const char *bucket, const char *prefix, const char *start_after,
             s3_list_fn fn, void *user, s3_error *err)
 {
     list_page p = {.fn = fn, .user = user};
     s3_buf query = {0};
-    s3_request req = {.method = "GET", .bucket = bucket, .content_length = -1};
+    s3_request req = {.method = "GET", .bucket = bucket, .prefix = prefix, .content_length = -1};
     int rc = 0;
     do {
         p.truncated = 0;
@@ -81,11 +105,11 @@ int s3_list(s3_client *c, const char *bucket, const char *prefix, const char *st
             break;
         }
         req.query = query.data;
-        if ((rc = s3_request_run(c, &req, "ListObjectsV2", err)) < 0)
+        if ((rc = list_fetch_page(c, &req, prefix, err)) < 0)
             break;
         if (s3_xml_parse(req.resp.data, req.resp.len, list_field, &p) < 0 || p.stopped < 0) {
             s3_err_set(err, S3_ERR_INVALID, req.status,
-                       "ListObjectsV2 s3://%s/%s: unreadable reply from %s", bucket,
+                       "ListObjectsV2 s3://%s/%s: out of memory reading the reply from %s", bucket,
                        prefix ? prefix : "", c->endpoint);
             rc = -1;
             break;

@@ -10,6 +10,12 @@
 
 #include "s3_private.h"
 
+/* The object, or the listed prefix, that an error names. */
+static const char *request_where(const s3_request *req)
+{
+    return req->key ? req->key : req->prefix ? req->prefix : "";
+}
+
 static size_t request_write(char *data, size_t size, size_t n, void *ud)
 {
     s3_request *req = ud;
@@ -96,7 +102,7 @@ int s3_request_setup(s3_client *c, CURL *easy, s3_request *req, s3_error *err)
     if (s3_url(c, req->bucket, req->key, req->query, &url) < 0 || request_headers(c, req) < 0) {
         s3_buf_free(&url);
         s3_err_set(err, S3_ERR_INVALID, 0, "%s s3://%s/%s: out of memory", req->method, req->bucket,
-                   req->key ? req->key : "");
+                   request_where(req));
         return -1;
     }
     curl_easy_setopt(easy, CURLOPT_URL, url.data); /* curl copies it */
@@ -161,10 +167,14 @@ static void request_http_error(s3_client *c, s3_request *req, const char *what, 
                  req->status == 404   ? (req->key ? "NoSuchKey" : "NoSuchBucket")
                  : req->status == 403 ? "AccessDenied"
                                       : "");
+    if (!e.message[0] && strcmp(e.code, "SignatureDoesNotMatch") == 0)
+        strcpy(e.message, "the secret key does not match the access key");
+    else if (!e.message[0] && strcmp(e.code, "InvalidAccessKeyId") == 0)
+        strcpy(e.message, "the server does not know this access key");
     *transient = s3_retry_transient(CURLE_OK, req->status, e.code);
     s3_err_set(err, request_class(req->status, e.code, *transient), req->status,
                "%s s3://%s/%s: HTTP %ld %s%s%s (region %s, endpoint %s, credentials from %s)", what,
-               req->bucket, req->key ? req->key : "", req->status, e.code, e.message[0] ? ": " : "",
+               req->bucket, request_where(req), req->status, e.code, e.message[0] ? ": " : "",
                e.message, c->region, c->endpoint, c->creds.source);
     snprintf(err->code, sizeof err->code, "%s", e.code);
 }
@@ -187,7 +197,7 @@ int s3_request_outcome(s3_client *c, s3_request *req, CURLcode rc, const char *w
     if (rc != CURLE_OK) {
         *transient = s3_retry_transient(rc, 0, NULL);
         s3_err_set(err, *transient ? S3_ERR_TRANSIENT : S3_ERR_INVALID, 0,
-                   "%s s3://%s/%s: %s (endpoint %s)", what, req->bucket, req->key ? req->key : "",
+                   "%s s3://%s/%s: %s (endpoint %s)", what, req->bucket, request_where(req),
                    curl_easy_strerror(rc), c->endpoint);
         return -1;
     }

@@ -108,9 +108,10 @@ struct s3_client {
 typedef struct s3_request {
     const char *method; /* GET HEAD PUT POST DELETE */
     const char *bucket;
-    const char *key;   /* NULL: the bucket itself */
-    const char *query; /* canonical query string, "" or NULL for none */
-    const void *body;  /* borrowed */
+    const char *key;    /* NULL: the bucket itself */
+    const char *prefix; /* a listing's prefix, named in errors when key is NULL */
+    const char *query;  /* canonical query string, "" or NULL for none */
+    const void *body;   /* borrowed */
     size_t body_len;
     const char *range; /* "bytes=0-99" or NULL */
     /* the reply */
