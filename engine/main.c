@@ -81,6 +81,8 @@ int main(int argc, char **argv)
         return cli_plugins(n, args);
     if (!strcmp(cmd, "describe"))
         return cli_describe(n, args);
+    if (!strcmp(cmd, "new-plugin"))
+        return cli_new_plugin(n, args);
     if (ends_with(cmd, ".yaml") || ends_with(cmd, ".yml")) {
         /* flowrun FILE.yaml [options]: run, with the file as the last argument. */
         return cli_run(n, args);

@@ -29,7 +29,7 @@ EXAMPLE = os.path.join(SOURCE, "examples", "custom-plugin")
 # The installed libraries are instrumented in a sanitizer build: whatever
 # links them must load the sanitizer runtimes first.
 SAN_FLAGS = "-fsanitize=address,undefined -fno-omit-frame-pointer" if SANITIZE else ""
-STRICT = "-Wall -Wextra -Werror"
+STRICT = "-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror"
 
 
 def run(cmd, **kw):
@@ -176,6 +176,34 @@ class Sdk(unittest.TestCase):
         for key, row in delivered.items():
             px = np.asarray(Image.open(os.path.join(images, key)).convert("RGB"))
             self.assertEqual([int(float(v)) for v in row[2:]], px.reshape(-1).tolist(), key)
+
+    def test_new_plugin_skeleton_builds_and_passes_its_test(self):
+        where = os.path.join(self.tmp, "skeleton", "new stage")
+        proc = run([self.flowrun, "new-plugin", "edge-0-filter", "--dir", where])
+        self.assertEqual(sorted(os.listdir(where)),
+                         ["CMakeLists.txt", "edge-0-filter.c", "test_edge_0_filter.c"])
+        self.assertIn("ctest --test-dir", proc.stdout)
+        build = os.path.join(self.tmp, "skeleton-build")
+        # Unchanged, with the project's strictest warnings as errors.
+        self.cmake_build(where, build)
+        proc = run(["ctest", "--test-dir", build, "--output-on-failure"])
+        self.assertIn("100% tests passed", proc.stdout)
+        # The engine sees it like any plugin.
+        text = run([self.flowrun, "describe", "edge-0-filter"],
+                   env={**os.environ, "FLOWRUN_PLUGIN_PATH": build}).stdout
+        self.assertIn("max_size (size, default 64MiB)", text)
+        self.assertIn("input:  bytes/*", text)
+
+        # Never overwrites, and refuses names the loader would refuse.
+        again = subprocess.run([self.flowrun, "new-plugin", "edge-0-filter", "--dir", where],
+                               capture_output=True, text=True)
+        self.assertEqual(again.returncode, 2)
+        self.assertIn("edge-0-filter.c exists; nothing written", again.stderr)
+        for bad in ["Upper", "-x", "x-", "a_b", "a/b", ""]:
+            r = subprocess.run([self.flowrun, "new-plugin", bad, "--dir",
+                                os.path.join(self.tmp, "bad")], capture_output=True, text=True)
+            self.assertEqual(r.returncode, 2, bad)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "bad")))
 
 
 if __name__ == "__main__":
