@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,13 +35,17 @@ def lines(path):
 
 def bucket_content(s3, bucket, prefix=""):
     """{key: (fnv, label)} of every object under prefix, read back with boto3."""
-    out = {}
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for o in page.get("Contents", []):
-            data = s3.get_object(Bucket=bucket, Key=o["Key"])["Body"].read()
-            parent = o["Key"].rsplit("/", 1)[0] if "/" in o["Key"] else ""
-            out[o["Key"]] = (fnv(data), parent.rsplit("/", 1)[-1])
-    return out
+    keys = [o["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", [])]
+
+    def one(key):
+        data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        parent = key.rsplit("/", 1)[0] if "/" in key else ""
+        return key, (fnv(data), parent.rsplit("/", 1)[-1])
+
+    with ThreadPoolExecutor(16) as pool:
+        return dict(pool.map(one, keys))
 
 
 class Run:
@@ -64,8 +69,18 @@ stages:
         self.env = env
 
     def run(self, timeout=240):
-        self.proc = subprocess.run([FLOWRUN, self.yaml, "--summary", self.summary_path],
-                                   env=self.env, capture_output=True, text=True, timeout=timeout)
+        return self.start().wait(timeout)
+
+    def start(self):
+        """Starts flowrun in the background; wait() collects it."""
+        self.popen = subprocess.Popen([FLOWRUN, self.yaml, "--summary", self.summary_path],
+                                      env=self.env, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True)
+        return self
+
+    def wait(self, timeout=240):
+        out, err = self.popen.communicate(timeout=timeout)
+        self.proc = subprocess.CompletedProcess(self.popen.args, self.popen.returncode, out, err)
         self.summary = None
         if os.path.exists(self.summary_path):
             with open(self.summary_path) as f:
