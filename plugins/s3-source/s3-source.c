@@ -6,6 +6,9 @@
  * bytes/ of any media ("*") otherwise, so a jpeg-decode stage can check its edge at startup.
  * An object that vanished between the listing and its GET, or that still
  * fails after the retries, is dead-lettered with the reason; the run goes on.
+ * A file:// or plain-path url reads a local folder instead (local.c), with
+ * the records dir-source makes, so only the url changes between a laptop
+ * and S3.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,10 +31,13 @@ typedef struct source_state {
     size_t next; /* next listing index to start */
     source_slot *slots;
     int concurrency;
+    source_local *local; /* a file:// or plain-path url: none of the above */
 } source_state;
 
 static const fr_param source_params[] = {
-    {"url", FR_PARAM_PATH, NULL, 0, 0, NULL, "s3://bucket/prefix/ to read"},
+    {"url", FR_PARAM_PATH, NULL, 0, 0, NULL,
+     "s3://bucket/prefix/ to read; a file:///folder URL or a plain path reads a local folder "
+     "instead, with the same records as dir-source"},
     {"suffix", FR_PARAM_STRING, "", 0, 0, NULL,
      "only keys ending with this, case-insensitive (.jpg also sets the output to bytes/jpeg)"},
     {"limit", FR_PARAM_INT, "0", 0, 1e15, NULL, "read at most this many objects (0: all)"},
@@ -52,6 +58,7 @@ static const fr_param source_params[] = {
 static void source_fini(void *state, fr_stage *st)
 {
     source_state *s = state;
+    source_local_free(s->local);
     s3_fetch_free(s->fetch); /* before the buffers its transfers write into */
     for (int i = 0; s->slots && i < s->concurrency; i++)
         if (s->slots[i].buf)
@@ -78,6 +85,19 @@ static s3_client *source_client(fr_stage *st, s3_error *err)
     return s3_client_new(&opt, err);
 }
 
+/* A local folder instead of a bucket (root transferred).  On failure the
+ * caller frees s. */
+static fr_status source_init_local(source_state *s, fr_stage *st, char *root, const char *suffix)
+{
+    char err[4200], type[48];
+    s->local = source_local_open(st, root, suffix, (uint64_t)fr_config_int(st, "limit"), s->media,
+                                 err, sizeof err);
+    if (!s->local)
+        return fr_fail(st, FR_FATAL, "cannot list %s", err);
+    snprintf(type, sizeof type, "bytes/%s", s->media);
+    return fr_set_output_type(st, type);
+}
+
 static fr_status source_init(fr_stage *st, void **state)
 {
     const char *url = fr_config_string(st, "url");
@@ -87,12 +107,24 @@ static fr_status source_init(fr_stage *st, void **state)
     if (!s)
         return fr_fail(st, FR_FATAL, "out of memory");
     *state = s;
-    if (s3_parse_url(url, &s->bucket, &s->prefix) < 0) {
-        source_fini(s, st);
-        return fr_fail(st, FR_FATAL,
-                       "url \"%s\": expected s3://bucket/prefix/ (local folders: dir-source)", url);
-    }
     s->media = source_media(suffix);
+    char *root;
+    int local = source_local_root(url, &root);
+    if (local > 0) {
+        fr_status r = source_init_local(s, st, root, suffix);
+        if (r != FR_OK) {
+            source_fini(s, st);
+            *state = NULL;
+        }
+        return r;
+    }
+    if (local < 0 || s3_parse_url(url, &s->bucket, &s->prefix) < 0) {
+        source_fini(s, st);
+        *state = NULL;
+        return fr_fail(st, FR_FATAL,
+                       "url \"%s\": expected s3://bucket/prefix/, file:///folder or a local path",
+                       url);
+    }
     s->concurrency = (int)fr_config_int(st, "concurrency");
     s->client = source_client(st, &err);
     if (s->client)
@@ -147,6 +179,8 @@ static fr_status source_produce(void *state, fr_stage *st)
 {
     source_state *s = state;
     s3_fetch_result res;
+    if (s->local)
+        return source_local_produce(s->local, st);
     if (fr_stopping(st))
         return FR_STOP;
     fr_status r = source_start_more(s, st);

@@ -33,4 +33,21 @@ const char *source_media(const char *suffix);
 fr_status source_emit(fr_stage *st, const char *bucket, const source_object *obj, const char *media,
                       fr_buffer *buf, void *data, const char *reason);
 
+/* ---- the local fallback (local.c) ---- */
+
+/* A file:// or plain-path url: 1 with *root the folder (malloc'd, caller
+ * owns), 0 for an s3:// url, -1 for another scheme or host. */
+int source_local_root(const char *url, char **root);
+
+typedef struct source_local source_local;
+/* Lists root (transferred: freed by the reader, also on failure) with
+ * fswalk and sets the stage's total.  media: the suffix's, "*" = each
+ * file's own.  NULL with err filled when root cannot be listed. */
+source_local *source_local_open(fr_stage *st, char *root, const char *suffix, uint64_t limit,
+                                const char *media, char *err, size_t err_size);
+/* Emits the next files (unreadable ones are dead letters): FR_OK, FR_DONE,
+ * FR_STOP or FR_FATAL. */
+fr_status source_local_produce(source_local *l, fr_stage *st);
+void source_local_free(source_local *l); /* NULL is a no-op */
+
 #endif

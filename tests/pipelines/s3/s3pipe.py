@@ -49,9 +49,10 @@ def bucket_content(s3, bucket, prefix=""):
 
 
 class Run:
-    """A pipeline s3-source -> capture-sink in a fresh temporary directory."""
+    """A pipeline s3-source -> capture-sink in a fresh temporary directory
+    (plugin="dir-source": that, with url as its path)."""
 
-    def __init__(self, workdir, url, env, **source):
+    def __init__(self, workdir, url, env, plugin="s3-source", cwd=None, **source):
         self.dir = tempfile.mkdtemp(prefix="run-", dir=workdir)
         self.out = os.path.join(self.dir, "out.jsonl")
         self.dead = os.path.join(self.dir, "dead.jsonl")
@@ -63,10 +64,11 @@ class Run:
 name: s3-test
 dead_letters: {self.dead}
 stages:
-  src:  {{plugin: s3-source, url: {json.dumps(url)}{opts}}}
+  src:  {{plugin: {plugin}, {"url" if plugin == "s3-source" else "path"}: {json.dumps(url)}{opts}}}
   sink: {{plugin: capture-sink, inputs: src, path: {self.out}}}
 """)
         self.env = env
+        self.cwd = cwd
 
     def run(self, timeout=240):
         return self.start().wait(timeout)
@@ -74,7 +76,7 @@ stages:
     def start(self):
         """Starts flowrun in the background; wait() collects it."""
         self.popen = subprocess.Popen([FLOWRUN, self.yaml, "--summary", self.summary_path],
-                                      env=self.env, stdout=subprocess.PIPE,
+                                      env=self.env, cwd=self.cwd, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, text=True)
         return self
 

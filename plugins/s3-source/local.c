@@ -1,0 +1,165 @@
+/* local.c — s3-source's fallback for a file:// or plain-path url: the files
+ * under a local folder, listed by plugins/lib/fswalk (as dir-source lists
+ * them), read as the same records dir-source makes: key = the path relative
+ * to the folder, label = the parent folder's name, id "<stage>:<key>".  So a
+ * pipeline moves between a laptop and S3 by changing the url alone. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fswalk.h"
+#include "s3_source.h"
+
+#define LOCAL_EMITS_PER_CALL 64 /* produce() returns often enough to see a stop */
+
+struct source_local {
+    char *root; /* owned */
+    fswalk_list files;
+    size_t next, end, step; /* replicas read next, next+step, ... before end */
+    const char *media;      /* static; "*": from each file's extension */
+};
+
+int source_local_root(const char *url, char **root)
+{
+    *root = NULL;
+    if (strncmp(url, "s3://", 5) == 0)
+        return 0;
+    const char *path = url;
+    if (strncmp(url, "file://", 7) == 0) {
+        path = url + 7;
+        if (strncmp(path, "localhost/", 10) == 0)
+            path += 9;
+        if (path[0] != '/')
+            return -1; /* file://otherhost/... */
+    } else if (strstr(url, "://")) {
+        return -1;
+    }
+    if (!path[0])
+        return -1;
+    size_t n = strlen(path);
+    while (n > 1 && path[n - 1] == '/')
+        n--;
+    return (*root = strndup(path, n)) ? 1 : -1;
+}
+
+source_local *source_local_open(fr_stage *st, char *root, const char *suffix, uint64_t limit,
+                                const char *media, char *err, size_t err_size)
+{
+    source_local *l = calloc(1, sizeof *l);
+    if (!l) {
+        free(root);
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    l->root = root;
+    l->media = media;
+    if (fswalk(root, suffix, &l->files, err, err_size) != 0) {
+        source_local_free(l);
+        return NULL;
+    }
+    l->end = limit && limit < l->files.n ? (size_t)limit : l->files.n;
+    l->next = fr_instance(st);
+    l->step = fr_replicas(st) ? fr_replicas(st) : 1;
+    fr_set_total(st, l->end > l->next ? (l->end - l->next + l->step - 1) / l->step : 0);
+    return l;
+}
+
+void source_local_free(source_local *l)
+{
+    if (!l)
+        return;
+    fswalk_free(&l->files);
+    free(l->root);
+    free(l);
+}
+
+/* Reads path into a new buffer set into *p.  0, or -1 with the reason in
+ * why (a dead letter: the file was listed but cannot be read). */
+static int local_read(fr_stage *st, const char *path, fr_payload *p, char *why, size_t n)
+{
+    struct stat sb;
+    void *data = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        snprintf(why, n, "cannot read %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    p->size = (size_t)sb.st_size; /* no dims, as dir-source */
+    if (p->size && !(p->buffer = fr_buffer_new(st, p->size, &data))) {
+        snprintf(why, n, "out of memory reading %s (%zu bytes)", path, p->size);
+        goto fail;
+    }
+    p->data = data;
+    for (size_t got = 0; got < p->size;) {
+        ssize_t r = read(fd, (char *)data + got, p->size - got);
+        if (r <= 0) {
+            snprintf(why, n, "cannot read %s: %s", path,
+                     r < 0 ? strerror(errno) : "file shrank while reading");
+            goto fail;
+        }
+        got += (size_t)r;
+    }
+    close(fd);
+    return 0;
+fail:
+    if (p->buffer)
+        fr_buffer_unref(st, p->buffer);
+    p->buffer = NULL;
+    p->data = NULL;
+    p->size = 0;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+static fr_status local_emit(source_local *l, fr_stage *st, const char *rel)
+{
+    size_t n = strlen(l->root) + strlen(rel) + 2, idn = strlen(fr_stage_name(st)) + strlen(rel) + 2;
+    char *path = malloc(n), *id = malloc(idn), label[1024], why[8400];
+    if (!path || !id) {
+        free(path);
+        free(id);
+        return fr_fail(st, FR_FATAL, "out of memory for %s/%s", l->root, rel);
+    }
+    snprintf(path, n, "%s/%s", l->root, rel);
+    snprintf(id, idn, "%s:%s", fr_stage_name(st), rel);
+    fswalk_parent_name(rel, label, sizeof label);
+    const char *dot = strrchr(rel, '.');
+    const char *media = strcmp(l->media, "*") || !dot ? l->media : source_media(dot);
+    fr_record rec = {.id = id, .key = rel, .label = label};
+    rec.payload.kind = FR_KIND_BYTES;
+    snprintf(rec.payload.media, sizeof rec.payload.media, "%s", media);
+    fr_status s = FR_OK;
+    if (local_read(st, path, &rec.payload, why, sizeof why) != 0) {
+        rec.payload = (fr_payload){.kind = FR_KIND_NONE};
+        fr_reject(st, &rec, why);
+        fr_metric_add(st, "objects_failed", 1);
+    } else {
+        fr_metric_add(st, "objects", 1);
+        fr_metric_add(st, "bytes", (double)rec.payload.size);
+        s = fr_emit(st, &rec);
+    }
+    free(path);
+    free(id);
+    return s;
+}
+
+fr_status source_local_produce(source_local *l, fr_stage *st)
+{
+    for (int i = 0; i < LOCAL_EMITS_PER_CALL; i++) {
+        if (fr_stopping(st))
+            return FR_STOP;
+        if (l->next >= l->end)
+            return FR_DONE;
+        const char *rel = l->files.paths[l->next];
+        l->next += l->step;
+        fr_status s = local_emit(l, st, rel);
+        if (s != FR_OK)
+            return s;
+    }
+    return FR_OK;
+}
