@@ -22,6 +22,7 @@ static const char usage[] =
     "  validate FILE.yaml    check a pipeline file and its plugins; report every error\n"
     "  plugins               list the plugins found, with ABI version and summary\n"
     "  describe PLUGIN       show a plugin's ports and configuration keys\n"
+    "  new-plugin NAME       write a new plugin's skeleton (code, build file, test)\n"
     "\n"
     "options:\n"
     "  -v, --verbose         more messages (debug)\n"
