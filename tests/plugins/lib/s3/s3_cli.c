@@ -3,6 +3,7 @@
  * which drive it against radosgw and cross-check every result with boto3.
  *   s3-cli whoami | ls B PREFIX [START_AFTER] | head B K | get B K [OFF LEN]
  *          | put B K FILE | upload B K FILE | rm B K | fetch B PREFIX CONCURRENCY
+ *   s3-cli backoff ATTEMPT N    N backoff delays (ms) before retry ATTEMPT, no client
  * Errors go to stderr as "error class=N: message"; the exit code is 1.
  * S3CLI_ATTEMPTS and S3CLI_STALL_MS override the retry bound and stall timeout.
  */
@@ -13,6 +14,7 @@
 #include <openssl/evp.h>
 
 #include "s3.h"
+#include "s3_private.h" /* s3_backoff_ms */
 
 static int cli_fail(const s3_error *err)
 {
@@ -180,6 +182,12 @@ int main(int argc, char **argv)
                       .stall_timeout_ms = stall ? atol(stall) : 0};
     if (argc < 2)
         return fprintf(stderr, "usage: see s3_cli.c\n"), 2;
+    if (strcmp(argv[1], "backoff") == 0 && argc == 4) {
+        unsigned seed = 12345;
+        for (long i = 0, n = atol(argv[3]); i < n; i++)
+            printf("%ld\n", s3_backoff_ms(atoi(argv[2]), &seed));
+        return 0;
+    }
     s3_client *c = s3_client_new(&opt, &err);
     if (!c)
         return cli_fail(&err);
