@@ -25,7 +25,7 @@ SPECIAL = ["Apple Braeburn", "Pêche+&%", "水果 = fruit", "a;b,c@d!e$f'g(h)i*j
 # No '"' or '\\' in keys: capture-sink writes keys into JSON unescaped.
 
 
-class S3Pipeline(unittest.TestCase):
+class S3Radosgw(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.s3 = boto()
