@@ -1,5 +1,6 @@
 #include "progress.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,21 @@ static uint64_t sources_total(const run *r)
     return total;
 }
 
+/* Records that reached the end: the slowest local sink's input count (sinks
+ * commit only when their file is complete, so commits come too late to show
+ * progress), plus the dead letters. */
+static uint64_t arrived(const run *r, const run_tally *t)
+{
+    const graph *g = r->graph;
+    uint64_t slowest = UINT64_MAX;
+    for (size_t s = 0; s < g->n_stages; s++)
+        if (run_is_local(r, s) && !g->stages[s].plugin->desc.output) {
+            uint64_t n = sum_counter(r, s, 0);
+            slowest = n < slowest ? n : slowest;
+        }
+    return (slowest == UINT64_MAX ? t->done : slowest) + t->dead_letters;
+}
+
 static void format_line(progress *p, const run_tally *t)
 {
     const run *r = p->r;
@@ -63,17 +79,22 @@ static void format_line(progress *p, const run_tally *t)
         if (!run_is_local(r, s))
             continue;
         uint64_t count = sum_counter(r, s, !g->stages[s].n_inputs);
-        n += snprintf(p->line + n, size - n, "%s%s %llu", o ? " > " : "", g->stages[s].cfg->name,
+        n += snprintf(p->line + n, size - n, "%s%s %llu", n ? " > " : "", g->stages[s].cfg->name,
                       (unsigned long long)count);
     }
+    uint64_t done = arrived(r, t), total = sources_total(r);
     double elapsed = seconds_since(&p->start);
-    double rate = elapsed > 0 ? t->done / elapsed : 0;
+    double rate = elapsed > 0 ? done / elapsed : 0;
+    if (n < size && total)
+        n += snprintf(p->line + n, size - n, " | %llu/%llu %.0f%%", (unsigned long long)done,
+                      (unsigned long long)total, 100.0 * done / total);
+    else if (n < size)
+        n += snprintf(p->line + n, size - n, " | %llu", (unsigned long long)done);
     if (n < size)
-        n += snprintf(p->line + n, size - n, " | done %llu dead %llu %.1f/s",
-                      (unsigned long long)t->done, (unsigned long long)t->dead_letters, rate);
-    uint64_t total = sources_total(r);
-    if (total && rate > 0 && n < size && total >= t->done) {
-        double eta = (total - t->done) / rate;
+        n += snprintf(p->line + n, size - n, " dead %llu %.1f/s",
+                      (unsigned long long)t->dead_letters, rate);
+    if (total && rate > 0 && n < size && total >= done) {
+        double eta = (total - done) / rate;
         snprintf(p->line + n, size - n, " ETA %d:%02d", (int)eta / 60, (int)eta % 60);
     }
 }
