@@ -1,8 +1,9 @@
 /*
  * test_plugin — resnet50-embed's behaviour on small models built here with
  * flowrun-onnx: batching and the tail batch, an inner output tensor, and the
- * errors (each naming the model file): missing, not ONNX, unsupported
- * operator, unknown output, image size mismatch, a wrong-sized record.
+ * errors (each naming the model file): missing, not ONNX, unsupported opset,
+ * unsupported operator, unknown output, image size mismatch, a wrong-sized
+ * record.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +18,15 @@
 #define SIDE 8
 
 static char dir[] = "/tmp/embed-test-XXXXXX";
-static char path[4][128]; /* tiny.onnx, softmax.onnx, junk.onnx, missing.onnx */
+/* tiny.onnx, softmax.onnx, junk.onnx, opset18.onnx, missing.onnx */
+static char path[5][128];
 
-/* image [1,3,8,8] → Conv 3x3 pad 1 (4 channels) → Relu → GlobalAveragePool
- * → Flatten, then `tail_op` (Softmax to be refused, or Identity). */
-static int write_model(const char *file, const char *tail_op)
+/* opset: of the default domain.  image [1,3,8,8] → Conv 3x3 pad 1 (4 channels) → Relu →
+ * GlobalAveragePool → Flatten, then `tail_op` (Softmax to be refused, or Identity). */
+static int write_model(const char *file, const char *tail_op, int64_t opset)
 {
     char err[256];
-    onnx_model *m = onnx_model_new(13, "test", "tiny");
+    onnx_model *m = onnx_model_new(opset, "test", "tiny");
     float w[4 * 3 * 3 * 3], b[4] = {0.5f, -0.25f, 0, 1};
     for (int i = 0; i < 4 * 27; i++)
         w[i] = (float)((i * 7) % 11 - 5) / 40.0f;
@@ -129,7 +131,8 @@ static void expect_init_error(const char *model, const char *key, const char *va
 
 static void test_errors(void)
 {
-    expect_init_error(path[3], "output", "", path[3], "");
+    expect_init_error(path[4], "output", "", path[4], "");
+    expect_init_error(path[3], "output", "", path[3], "18");
     expect_init_error(path[2], "output", "", path[2], "");
     expect_init_error(path[1], "output", "", path[1], "\"head\" (Softmax): unsupported operator");
     expect_init_error(path[0], "output", "nowhere", path[0], "no tensor named \"nowhere\"");
@@ -149,18 +152,20 @@ static void test_errors(void)
 int main(void)
 {
     REQUIRE(mkdtemp(dir) != NULL);
-    const char *names[4] = {"tiny.onnx", "softmax.onnx", "junk.onnx", "missing.onnx"};
-    for (int i = 0; i < 4; i++)
+    const char *names[5] = {"tiny.onnx", "softmax.onnx", "junk.onnx", "opset18.onnx",
+                            "missing.onnx"};
+    for (int i = 0; i < 5; i++)
         snprintf(path[i], sizeof path[i], "%s/%s", dir, names[i]);
     FILE *junk = fopen(path[2], "w");
     REQUIRE(junk != NULL);
     fputs("this is not a protobuf\n", junk);
     fclose(junk);
-    REQUIRE(write_model(path[0], "Identity") == 0);
-    REQUIRE(write_model(path[1], "Softmax") == 0);
+    REQUIRE(write_model(path[0], "Identity", 13) == 0);
+    REQUIRE(write_model(path[1], "Softmax", 13) == 0);
+    REQUIRE(write_model(path[3], "Identity", 18) == 0);
     test_batches();
     test_errors();
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         unlink(path[i]);
     rmdir(dir);
     return check_exit();
