@@ -187,8 +187,14 @@ static int load_attr(const loader *ld, const Onnx__NodeProto *np, const Onnx__At
         rc = onnx_set_ints(node, name, ap->n_ints, ap->ints);
         break;
     case ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING: {
-        /* ONNX strings are bytes without a terminator. */
-        char *s = strndup(ap->s.data ? (const char *)ap->s.data : "", ap->s.len);
+        /* ONNX strings are bytes without a terminator: copy exactly len bytes
+         * (strndup would look for a NUL, past the end of the data). */
+        char *s = malloc(ap->s.len + 1);
+        if (s) {
+            if (ap->s.len)
+                memcpy(s, ap->s.data, ap->s.len);
+            s[ap->s.len] = '\0';
+        }
         rc = s ? onnx_set_string(node, name, s) : -1;
         free(s);
         break;
