@@ -4,13 +4,9 @@
  * name (Fruits-360's Training/<class>/<n>.jpg layout), payload = the bytes.
  * Files come in bytewise-sorted order, so runs are reproducible.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "flowrun/plugin.h"
 #include "fswalk.h"
@@ -64,43 +60,6 @@ static const char *media_of(const char *name)
     return "*";
 }
 
-/* Reads the whole file into a new buffer.  Returns 0, or -1 with the
- * reason in why (the file cannot be read: a dead letter, not the end). */
-static int read_file(fr_stage *st, const char *path, fr_payload *p, char *why, size_t why_size)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat sb;
-    void *data = NULL;
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        snprintf(why, why_size, "cannot read %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    p->size = (size_t)sb.st_size;
-    if (!(p->buffer = fr_buffer_new(st, p->size, &data))) {
-        snprintf(why, why_size, "out of memory reading %s", path);
-        goto fail;
-    }
-    p->data = data;
-    for (size_t got = 0; got < p->size;) {
-        ssize_t n = read(fd, (char *)data + got, p->size - got);
-        if (n <= 0) {
-            snprintf(why, why_size, "cannot read %s: %s", path,
-                     n < 0 ? strerror(errno) : "file shrank while reading");
-            goto fail;
-        }
-        got += (size_t)n;
-    }
-    close(fd);
-    return 0;
-fail:
-    if (p->buffer)
-        fr_buffer_unref(st, p->buffer);
-    *p = (fr_payload){.kind = p->kind};
-    if (fd >= 0)
-        close(fd);
-    return -1;
-}
-
 static fr_status emit_file(dir_source *d, fr_stage *st, const char *rel)
 {
     char path[8192], id[4200], label[1024], why[8400];
@@ -110,7 +69,7 @@ static fr_status emit_file(dir_source *d, fr_stage *st, const char *rel)
     fr_record rec = {.id = id, .key = rel, .label = label};
     rec.payload.kind = FR_KIND_BYTES;
     snprintf(rec.payload.media, sizeof rec.payload.media, "%s", media_of(rel));
-    if (read_file(st, path, &rec.payload, why, sizeof why) != 0) {
+    if (fswalk_read(st, path, &rec.payload, why, sizeof why) != 0) {
         /* Listed but unreadable: a dead letter with the reason, not a silent skip. */
         fr_reject(st, &rec, why);
         return FR_OK;

@@ -42,9 +42,7 @@ fr_status source_emit(fr_stage *st, const char *bucket, const source_object *obj
                              {"size", size},
                              {"last_modified", obj->last_modified}};
     fr_record rec = {.id = id, .key = obj->key, .label = label, .attrs = attrs, .n_attrs = 5};
-    rec.payload = (fr_payload){.kind = FR_KIND_BYTES,
-                               .rank = 1,
-                               .dims = {(uint32_t)obj->size},
+    rec.payload = (fr_payload){.kind = FR_KIND_BYTES, /* bytes carry no dims */
                                .data = data,
                                .size = obj->size,
                                .buffer = buf};

@@ -3,13 +3,9 @@
  * them), read as the same records dir-source makes: key = the path relative
  * to the folder, label = the parent folder's name, id "<stage>:<key>".  So a
  * pipeline moves between a laptop and S3 by changing the url alone. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "fswalk.h"
 #include "s3_source.h"
@@ -77,45 +73,6 @@ void source_local_free(source_local *l)
     free(l);
 }
 
-/* Reads path into a new buffer set into *p.  0, or -1 with the reason in
- * why (a dead letter: the file was listed but cannot be read). */
-static int local_read(fr_stage *st, const char *path, fr_payload *p, char *why, size_t n)
-{
-    struct stat sb;
-    void *data = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &sb) != 0) {
-        snprintf(why, n, "cannot read %s: %s", path, strerror(errno));
-        goto fail;
-    }
-    p->size = (size_t)sb.st_size; /* no dims, as dir-source */
-    if (p->size && !(p->buffer = fr_buffer_new(st, p->size, &data))) {
-        snprintf(why, n, "out of memory reading %s (%zu bytes)", path, p->size);
-        goto fail;
-    }
-    p->data = data;
-    for (size_t got = 0; got < p->size;) {
-        ssize_t r = read(fd, (char *)data + got, p->size - got);
-        if (r <= 0) {
-            snprintf(why, n, "cannot read %s: %s", path,
-                     r < 0 ? strerror(errno) : "file shrank while reading");
-            goto fail;
-        }
-        got += (size_t)r;
-    }
-    close(fd);
-    return 0;
-fail:
-    if (p->buffer)
-        fr_buffer_unref(st, p->buffer);
-    p->buffer = NULL;
-    p->data = NULL;
-    p->size = 0;
-    if (fd >= 0)
-        close(fd);
-    return -1;
-}
-
 static fr_status local_emit(source_local *l, fr_stage *st, const char *rel)
 {
     size_t n = strlen(l->root) + strlen(rel) + 2, idn = strlen(fr_stage_name(st)) + strlen(rel) + 2;
@@ -134,7 +91,7 @@ static fr_status local_emit(source_local *l, fr_stage *st, const char *rel)
     rec.payload.kind = FR_KIND_BYTES;
     snprintf(rec.payload.media, sizeof rec.payload.media, "%s", media);
     fr_status s = FR_OK;
-    if (local_read(st, path, &rec.payload, why, sizeof why) != 0) {
+    if (fswalk_read(st, path, &rec.payload, why, sizeof why) != 0) {
         rec.payload = (fr_payload){.kind = FR_KIND_NONE};
         fr_reject(st, &rec, why);
         fr_metric_add(st, "objects_failed", 1);

@@ -2,15 +2,18 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = suffix ? strlen(suffix) : 0;
-    return n >= m && strcmp(s + n - m, suffix ? suffix : "") == 0;
+    return n >= m && strcasecmp(s + n - m, suffix ? suffix : "") == 0;
 }
 
 static int push(fswalk_list *list, const char *path)
@@ -94,4 +97,44 @@ void fswalk_parent_name(const char *relative, char *out, size_t size)
     while (start > relative && start[-1] != '/')
         start--;
     snprintf(out, size, "%.*s", (int)(last - start), start);
+}
+
+int fswalk_read(fr_stage *st, const char *path, fr_payload *p, char *why, size_t why_size)
+{
+    struct stat sb;
+    void *data = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    p->kind = FR_KIND_BYTES;
+    p->rank = 0;
+    p->buffer = NULL;
+    if (fd < 0 || fstat(fd, &sb) != 0) {
+        snprintf(why, why_size, "cannot read %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    p->size = (size_t)sb.st_size;
+    if (!(p->buffer = fr_buffer_new(st, p->size, &data))) {
+        snprintf(why, why_size, "out of memory reading %s (%zu bytes)", path, p->size);
+        goto fail;
+    }
+    p->data = data;
+    for (size_t got = 0; got < p->size;) {
+        ssize_t n = read(fd, (char *)data + got, p->size - got);
+        if (n <= 0) {
+            snprintf(why, why_size, "cannot read %s: %s", path,
+                     n < 0 ? strerror(errno) : "file shrank while reading");
+            goto fail;
+        }
+        got += (size_t)n;
+    }
+    close(fd);
+    return 0;
+fail:
+    if (p->buffer)
+        fr_buffer_unref(st, p->buffer);
+    p->buffer = NULL;
+    p->data = NULL;
+    p->size = 0;
+    if (fd >= 0)
+        close(fd);
+    return -1;
 }

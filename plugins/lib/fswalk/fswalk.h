@@ -1,12 +1,14 @@
 /*
- * fswalk.h — lists the files under a local directory in a deterministic
- * order, for the sources that read local data (dir-source, and s3-source's
- * file:// fallback).
+ * fswalk.h — local files for the sources that read them (dir-source, and
+ * s3-source's file:// fallback): listed in a deterministic order and read
+ * into engine buffers, so both sources make the same records.
  */
 #ifndef FLOWRUN_FSWALK_H
 #define FLOWRUN_FSWALK_H
 
 #include <stddef.h>
+
+#include "flowrun/plugin.h"
 
 typedef struct fswalk_list {
     char **paths; /* relative to the root, '/'-separated, sorted bytewise; owned */
@@ -15,8 +17,8 @@ typedef struct fswalk_list {
 
 /* Lists regular files under root (recursively; symlinks to files count,
  * hidden entries — names starting with '.' — are skipped) whose name ends
- * with suffix (NULL or "": every file).  Returns 0, or -1 with a message
- * naming the path in err. */
+ * with suffix, ignoring case as S3 listings do (NULL or "": every file).  Returns 0, or -1 with a
+ * message naming the path in err. */
 int fswalk(const char *root, const char *suffix, fswalk_list *out, char *err, size_t err_size);
 void fswalk_free(fswalk_list *list);
 
@@ -24,5 +26,12 @@ void fswalk_free(fswalk_list *list);
  * ("Training/Apple Braeburn/1_100.jpg" → "Apple Braeburn"), or "" for a
  * file at the root.  Written into out. */
 void fswalk_parent_name(const char *relative, char *out, size_t size);
+
+/* Reads the file at path into a new engine buffer: p becomes a BYTES
+ * payload (no dims; media left as it is) whose buffer reference the caller
+ * owns.  Returns 0, or -1 with the reason in why (the file was listed but
+ * cannot be read: a dead letter, not the end of the run); p then holds no
+ * buffer. */
+int fswalk_read(fr_stage *st, const char *path, fr_payload *p, char *why, size_t why_size);
 
 #endif
