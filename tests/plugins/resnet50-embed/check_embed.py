@@ -99,8 +99,8 @@ def check_fp32(tmp, variant, bn):
     ok = True
     for batch in (1, 5):  # 5: 16 = 3 x 5 + a tail of 1 (6 = 5 + 1)
         ours, report = flowrun(tmp, model, images, count, pre, batch=batch)
-        # No layout change between layers: nothing but, at most, the input's.
-        assert "reorders_per_batch 0" in report or "reorders_per_batch 1" in report, report
+        # No layout change between layers: at most the input's and the output's.
+        assert int(report.split("reorders_per_batch ")[1].split()[0]) <= 2, report
         ok &= fp32_agrees(ours, ref, "%s %s batch %d" % (variant, bn, batch))
     return ok
 
