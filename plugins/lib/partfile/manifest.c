@@ -221,15 +221,8 @@ static int index_line(manifest *m, const char *line)
     return rc;
 }
 
-int manifest_load(manifest *m, const char *path, char *err, size_t err_size)
+int manifest_read(manifest *m, FILE *f, const char *name, char *err, size_t err_size)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        if (errno == ENOENT)
-            return 0;
-        snprintf(err, err_size, "reading %s: %s", path, strerror(errno));
-        return -1;
-    }
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -241,21 +234,36 @@ int manifest_load(manifest *m, const char *path, char *err, size_t err_size)
         if (strncmp(line, "{\"file\":", 8) != 0)
             continue;
         if (index_line(m, line)) {
-            snprintf(err, err_size, "%s:%d: not a part line of a flowrun manifest", path, lineno);
+            snprintf(err, err_size, "%s:%d: not a part line of a flowrun manifest", name, lineno);
             rc = -1;
         } else if (join(&m->entries, &m->len, line, (size_t)n)) {
-            snprintf(err, err_size, "out of memory reading %s", path);
+            snprintf(err, err_size, "out of memory reading %s", name);
             rc = -1;
         }
     }
     free(line);
+    return rc;
+}
+
+int manifest_load(manifest *m, const char *path, char *err, size_t err_size)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, err_size, "reading %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = manifest_read(m, f, path, err, err_size);
     fclose(f);
     return rc;
 }
 
-static int write_file(const manifest *m, const char *path, char *err, size_t err_size)
+static int write_file(const manifest *m, const char *path, manifest_open_fn open, void *ctx,
+                      char *err, size_t err_size)
 {
-    partfile_sink *s = partfile_local_open(path, 1, err, err_size);
+    partfile_sink *s =
+        open ? open(ctx, path, err, err_size) : partfile_local_open(path, 1, err, err_size);
     if (!s)
         return -1;
     const char *head = "{\"parts\":[\n", *tail = "\n]}\n";
@@ -279,8 +287,8 @@ int manifest_note(manifest *m, const char *file, uint64_t rows, uint64_t bytes)
 }
 
 int manifest_commit_part(manifest *m, const char *path, const char *file, uint64_t rows,
-                         uint64_t bytes, const char *const *ids, size_t n, char *err,
-                         size_t err_size)
+                         uint64_t bytes, const char *const *ids, size_t n, manifest_open_fn open,
+                         void *ctx, char *err, size_t err_size)
 {
     text t = {0};
     char nums[96];
@@ -297,7 +305,7 @@ int manifest_commit_part(manifest *m, const char *path, const char *file, uint64
         return -1;
     }
     free(t.data);
-    if (write_file(m, path, err, err_size)) {
+    if (write_file(m, path, open, ctx, err, err_size)) {
         m->len = before; /* as it was: the part stays out of the manifest */
         m->entries[m->len] = '\0';
         return -1;

@@ -19,6 +19,9 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "partfile.h"
 
 /* A set of strings (record ids), each copied. */
 typedef struct idset {
@@ -45,14 +48,20 @@ typedef struct manifest {
 /* Loads the part lines of an existing manifest file; a missing file is an
  * empty manifest.  0, or -1 with err. */
 int manifest_load(manifest *m, const char *path, char *err, size_t err_size);
+/* The same from an open stream (an S3 object read into memory); name is for
+ * messages. */
+int manifest_read(manifest *m, FILE *f, const char *name, char *err, size_t err_size);
+
+/* Opens a byte sink that replaces path atomically (NULL with err set). */
+typedef partfile_sink *(*manifest_open_fn)(void *ctx, const char *path, char *err, size_t err_size);
 
 /* Adds a part holding ids[0..n) and rewrites the manifest at path
- * atomically.  On failure the manifest (in memory and on disk) is as it was
- * before.  0; -1 with err when not committed; -2 with err when the manifest
+ * atomically, through open(ctx, ...) (NULL: a local file).  On failure the manifest (in memory and
+ * on disk) is as it was before.  0; -1 with err when not committed; -2 with err when the manifest
  * on disk lists the part but the ids could not be kept in memory. */
 int manifest_commit_part(manifest *m, const char *path, const char *file, uint64_t rows,
-                         uint64_t bytes, const char *const *ids, size_t n, char *err,
-                         size_t err_size);
+                         uint64_t bytes, const char *const *ids, size_t n, manifest_open_fn open,
+                         void *ctx, char *err, size_t err_size);
 
 /* Adds a file to the run summary only (a single output file, no manifest). */
 int manifest_note(manifest *m, const char *file, uint64_t rows, uint64_t bytes);

@@ -10,6 +10,7 @@
 
 #include "manifest.h"
 #include "partfile.h"
+#include "s3_sink.h"
 
 struct partfile_out {
     partfile_options opt;                   /* path and extension point at the copies below */
@@ -25,7 +26,159 @@ struct partfile_out {
     char **ids; /* owned: the open part's ids, then the committed ones */
     size_t n_ids, cap_ids;
     idset open_ids; /* the same ids, to find a record that comes twice */
+
+    /* An s3:// path: the bucket and a client; path is then the URL of the
+     * object or of the parts' prefix, without a trailing '/'. */
+    s3_client *s3; /* owned, or NULL for a local path */
+    char *bucket;  /* owned */
+    char *where;   /* owned: endpoint, region and credential source, for the log */
 };
+
+/* ---- where the bytes go: a local directory or an S3 prefix ---------------- */
+
+/* The key of an s3:// URL inside this output's bucket. */
+static const char *key_of(const partfile_out *out, const char *url)
+{
+    return url + 5 + strlen(out->bucket) + 1;
+}
+
+/* The listing prefix of the parts: "" for the bucket's root, else "key/". */
+static char *parts_prefix(const partfile_out *out)
+{
+    size_t root = 5 + strlen(out->bucket);
+    const char *key = strlen(out->path) > root ? out->path + root + 1 : "";
+    size_t n = strlen(key);
+    char *p = malloc(n + 2);
+    if (p)
+        snprintf(p, n + 2, "%s%s", key, n ? "/" : "");
+    return p;
+}
+
+static partfile_sink *open_sink(partfile_out *out, const char *url, int replace, char *err,
+                                size_t err_size)
+{
+    return out->s3 ? partfile_s3_open(out->s3, out->bucket, key_of(out, url), err, err_size)
+                   : partfile_local_open(url, replace, err, err_size);
+}
+
+static partfile_sink *open_manifest(void *ctx, const char *path, char *err, size_t err_size)
+{
+    return open_sink(ctx, path, 1, err, err_size);
+}
+
+/* Removes out->path/name. */
+static int remove_file(partfile_out *out, const char *name, char *err, size_t err_size)
+{
+    char url[4200];
+    snprintf(url, sizeof url, "%s/%s", out->path, name);
+    if (out->s3) {
+        s3_error e = {0};
+        if (s3_delete(out->s3, out->bucket, key_of(out, url), &e) == 0)
+            return 0;
+        snprintf(err, err_size, "removing %s: %s", url, e.message);
+        return -1;
+    }
+    if (unlink(url) == 0)
+        return 0;
+    snprintf(err, err_size, "removing %s: %s", url, strerror(errno));
+    return -1;
+}
+
+typedef struct names {
+    char **v; /* owned */
+    size_t n, cap;
+    const char *prefix; /* of S3 keys, stripped */
+    int oom;
+} names;
+
+static int names_add(names *l, const char *name)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(name)))
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static void names_free(names *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+/* The objects right under the prefix (not in deeper "folders"). */
+static int list_object(void *user, const s3_object *obj)
+{
+    names *l = user;
+    const char *name = obj->key + strlen(l->prefix);
+    if (!*name || strchr(name, '/'))
+        return 0;
+    if (names_add(l, name)) {
+        l->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The file names in the output's directory or under its prefix. */
+static int list_files(partfile_out *out, names *l, char *err, size_t err_size)
+{
+    if (out->s3) {
+        s3_error e = {0};
+        char *prefix = parts_prefix(out);
+        l->prefix = prefix;
+        int rc = prefix ? s3_list(out->s3, out->bucket, prefix, NULL, list_object, l, &e) : -1;
+        free(prefix);
+        l->prefix = NULL;
+        if (rc || l->oom)
+            snprintf(err, err_size, "listing %s/: %s", out->path,
+                     rc && prefix ? e.message : "out of memory");
+        return rc || l->oom ? -1 : 0;
+    }
+    DIR *d = opendir(out->path);
+    if (!d) {
+        snprintf(err, err_size, "reading directory %s: %s", out->path, strerror(errno));
+        return -1;
+    }
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));)
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && names_add(l, e->d_name)) {
+            snprintf(err, err_size, "out of memory reading directory %s", out->path);
+            rc = -1;
+        }
+    closedir(d);
+    return rc;
+}
+
+/* The manifest object of append-parts; a missing one is an empty manifest. */
+static int load_s3_manifest(partfile_out *out, char *err, size_t err_size)
+{
+    s3_buf buf = {0};
+    s3_error e = {0};
+    int rc = 0;
+    if (s3_get(out->s3, out->bucket, key_of(out, out->manifest_path), 0, 0, &buf, &e)) {
+        rc = e.cls == S3_ERR_NOT_FOUND && strcmp(e.code, "NoSuchBucket") != 0 ? 0 : -1;
+        if (rc)
+            snprintf(err, err_size, "reading %s: %s", out->manifest_path, e.message);
+    } else if (buf.len) {
+        FILE *f = fmemopen(buf.data, buf.len, "r");
+        rc = f ? manifest_read(&out->manifest, f, out->manifest_path, err, err_size) : -1;
+        if (!f)
+            snprintf(err, err_size, "reading %s: %s", out->manifest_path, strerror(errno));
+        if (f)
+            fclose(f);
+    }
+    s3_buf_free(&buf);
+    return rc;
+}
 
 int partfile_mode_parse(const char *s)
 {
@@ -59,23 +212,16 @@ static int stale_temp(const char *name)
  * its manifest (and so its commit) was written; its records are redone. */
 static int scan_parts(partfile_out *out, char *err, size_t err_size)
 {
-    DIR *d = opendir(out->path);
-    if (!d) {
-        snprintf(err, err_size, "reading directory %s: %s", out->path, strerror(errno));
-        return -1;
-    }
-    int rc = 0;
-    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-        long seq = part_seq(e->d_name, out->extension);
-        int ours = seq >= 0 || strcmp(e->d_name, "_manifest.json") == 0;
+    names l = {0};
+    int rc = list_files(out, &l, err, err_size);
+    for (size_t i = 0; rc == 0 && i < l.n; i++) {
+        const char *name = l.v[i];
+        long seq = part_seq(name, out->extension);
+        int ours = seq >= 0 || strcmp(name, "_manifest.json") == 0;
         int orphan = seq >= 0 && out->opt.mode == PARTFILE_APPEND_PARTS &&
-                     !idset_has(&out->manifest.files, e->d_name);
-        if (out->opt.mode != PARTFILE_ERROR && (orphan || stale_temp(e->d_name))) {
-            if (unlinkat(dirfd(d), e->d_name, 0)) {
-                snprintf(err, err_size, "removing %s/%s: %s", out->path, e->d_name,
-                         strerror(errno));
-                rc = -1;
-            }
+                     !idset_has(&out->manifest.files, name);
+        if (out->opt.mode != PARTFILE_ERROR && (orphan || stale_temp(name))) {
+            rc = remove_file(out, name, err, err_size);
             continue;
         }
         if (!ours)
@@ -83,16 +229,15 @@ static int scan_parts(partfile_out *out, char *err, size_t err_size)
         if (out->opt.mode == PARTFILE_ERROR) {
             snprintf(err, err_size,
                      "%s already holds %s (mode: error; use overwrite or append-parts)", out->path,
-                     e->d_name);
+                     name);
             rc = -1;
-        } else if (out->opt.mode == PARTFILE_OVERWRITE && unlinkat(dirfd(d), e->d_name, 0)) {
-            snprintf(err, err_size, "removing %s/%s: %s", out->path, e->d_name, strerror(errno));
-            rc = -1;
+        } else if (out->opt.mode == PARTFILE_OVERWRITE) {
+            rc = remove_file(out, name, err, err_size);
         } else if (out->opt.mode == PARTFILE_APPEND_PARTS && seq >= (long)out->next_seq) {
             out->next_seq = (unsigned)seq + 1;
         }
     }
-    closedir(d);
+    names_free(&l);
     return rc;
 }
 
@@ -114,7 +259,7 @@ static int probe_dir(const char *dir, char *err, size_t err_size)
 
 static int prepare_dir(partfile_out *out, char *err, size_t err_size)
 {
-    if (mkdir(out->path, 0755) && errno != EEXIST) {
+    if (!out->s3 && mkdir(out->path, 0755) && errno != EEXIST) {
         snprintf(err, err_size, "creating directory %s: %s", out->path, strerror(errno));
         return -1;
     }
@@ -124,15 +269,44 @@ static int prepare_dir(partfile_out *out, char *err, size_t err_size)
         return -1;
     }
     snprintf(out->manifest_path, size, "%s/_manifest.json", out->path);
-    if (probe_dir(out->path, err, err_size) ||
-        (out->opt.mode == PARTFILE_APPEND_PARTS &&
-         manifest_load(&out->manifest, out->manifest_path, err, err_size)))
+    if (!out->s3 && probe_dir(out->path, err, err_size))
+        return -1;
+    if (out->opt.mode == PARTFILE_APPEND_PARTS &&
+        (out->s3 ? load_s3_manifest(out, err, err_size)
+                 : manifest_load(&out->manifest, out->manifest_path, err, err_size)))
         return -1;
     return scan_parts(out, err, err_size);
 }
 
+/* One object: HEAD tells whether it exists, and checks the credentials
+ * before any byte is written. */
+static int prepare_s3_file(partfile_out *out, char *err, size_t err_size)
+{
+    s3_object obj;
+    s3_error e = {0};
+    if (strlen(out->path) <= 5 + strlen(out->bucket)) {
+        snprintf(err, err_size,
+                 "%s: a single output file needs a key (s3://bucket/features.csv); a parts "
+                 "folder needs max_rows, max_bytes, max_age or mode append-parts",
+                 out->path);
+        return -1;
+    }
+    if (s3_head(out->s3, out->bucket, key_of(out, out->path), &obj, &e) == 0) {
+        if (out->opt.mode != PARTFILE_ERROR)
+            return 0;
+        snprintf(err, err_size, "%s already exists (mode: error; use overwrite)", out->path);
+        return -1;
+    }
+    if (e.cls == S3_ERR_NOT_FOUND && strcmp(e.code, "NoSuchBucket") != 0)
+        return 0;
+    snprintf(err, err_size, "%s", e.message);
+    return -1;
+}
+
 static int prepare_file(partfile_out *out, char *err, size_t err_size)
 {
+    if (out->s3)
+        return prepare_s3_file(out, err, err_size);
     struct stat st;
     if (out->opt.mode == PARTFILE_ERROR && stat(out->path, &st) == 0) {
         snprintf(err, err_size, "%s already exists (mode: error; use overwrite)", out->path);
@@ -151,6 +325,45 @@ static int prepare_file(partfile_out *out, char *err, size_t err_size)
     return rc;
 }
 
+/* An s3:// path: its bucket, and a client resolved as s3-source's. */
+static int open_s3(partfile_out *out, const partfile_options *o, char *err, size_t err_size)
+{
+    char *bucket = NULL, *prefix = NULL;
+    if (s3_parse_url(out->path, &bucket, &prefix) < 0) {
+        snprintf(err, err_size, "path \"%s\": expected s3://bucket/key or s3://bucket/prefix",
+                 out->path);
+        return -1;
+    }
+    free(prefix);
+    out->bucket = bucket;
+    for (size_t n = strlen(out->path); n > 5 + strlen(out->bucket) && out->path[n - 1] == '/';)
+        out->path[--n] = '\0';
+    s3_options so = {.endpoint = o->endpoint,
+                     .region = o->region,
+                     .addressing =
+                         o->addressing && strcmp(o->addressing, "auto") ? o->addressing : NULL,
+                     .profile = o->profile};
+    s3_error e = {0};
+    if (!(out->s3 = s3_client_new(&so, &e))) {
+        snprintf(err, err_size, "%s: %s", out->path, e.message);
+        return -1;
+    }
+    size_t size = strlen(out->path) + 1024;
+    if (!(out->where = malloc(size))) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    snprintf(out->where, size, "%s: region %s, endpoint %s, credentials from %s", out->path,
+             s3_client_region(out->s3), s3_client_endpoint(out->s3),
+             s3_client_credential_source(out->s3));
+    return 0;
+}
+
+const char *partfile_describe(const partfile_out *out)
+{
+    return out->where;
+}
+
 partfile_out *partfile_open(const partfile_options *o, char *err, size_t err_size)
 {
     partfile_out *out = calloc(1, sizeof *out);
@@ -163,7 +376,8 @@ partfile_out *partfile_open(const partfile_options *o, char *err, size_t err_siz
     out->opt.path = out->path;
     out->opt.extension = out->extension;
     out->parts = o->max_rows || o->max_bytes || o->max_age_ms || o->mode == PARTFILE_APPEND_PARTS;
-    if (out->parts ? prepare_dir(out, err, err_size) : prepare_file(out, err, err_size)) {
+    if ((strncmp(out->path, "s3://", 5) == 0 && open_s3(out, o, err, err_size)) ||
+        (out->parts ? prepare_dir(out, err, err_size) : prepare_file(out, err, err_size))) {
         partfile_free(out);
         return NULL;
     }
@@ -191,7 +405,7 @@ int partfile_begin(partfile_out *out, int64_t now_ms, char *err, size_t err_size
     else
         snprintf(out->part_path, size, "%s", out->path);
     int replace = !out->parts && out->opt.mode == PARTFILE_OVERWRITE;
-    if (!(out->sink = partfile_local_open(out->part_path, replace, err, err_size)))
+    if (!(out->sink = open_sink(out, out->part_path, replace, err, err_size)))
         return -1;
     clear_ids(out);
     out->rows = out->bytes = 0;
@@ -252,6 +466,11 @@ int partfile_seen(const partfile_out *out, const char *id)
  * directory holds only what the manifest lists. */
 static void unpublish(partfile_out *out)
 {
+    if (out->s3) {
+        s3_error ignored;
+        s3_delete(out->s3, out->bucket, key_of(out, out->part_path), &ignored);
+        return;
+    }
     unlink(out->part_path);
     int fd = open(out->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
@@ -276,7 +495,7 @@ int partfile_commit(partfile_out *out, char *err, size_t err_size)
     const char *name = strrchr(out->part_path, '/') + 1;
     const char *const *ids = (const char *const *)out->ids;
     int rc = manifest_commit_part(&out->manifest, out->manifest_path, name, out->rows, out->bytes,
-                                  ids, out->n_ids, err, err_size);
+                                  ids, out->n_ids, open_manifest, out, err, err_size);
     if (rc == -1)
         unpublish(out);
     if (rc != -1)
@@ -316,7 +535,10 @@ void partfile_free(partfile_out *out)
 {
     if (!out)
         return;
-    partfile_abort(out);
+    partfile_abort(out); /* with the client, which it may use */
+    s3_client_free(out->s3);
+    free(out->bucket);
+    free(out->where);
     free(out->ids);
     idset_free(&out->open_ids);
     manifest_free(&out->manifest);

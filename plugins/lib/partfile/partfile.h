@@ -11,8 +11,10 @@
  *    sink provides the same ops.
  *
  * 2. An output (partfile_out): what `path`, `mode` and the rolling limits of
- *    a sink mean.  Without limits `path` is one file; with max_rows /
- *    max_bytes / max_age (or mode append-parts) it is a directory of
+ *    a sink mean.  A path starting with s3:// is an object (one file) or a
+ *    prefix (parts and their manifest) in a bucket, written through
+ *    multipart uploads completed at commit; the rest is the same.  Without limits `path` is one
+ * file; with max_rows / max_bytes / max_age (or mode append-parts) it is a directory of
  *    part-00000.<ext>, part-00001.<ext>, ... listed in _manifest.json.  The
  *    output remembers which record ids the open part holds, so right after
  *    partfile_commit() the sink passes partfile_committed_ids() to
@@ -75,6 +77,9 @@ typedef struct partfile_options {
     partfile_mode mode;
     uint64_t max_rows, max_bytes; /* roll limits; 0: none */
     int64_t max_age_ms;
+    /* For an s3:// path, as s3_options (NULL or "": the environment's, see
+     * plugins/lib/s3/s3.h); addressing NULL, "" or "auto": the default. */
+    const char *endpoint, *region, *addressing, *profile;
 } partfile_options;
 
 typedef struct partfile_out partfile_out;
@@ -82,6 +87,11 @@ typedef struct partfile_out partfile_out;
 /* Checks the destination (it exists per mode, it is writable) and returns
  * the output, owned by the caller (partfile_free).  o is copied. */
 partfile_out *partfile_open(const partfile_options *o, char *err, size_t err_size);
+
+/* For an s3:// output, "s3://bucket/prefix: region R, endpoint E,
+ * credentials from SOURCE" (never a secret), to log; NULL for a local one.
+ * Owned by out. */
+const char *partfile_describe(const partfile_out *out);
 
 /* Starts the next part (or the file).  now_ms: a monotonic clock, for max_age. */
 int partfile_begin(partfile_out *out, int64_t now_ms, char *err, size_t err_size);
@@ -133,7 +143,8 @@ void partfile_free(partfile_out *out);
      0,                                                                                            \
      0,                                                                                            \
      NULL,                                                                                         \
-     "output file, or directory of part files when rolling or appending"},                         \
+     "output file, or directory of part files when rolling or appending; s3://bucket/key (or "     \
+     "s3://bucket/prefix for parts) writes to S3 with multipart uploads completed at commit"},     \
         {"mode",                                                                                   \
          FR_PARAM_ENUM,                                                                            \
          "error",                                                                                  \
@@ -164,9 +175,40 @@ void partfile_free(partfile_out *out);
          NULL,                                                                                     \
          "start a new part file when the open one is this old, checked as records arrive (0: "     \
          "no limit)"},                                                                             \
+        {"model_version",                                                                          \
+         FR_PARAM_BOOL,                                                                            \
+         "false",                                                                                  \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         "add a model_version column (empty/null for records without one)"},                       \
+        {"endpoint",                                                                               \
+         FR_PARAM_STRING,                                                                          \
+         "",                                                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         "s3:// paths: S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then "     \
+         "AWS)"},                                                                                  \
+        {"region",                                                                                 \
+         FR_PARAM_STRING,                                                                          \
+         "",                                                                                       \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         "s3:// paths: region (default: AWS_REGION, AWS_DEFAULT_REGION, the profile's, "           \
+         "us-east-1)"},                                                                            \
+        {"addressing",                                                                             \
+         FR_PARAM_ENUM,                                                                            \
+         "auto",                                                                                   \
+         0,                                                                                        \
+         0,                                                                                        \
+         "auto|path|virtual",                                                                      \
+         "s3:// paths: bucket in the host name (virtual) or the path; auto: virtual on AWS, path " \
+         "elsewhere"},                                                                             \
     {                                                                                              \
-        "model_version", FR_PARAM_BOOL, "false", 0, 0, NULL,                                       \
-            "add a model_version column (empty/null for records without one)"                      \
+        "profile", FR_PARAM_STRING, "", 0, 0, NULL,                                                \
+            "s3:// paths: AWS profile (default: AWS_PROFILE, default)"                             \
     }
 
 /* One file format.  Every call gets the format's state `fmt`. */

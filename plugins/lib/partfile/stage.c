@@ -51,7 +51,11 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
                           .mode = (partfile_mode)partfile_mode_parse(fr_config_string(st, "mode")),
                           .max_rows = (uint64_t)fr_config_int(st, "max_rows"),
                           .max_bytes = (uint64_t)fr_config_int(st, "max_bytes"),
-                          .max_age_ms = fr_config_int(st, "max_age")};
+                          .max_age_ms = fr_config_int(st, "max_age"),
+                          .endpoint = fr_config_string(st, "endpoint"),
+                          .region = fr_config_string(st, "region"),
+                          .addressing = fr_config_string(st, "addressing"),
+                          .profile = fr_config_string(st, "profile")};
     if (fr_replicas(st) > 1) {
         partfile_stage_fini(s, st);
         return fr_fail(st, FR_FATAL, "replicas: %u: a file sink writes one output; use 1",
@@ -61,6 +65,8 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
         partfile_stage_fini(s, st);
         return fr_fail(st, FR_FATAL, "%s", err);
     }
+    if (partfile_describe(s->out))
+        fr_log(st, FR_LOG_INFO, "%s", partfile_describe(s->out));
     *out = s;
     return FR_OK;
 }
