@@ -10,6 +10,9 @@ back with boto3 (the independent client):
   append-parts continues the part sequence after the manifest's parts;
 - a wrong secret fails the run with a 403 naming bucket, key, region and the
   credential source, exit 3, nothing written;
+- a part upload or a manifest PUT that keeps failing (503 from the fault
+  proxy of tests/pipelines/s3) fails the run, aborts the upload, takes the
+  published part back and commits no id;
 - SIGTERM while a multipart upload is open leaves no object under the final
   names and no open multipart upload.
 Every run ends with no multipart upload left open in the bucket.
@@ -28,6 +31,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "tests/plugins/lib/s3"))
+sys.path.insert(0, os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "tests/pipelines/s3"))
+from s3pipe import Proxy  # noqa: E402
 from s3test import boto, new_bucket, server_env  # noqa: E402
 
 FLOWRUN = os.environ["FLOWRUN_BIN"]
@@ -167,7 +172,6 @@ stages:
         self.assertEqual(sorted(got), ["csv/_manifest.json", "csv/part-00000.csv.gz",
                                        "csv/part-00001.csv.gz", "csv/part-00002.csv.gz",
                                        "features.parquet"])
-
         rows = [r for k in sorted(got) if k.endswith(".csv.gz")
                 for r in list(csv.reader(io.StringIO(gzip.decompress(got[k]).decode())))[1:]]
         self.assertEqual([r[0] for r in rows], [f"rec-{n:06d}" for n in range(250)])
@@ -235,6 +239,37 @@ stages:
         self.assertNotIn("not/the+right/secret", err)
         self.assertEqual(self.objects(bucket), {})
         self.assert_no_upload_open(bucket)
+
+    def test_failed_upload_or_manifest_is_aborted_and_commits_nothing(self):
+        bucket = new_bucket(self.s3, "fail")
+        env = server_env()
+        proxy = Proxy(env["AWS_ENDPOINT_URL"], [
+            {"match": rf"^PUT /{bucket}/big\.csv\?partNumber=2&", "fault": "503", "times": 1000},
+            {"match": rf"^PUT /{bucket}/parts/_manifest\.json", "fault": "503", "times": 1000}])
+        env["AWS_ENDPOINT_URL"] = proxy.endpoint
+        env.pop("AWS_ENDPOINT_URL_S3", None)
+        # The CSV's second part fails; the manifest of the first Parquet
+        # part fails.  The other sink of each run (a.parquet, b.csv) may
+        # finish before the failure stops the run, or be aborted by it.
+        cases = [(BIG, f"path: s3://{bucket}/big.csv", f"path: s3://{bucket}/a.parquet", "csv",
+                  "big.csv", f"UploadPart s3://{bucket}/big.csv: HTTP 503",
+                  rf"request DELETE /{bucket}/big\.csv\?uploadId="),
+                 (3000, f"path: s3://{bucket}/b.csv", f"path: s3://{bucket}/parts, max_rows: 3000",
+                  "pq", "parts/", f"PutObject s3://{bucket}/parts/_manifest.json: HTTP 503",
+                  rf"request DELETE /{bucket}/parts/part-00000\.parquet$")]
+        try:
+            for count, csv_sink, pq_sink, stage, prefix, error, cleanup in cases:
+                run = self.run_flowrun(self.write_yaml(count, csv_sink, pq_sink), env=env)
+                log = proxy.drain()
+                self.assertEqual(run.returncode, 3, run.stderr)
+                self.assertIn(error, run.stderr)
+                self.assertEqual(run.summary["stages"][stage].get("committed", 0), 0, stage)
+                self.assertTrue(any(re.match(cleanup, line) for line in log),
+                                f"no {cleanup} in {log}")
+                self.assertEqual([k for k in self.objects(bucket) if k.startswith(prefix)], [])
+                self.assert_no_upload_open(bucket)
+        finally:
+            proxy.stop()
 
     def test_sigterm_leaves_no_object_and_no_upload(self):
         for wait_for_upload in (False, True):
