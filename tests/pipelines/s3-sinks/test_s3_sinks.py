@@ -161,12 +161,16 @@ stages:
             self.assertEqual(got["parts/_manifest.json"], f.read())
         self.check_parquet([got[p] for p in parts], BIG)
 
-    def test_rolling_csv_and_single_parquet_object(self):
+    def test_rolling_csv_and_single_parquet_object_with_endpoint_key(self):
         bucket = new_bucket(self.s3, "roll")
+        # The endpoint from the sinks' own key, not the environment.
+        env = server_env()
+        endpoint = env.pop("AWS_ENDPOINT_URL")
+        env.pop("AWS_ENDPOINT_URL_S3", None)
         yaml = self.write_yaml(
-            250, "path: s3://%s/csv/, max_rows: 100, gzip: true" % bucket,
-            "path: s3://%s/features.parquet" % bucket)
-        run = self.run_flowrun(yaml)
+            250, f"path: s3://{bucket}/csv/, max_rows: 100, gzip: true, endpoint: {endpoint}",
+            f"path: s3://{bucket}/features.parquet, endpoint: {endpoint}, addressing: path")
+        run = self.run_flowrun(yaml, env=env)
         self.assertEqual(run.returncode, 0, run.stderr)
         got = self.objects(bucket)
         self.assertEqual(sorted(got), ["csv/_manifest.json", "csv/part-00000.csv.gz",
