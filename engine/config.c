@@ -439,6 +439,13 @@ static config_pipeline *config_load_buffer(const char *data, size_t len, const c
             p->name = config_scalar(&c, v, "key \"name\": ", "a pipeline name");
         } else if (strcmp(k->text, "dead_letters") == 0) {
             p->dead_letters = config_scalar(&c, v, "key \"dead_letters\": ", "a path");
+            if (p->dead_letters && strstr(p->dead_letters, "://"))
+                /* The coordinator appends lines to a local file; an object
+                 * store has no append.  Refuse now rather than lose them. */
+                diag_error(c.d, c.file, v->line, v->col,
+                           "key \"dead_letters\": expected a local file, got \"%s\" "
+                           "(dead letters are appended as they happen)",
+                           p->dead_letters);
         } else if (strcmp(k->text, "plugin_path") == 0) {
             config_ref *refs = NULL;
             size_t n = 0;

@@ -487,11 +487,23 @@ static void finish_tally(coordinator *co)
     }
 }
 
-static void prepare_dead_letters(const run *r)
+/* A whole-graph run owns the file (a stale one goes); nodes of a split run
+ * append to it.  The file is opened at the first dead letter, but whether it
+ * can be written is known now, before any record could be lost. */
+static int prepare_dead_letters(const run *r)
 {
-    /* A whole-graph run owns the file; nodes of a split run append to it. */
+    const char *path = r->graph->pipeline->dead_letters;
     if (!r->opt->node)
-        unlink(r->graph->pipeline->dead_letters);
+        unlink(path);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        log_msg(FR_LOG_ERROR, NULL, "cannot write dead letters to %s: %s", path, strerror(errno));
+        return -1;
+    }
+    close(fd);
+    if (!r->opt->node)
+        unlink(path); /* no dead letters, no file */
+    return 0;
 }
 
 static int coordinate(coordinator *co)
@@ -502,7 +514,8 @@ static int coordinate(coordinator *co)
                 zmq_strerror(zmq_errno()));
         return -1;
     }
-    prepare_dead_letters(r);
+    if (prepare_dead_letters(r) != 0)
+        return -1;
     int started = start_all(co) == 0;
     for (size_t i = 0; i < r->n_instances; i++)
         if (r->instances[i].thread_started)

@@ -65,6 +65,18 @@ stages:
         self.assertIn('stage "after": input "sink" is a sink (plugin capture-sink has no output)',
                       run.stderr)
 
+    def test_dead_letters_must_be_local(self):
+        p = self.pipeline("""
+dead_letters: s3://bucket/dead.jsonl
+stages:
+  gen:  {plugin: gen-source}
+  sink: {plugin: capture-sink, inputs: gen, path: $DIR/o}
+""")
+        run = self.flowrun("validate", p, summary=False)
+        self.assertEqual(run.code, 2)
+        self.assertIn(p + ':2:15: key "dead_letters": expected a local file, got '
+                      '"s3://bucket/dead.jsonl"', run.stderr)
+
     def test_missing_file(self):
         run = self.flowrun("validate", self.path("nope.yaml"), summary=False)
         self.assertEqual(run.code, 2)

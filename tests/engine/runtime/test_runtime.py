@@ -171,6 +171,19 @@ dead_letters: $DIR/dead.jsonl
         self.assertEqual(sorted(os.listdir(self.dir)), ["p.yaml", "summary.json"])
         self.assertEqual(run.summary["status"], "failed")
 
+    def test_unwritable_dead_letters_fail_before_data_moves(self):
+        p = self.pipeline("""
+stages:
+  gen:  {plugin: gen-source, count: 10}
+  sink: {plugin: capture-sink, inputs: gen, path: $DIR/out.jsonl}
+dead_letters: $DIR/no/such/dir/dead.jsonl
+""")
+        run = self.flowrun(p)
+        self.assertEqual(run.code, 3, run.stderr)
+        self.assertIn("cannot write dead letters to " + self.path("no/such/dir/dead.jsonl"),
+                      run.stderr)
+        self.assertFalse(os.path.exists(self.path("out.jsonl")))
+
     def test_init_failure_names_the_stage(self):
         p = self.pipeline("""
 stages:
