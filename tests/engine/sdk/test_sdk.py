@@ -40,10 +40,13 @@ def run(cmd, **kw):
     return proc
 
 
-def mean_luma(path):
+BT601 = np.array([0.299, 0.587, 0.114])
+
+
+def mean_luma(path, weights=BT601):
     """ITU-R BT.601 luma of the decoded image, the reference for the filter."""
     px = np.asarray(Image.open(path).convert("RGB"), dtype=np.float64)
-    return float((px @ np.array([0.299, 0.587, 0.114])).mean())
+    return float((px @ weights).mean())
 
 
 class Sdk(unittest.TestCase):
@@ -167,6 +170,12 @@ class Sdk(unittest.TestCase):
             self.assertEqual(d["reason"].split(" is ")[1], prefix.split(" is ")[1])
             got = float(d["reason"].split("mean luma ")[1].split(" ")[0])
             self.assertAlmostEqual(got, v, delta=0.051)
+        # The comparison discriminates: a filter with R and B weights swapped
+        # (a classic BGR mix-up) would be off by more than the tolerance.
+        swapped = BT601[::-1]
+        misses = [abs(float(d["reason"].split("mean luma ")[1].split(" ")[0]) -
+                      mean_luma(os.path.join(images, d["key"]), swapped)) for d in dead]
+        self.assertGreater(max(misses), 0.051)
 
         with open(os.path.join(out, "pixels.csv"), newline="") as f:
             rows = list(csv.reader(f))
