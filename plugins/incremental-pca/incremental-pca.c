@@ -11,6 +11,12 @@
  *              version.  Signs: largest loading positive (the rows of the
  *              earlier versions are gone).
  * fit: none    applies the PCA saved in `model`.
+ * replicas: N  the replicas of the stage in one process merge their
+ *              statistics at every refit (stats_group) and, in fit: batch,
+ *              their extreme scores for the sign rule, so they all project
+ *              with the model of all rows, as one replica would; with fit:
+ *              stream each replica refits after refit_every / N of its rows.
+ *              Replicas on different hosts do not merge (yet).
  * flavor: spark projects the raw rows (PCAModel.transform); sklearn centres
  * first.  Both fit the centred covariance.  Explained variance and ratio go
  * to the run summary ("pca") and the model file.
@@ -34,6 +40,9 @@ typedef struct pca_state {
      * (STATS_REPLAY_ROWS x k and x dim), the extreme score per component. */
     float *scores, *centred, *extreme;
     uint64_t extremes_seen;
+    /* Owned; replicas > 1 and fit: batch|stream: the moments, and in fit:
+     * batch the extreme scores, of the replicas of this process. */
+    stats_group *group, *extremes_group;
     fr_stage *st;
 } pca_state;
 
@@ -44,7 +53,9 @@ static const fr_param pca_params[] = {
      "sklearn: scikit-learn PCA, centred first"},
     {"fit", FR_PARAM_ENUM, "batch", 0, 0, "batch|stream|none",
      "batch: fit on all rows, then emit them (rows wait on disk); stream: refit every "
-     "refit_every rows, rows stamped with the model version; none: apply `model`"},
+     "refit_every rows, rows stamped with the model version; none: apply `model`. With "
+     "replicas, those of one process merge their statistics and share each model (replicas "
+     "on different hosts do not)"},
     {"refit_every", FR_PARAM_INT, "10000", 1, 1e12, NULL, "fit: stream: rows between refits"},
     {"model", FR_PARAM_PATH, "", 0, 0, NULL,
      "fit: none: the model file to apply (required); otherwise where to save each fitted model"},
@@ -85,11 +96,36 @@ static fr_status pca_load(pca_state *s, fr_stage *st)
 static void pca_free(pca_state *s)
 {
     stats_fitter_free(s->fitter);
+    stats_group_leave(s->extremes_group);
+    stats_group_leave(s->group);
     stats_pca_clear(&s->pca);
     free(s->extreme);
     free(s->centred);
     free(s->scores);
     free(s);
+}
+
+/* stats_group_sync's stop: the run is stopping. */
+static int pca_stopping(void *st)
+{
+    return fr_stopping(st) ? (int)FR_STOP : 0;
+}
+
+/* The replicas of this stage in this process: the groups to merge in. */
+static fr_status pca_join(pca_state *s, fr_stage *st)
+{
+    char name[512], err[512];
+    uint32_t n = fr_replicas(st);
+    if (n < 2 || strcmp(s->fit, "none") == 0)
+        return FR_OK;
+    snprintf(name, sizeof name, "%s/%s", fr_pipeline_name(st), fr_stage_name(st));
+    if (!(s->group = stats_group_join(name, n, &stats_group_moments, err, sizeof err)) ||
+        (s->batch &&
+         !(s->extremes_group = stats_group_join(name, n, &stats_group_extremes, err, sizeof err))))
+        return fr_fail(st, FR_FATAL, "%s", err);
+    /* A round holds about refit_every rows of all replicas together. */
+    s->refit_every = (s->refit_every + n - 1) / n;
+    return FR_OK;
 }
 
 static fr_status pca_init(fr_stage *st, void **state)
@@ -105,7 +141,7 @@ static fr_status pca_init(fr_stage *st, void **state)
     s->model_path = fr_config_string(st, "model");
     s->spill_dir = stats_spill_dir(fr_config_string(st, "spill_dir"));
     s->refit_every = strcmp(s->fit, "stream") == 0 ? (uint64_t)fr_config_int(st, "refit_every") : 0;
-    fr_status rc = strcmp(s->fit, "none") == 0 ? pca_load(s, st) : FR_OK;
+    fr_status rc = strcmp(s->fit, "none") == 0 ? pca_load(s, st) : pca_join(s, st);
     if (rc != FR_OK) {
         pca_free(s);
         return rc;
@@ -146,6 +182,20 @@ static int pca_track(void *ctx, const stats_spill_block *blk, char *err, size_t 
     return 0;
 }
 
+/* fit: batch with replicas: the sign rule over the rows of all of them. */
+static int pca_merge_extremes(pca_state *s, char *err, size_t err_size)
+{
+    stats_extremes mine = {.k = s->k, .seen = s->extremes_seen, .extreme = s->extreme};
+    void *all = NULL;
+    int rc = stats_group_sync(s->extremes_group, &mine, 1, &all, NULL, pca_stopping, s->st, err,
+                              err_size);
+    if (rc == 0 && all)
+        memcpy(s->extreme, ((stats_extremes *)all)->extreme, s->k * sizeof(float));
+    if (all)
+        stats_group_extremes.free(all);
+    return rc;
+}
+
 static int pca_refit(void *ctx, stats_fitter *f, stats_moments *m, uint64_t version, char *err,
                      size_t err_size)
 {
@@ -157,6 +207,9 @@ static int pca_refit(void *ctx, stats_fitter *f, stats_moments *m, uint64_t vers
         s->extremes_seen = 0;
         if (stats_fitter_replay(f, pca_track, s, err, err_size) < 0)
             return -1;
+        int rc = s->extremes_group ? pca_merge_extremes(s, err, err_size) : 0;
+        if (rc != 0)
+            return rc;
         stats_pca_flip_by_scores(&s->pca, s->extreme);
     }
     fr_metric_add(s->st, "refits", 1);
@@ -204,7 +257,11 @@ static fr_status pca_first_row(pca_state *s, fr_stage *st, uint32_t dim)
         return rc;
     s->fitter =
         stats_fitter_new(s->spill_dir, dim, 1, s->refit_every, &pca_ops, s, err, sizeof err);
-    return s->fitter ? FR_OK : fr_fail(st, FR_FATAL, "%s", err);
+    if (!s->fitter)
+        return fr_fail(st, FR_FATAL, "%s", err);
+    if (s->group)
+        stats_fitter_join(s->fitter, s->group, pca_stopping, st);
+    return FR_OK;
 }
 
 static fr_status pca_process(void *state, fr_stage *st, const fr_record *in)
@@ -232,8 +289,15 @@ static fr_status pca_flush(void *state, fr_stage *st)
 {
     pca_state *s = state;
     char err[512];
-    if (!s->fitter)
-        return FR_OK;
+    if (!s->fitter) { /* no rows here: the others' last rounds go on without */
+        int rc = s->group
+                     ? stats_group_sync(s->group, NULL, 1, NULL, NULL, NULL, NULL, err, sizeof err)
+                     : 0;
+        if (rc == 0 && s->extremes_group)
+            rc = stats_group_sync(s->extremes_group, NULL, 1, NULL, NULL, NULL, NULL, err,
+                                  sizeof err);
+        return rc < 0 ? fr_fail(st, FR_FATAL, "%s", err) : FR_OK;
+    }
     int rc = stats_fitter_finish(s->fitter, err, sizeof err);
     return rc < 0 ? fr_fail(st, FR_FATAL, "%s", err) : (fr_status)rc;
 }

@@ -8,6 +8,11 @@
  * fit: stream  the same every refit_every rows: a row is scaled by the first
  *              model fitted after it arrived, stamped with its version.
  * fit: none    applies the scaler saved in `model`.
+ * replicas: N  the replicas of the stage in one process merge their
+ *              statistics at every refit (stats_group), so they all scale
+ *              with the model of all rows, as one replica would; with fit:
+ *              stream each replica refits after refit_every / N of its rows.
+ *              Replicas on different hosts do not merge (yet).
  * The statistics and their merge live in plugins/lib/stats.
  */
 #include <flowrun/plugin.h>
@@ -26,6 +31,7 @@ typedef struct scaler_state {
     uint32_t dim;         /* 0 until known */
     stats_scaler scaler;  /* the current model */
     uint64_t version;     /* of the current model */
+    stats_group *group;   /* owned; replicas > 1 and fit: batch|stream */
     fr_stage *st;
 } scaler_state;
 
@@ -40,7 +46,9 @@ static const fr_param scaler_params[] = {
      "divide by the column standard deviations (flavor: the flavor's default)"},
     {"fit", FR_PARAM_ENUM, "batch", 0, 0, "batch|stream|none",
      "batch: fit on all rows, then emit them (rows wait on disk); stream: refit every "
-     "refit_every rows, rows stamped with the model version; none: apply `model`"},
+     "refit_every rows, rows stamped with the model version; none: apply `model`. With "
+     "replicas, those of one process merge their statistics and share each model (replicas "
+     "on different hosts do not)"},
     {"refit_every", FR_PARAM_INT, "1000", 1, 1e12, NULL, "fit: stream: rows between refits"},
     {"model", FR_PARAM_PATH, "", 0, 0, NULL,
      "fit: none: the model file to apply (required); otherwise where to save each fitted model"},
@@ -49,6 +57,27 @@ static const fr_param scaler_params[] = {
      "$TMPDIR, else /var/tmp"},
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
+
+/* stats_group_sync's stop: the run is stopping. */
+static int scaler_stopping(void *st)
+{
+    return fr_stopping(st) ? (int)FR_STOP : 0;
+}
+
+/* The replicas of this stage in this process: one group to merge in. */
+static fr_status scaler_join(scaler_state *s, fr_stage *st)
+{
+    char name[512], err[512];
+    uint32_t n = fr_replicas(st);
+    if (n < 2 || strcmp(s->fit, "none") == 0)
+        return FR_OK;
+    snprintf(name, sizeof name, "%s/%s", fr_pipeline_name(st), fr_stage_name(st));
+    if (!(s->group = stats_group_join(name, n, &stats_group_moments, err, sizeof err)))
+        return fr_fail(st, FR_FATAL, "%s", err);
+    /* A round holds about refit_every rows of all replicas together. */
+    s->refit_every = (s->refit_every + n - 1) / n;
+    return FR_OK;
+}
 
 static int scaler_choice(fr_stage *st, const char *key, int flavor_default)
 {
@@ -89,8 +118,9 @@ static fr_status scaler_init(fr_stage *st, void **state)
     s->model_path = fr_config_string(st, "model");
     s->spill_dir = stats_spill_dir(fr_config_string(st, "spill_dir"));
     s->refit_every = strcmp(s->fit, "stream") == 0 ? (uint64_t)fr_config_int(st, "refit_every") : 0;
-    fr_status rc = strcmp(s->fit, "none") == 0 ? scaler_load(s, st) : FR_OK;
+    fr_status rc = strcmp(s->fit, "none") == 0 ? scaler_load(s, st) : scaler_join(s, st);
     if (rc != FR_OK) {
+        stats_scaler_clear(&s->scaler);
         free(s);
         return rc;
     }
@@ -156,6 +186,8 @@ static fr_status scaler_process(void *state, fr_stage *st, const fr_record *in)
                                      sizeof err);
         if (!s->fitter)
             return fr_fail(st, FR_FATAL, "%s", err);
+        if (s->group)
+            stats_fitter_join(s->fitter, s->group, scaler_stopping, st);
     }
     int rc = stats_fitter_add(s->fitter, p->data, in->id, in->key, in->label, err, sizeof err);
     return rc < 0 ? fr_fail(st, FR_FATAL, "%s", err) : (fr_status)rc;
@@ -165,8 +197,11 @@ static fr_status scaler_flush(void *state, fr_stage *st)
 {
     scaler_state *s = state;
     char err[512];
-    if (!s->fitter)
-        return FR_OK;
+    if (!s->fitter) /* no rows here: the other replicas' last round goes on without */
+        return s->group && stats_group_sync(s->group, NULL, 1, NULL, NULL, NULL, NULL, err,
+                                            sizeof err) < 0
+                   ? fr_fail(st, FR_FATAL, "%s", err)
+                   : FR_OK;
     int rc = stats_fitter_finish(s->fitter, err, sizeof err);
     return rc < 0 ? fr_fail(st, FR_FATAL, "%s", err) : (fr_status)rc;
 }
@@ -175,6 +210,7 @@ static void scaler_fini(void *state, fr_stage *st)
 {
     scaler_state *s = state;
     stats_fitter_free(s->fitter);
+    stats_group_leave(s->group);
     stats_scaler_clear(&s->scaler);
     free(s);
 }

@@ -51,6 +51,19 @@ void stats_moments_free(stats_moments *m)
     free(m);
 }
 
+void stats_moments_reset(stats_moments *m)
+{
+    size_t d = m->dim;
+    memset(m->shift, 0, d * sizeof(double));
+    memset(m->sum, 0, d * sizeof(double));
+    memset(m->sq, 0, d * sizeof(double));
+    if (m->cross)
+        memset(m->cross, 0, d * d * sizeof(double));
+    m->has_shift = 0;
+    m->count = 0;
+    m->pending = 0;
+}
+
 uint32_t stats_moments_dim(const stats_moments *m)
 {
     return m->dim;

@@ -71,6 +71,9 @@ void stats_moments_add(stats_moments *m, const float *row);
  * rounding: the result equals one state that saw both sets of rows. */
 int stats_moments_merge(stats_moments *into, stats_moments *from, char *err, size_t err_size);
 
+/* Forgets every row: the state is as new. */
+void stats_moments_reset(stats_moments *m);
+
 /* Column means (dim doubles, caller's array). */
 void stats_moments_mean(stats_moments *m, double *mean);
 /* Column variances with ddof 0 (population) or 1 (sample). */
@@ -176,6 +179,74 @@ long stats_spill_read(stats_spill *s, size_t max, stats_spill_block *blk, char *
 /* Forgets every row (the file shrinks to 0). */
 int stats_spill_reset(stats_spill *s, char *err, size_t err_size);
 
+/* ---- groups: replicas of a stage merging their states ----------------- */
+
+/* The replicas of one stage run as separate instances on threads of one
+ * process.  Each sees only the rows it was given; to fit one model on all
+ * of them, they join a group by name (pipeline and stage) and combine
+ * their parts in rounds: in a round each member that has not finished
+ * merges its part into the shared state and waits until every such member
+ * has; then each gets its own copy of the merged state and the round's
+ * number, the same for all.  A member that finishes says so with its last
+ * part and takes no part in later rounds.  Replicas on different hosts do
+ * not meet here (a group is per process).
+ *
+ * Waits never outlive the run: they ask stop() every 50 ms, and a member
+ * that leaves before its last part breaks the group for the others. */
+typedef struct stats_group stats_group;
+
+/* How parts are combined.  Called under the group's lock. */
+typedef struct stats_group_ops {
+    /* Merges part (borrowed) into *acc, creating it when NULL.  0 or -1. */
+    int (*merge)(void **acc, void *part, char *err, size_t err_size);
+    /* A copy of acc owned by the member it is given to; NULL when out of memory. */
+    void *(*copy)(void *acc);
+    void (*free)(void *acc);
+    /* 1: the shared state carries over to the next round (moments: every
+     * refit sees all rows so far); 0: each round starts empty. */
+    int cumulative;
+} stats_group_ops;
+
+/* Parts that are stats_moments (merged exactly, cumulative). */
+extern const stats_group_ops stats_group_moments;
+
+/* Parts that are extreme PCA scores (stats_pca_track_extremes) over each
+ * member's rows: the merge keeps the score of largest magnitude (on an exact
+ * tie of magnitudes across members, the first merged). */
+typedef struct stats_extremes {
+    uint32_t k;
+    uint64_t seen;  /* rows tracked */
+    float *extreme; /* k */
+} stats_extremes;
+extern const stats_group_ops stats_group_extremes;
+
+/* Joins (or creates) the group `name` of `members` members using ops
+ * (static, compared by address).  The handle is this member's, owned by the
+ * caller until stats_group_leave. */
+stats_group *stats_group_join(const char *name, uint32_t members, const stats_group_ops *ops,
+                              char *err, size_t err_size);
+/* Leaves; a member that has not made its last part breaks the group, so
+ * the others' waits fail at once.  NULL is a no-op. */
+void stats_group_leave(stats_group *g);
+/* Arrives in the current round without waiting: part (borrowed, or NULL)
+ * is merged; last: this is the member's last part; want: the member will
+ * take the round's result with stats_group_result (else it has nothing
+ * left to emit; only with last).  One round at a time per member.  0 or -1. */
+int stats_group_arrive(stats_group *g, void *part, int last, int want, char *err, size_t err_size);
+/* Nonzero once the round arrived in is complete (or the group broken). */
+int stats_group_ready(stats_group *g);
+/* Waits for the round arrived in (see stats_group_sync for the rest). */
+int stats_group_result(stats_group *g, void **result, uint64_t *round, int (*stop)(void *ctx),
+                       void *stop_ctx, char *err, size_t err_size);
+/* One round: arrive, then take the result.  part: borrowed, or NULL for nothing to add.  last: this
+ * is the member's last part.  result NULL: do not wait (only with last: a member that has nothing
+ * left to emit); else *result is the member's copy of the merged state (NULL if no member ever
+ * added a part) and *round the round's number (1, 2, ...).  stop(stop_ctx) is asked while waiting:
+ * a positive value ends the wait and is returned.  Returns 0, that code, or
+ * -1 with err (another member left, out of memory). */
+int stats_group_sync(stats_group *g, void *part, int last, void **result, uint64_t *round,
+                     int (*stop)(void *ctx), void *stop_ctx, char *err, size_t err_size);
+
 /* ---- fitter: statistics, spill and refits ---------------------------- */
 
 /* Rows read back per block when replaying the spill. */
@@ -203,6 +274,12 @@ typedef struct stats_fitter_ops {
 stats_fitter *stats_fitter_new(const char *spill_dir, uint32_t dim, int cross, uint64_t refit_every,
                                const stats_fitter_ops *ops, void *ctx, char *err, size_t err_size);
 void stats_fitter_free(stats_fitter *f);
+/* Makes the fitter's refits rounds of the group g (borrowed, of
+ * stats_group_moments; the caller leaves it after freeing the fitter):
+ * each refit merges the rows of every member, model versions are the
+ * round numbers, and finish always takes its part (the last).  stop: see
+ * stats_group_sync. */
+void stats_fitter_join(stats_fitter *f, stats_group *g, int (*stop)(void *ctx), void *stop_ctx);
 /* One row (strings and floats borrowed).  May refit and emit.  These
  * three return 0, -1 with err, or a callback's positive code. */
 int stats_fitter_add(stats_fitter *f, const float *row, const char *id, const char *key,
