@@ -64,7 +64,8 @@ static int scaler_emit(void *ctx, const stats_spill_block *blk, uint64_t version
     for (size_t i = 0; i < blk->n; i++) {
         const char *const *s = blk->strings + 3 * i;
         stats_scaler_apply(&b->scaler, blk->rows + i * b->dim, b->scaled);
-        if (stats_fitter_add(b->pca_fitter, b->scaled, s[0], s[1], s[2], err, err_size) != 0)
+        if (stats_fitter_add(b->pca_fitter, b->scaled, s[0], s[1], s[2], NULL, 0, err, err_size) !=
+            0)
             return -1;
     }
     return 0;
@@ -118,7 +119,7 @@ static int run(bench *b, FILE *in, size_t rows, double *split, char *err, size_t
             snprintf(err, err_size, "input: short read at row %zu", r);
             rc = -1;
         } else {
-            rc = stats_fitter_add(scaler, b->scaled, "", "", "", err, err_size);
+            rc = stats_fitter_add(scaler, b->scaled, "", "", "", NULL, 0, err, err_size);
         }
     }
     if (rc == 0)

@@ -134,7 +134,8 @@ static int advance(stats_fitter *f, char *err, size_t err_size)
 }
 
 int stats_fitter_add(stats_fitter *f, const float *row, const char *id, const char *key,
-                     const char *label, char *err, size_t err_size)
+                     const char *label, const stats_attr *attrs, uint32_t n_attrs, char *err,
+                     size_t err_size)
 {
     stats_spill *to = f->spill;
     if (f->pending && !f->extra &&
@@ -142,7 +143,7 @@ int stats_fitter_add(stats_fitter *f, const float *row, const char *id, const ch
         return -1;
     if (f->pending)
         to = f->extra;
-    if (stats_spill_append(to, row, id, key, label, err, err_size) < 0)
+    if (stats_spill_append(to, row, id, key, label, attrs, n_attrs, err, err_size) < 0)
         return -1;
     stats_moments_add(f->moments, row);
     if (f->group)

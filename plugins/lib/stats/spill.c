@@ -1,7 +1,8 @@
 /*
  * spill.c — rows waiting on disk while a batch fit runs (flat memory).
  *
- * One entry per row: u32 lengths of id, key, label; the three strings
+ * One entry per row: u32 number of attributes a; u32 lengths of id, key,
+ * label and of each attribute's name and value (3 + 2a); those strings
  * (no NUL); dim float32.  Written and read through stdio buffers, so the
  * RAM used is the buffers and one block of rows read back, whatever the
  * number of rows.  The file has no name from the moment it exists.
@@ -29,6 +30,10 @@ struct stats_spill {
     size_t arena_cap;
     const char **strings; /* 3 per row: id, key, label */
     size_t strings_cap;
+    const char **attrs; /* 2 per attribute: name, value */
+    size_t attrs_cap;
+    uint32_t *attr_first; /* per row + 1: index of its first attribute */
+    size_t attr_first_cap;
 };
 
 const char *stats_spill_dir(const char *configured)
@@ -79,6 +84,8 @@ void stats_spill_close(stats_spill *s)
     if (!s)
         return;
     fclose(s->f);
+    free(s->attr_first);
+    free(s->attrs);
     free(s->strings);
     free(s->arena);
     free(s->block);
@@ -91,7 +98,8 @@ uint64_t stats_spill_rows(const stats_spill *s)
 }
 
 int stats_spill_append(stats_spill *s, const float *row, const char *id, const char *key,
-                       const char *label, char *err, size_t err_size)
+                       const char *label, const stats_attr *attrs, uint32_t n_attrs, char *err,
+                       size_t err_size)
 {
     const char *str[3] = {id ? id : "", key ? key : "", label ? label : ""};
     uint32_t len[3];
@@ -100,10 +108,18 @@ int stats_spill_append(stats_spill *s, const float *row, const char *id, const c
     s->writing = 1;
     for (int i = 0; i < 3; i++)
         len[i] = (uint32_t)strlen(str[i]);
-    if (fwrite(len, sizeof len, 1, s->f) != 1)
+    if (fwrite(&n_attrs, sizeof n_attrs, 1, s->f) != 1 || fwrite(len, sizeof len, 1, s->f) != 1)
         goto fail;
+    for (uint32_t a = 0; a < n_attrs; a++) {
+        uint32_t al[2] = {(uint32_t)strlen(attrs[a].name), (uint32_t)strlen(attrs[a].value)};
+        if (fwrite(al, sizeof al, 1, s->f) != 1)
+            goto fail;
+    }
     for (int i = 0; i < 3; i++)
         if (len[i] && fwrite(str[i], len[i], 1, s->f) != 1)
+            goto fail;
+    for (uint32_t a = 0; a < n_attrs; a++)
+        if (fputs(attrs[a].name, s->f) == EOF || fputs(attrs[a].value, s->f) == EOF)
             goto fail;
     if (fwrite(row, sizeof(float), s->dim, s->f) != s->dim)
         goto fail;
@@ -136,35 +152,64 @@ static int grow(void **p, size_t *cap, size_t need)
     return 0;
 }
 
-/* Reads one row's strings into the arena at *used; offsets go into
- * s->strings as (char *)offset until the arena stops moving. */
-static int read_strings(stats_spill *s, size_t row, size_t *used)
+/* Reads one string of len bytes into the arena at *used; returns its
+ * offset (made a pointer once the arena stops moving), or -1. */
+static long read_string(stats_spill *s, uint32_t len, size_t *used)
 {
-    uint32_t len[3];
-    if (fread(len, sizeof len, 1, s->f) != 1)
+    size_t at = *used;
+    if (grow((void **)&s->arena, &s->arena_cap, at + len + 1 + 4096) < 0 ||
+        (len && fread(s->arena + at, len, 1, s->f) != 1))
         return -1;
-    for (int i = 0; i < 3; i++) {
-        if (grow((void **)&s->arena, &s->arena_cap, *used + len[i] + 1 + 4096) < 0)
+    s->arena[at + len] = '\0';
+    *used += len + 1;
+    return (long)at;
+}
+
+/* Reads one row's strings and attributes; offsets into the arena go into
+ * s->strings and s->attrs as (char *)offset until the arena stops moving. */
+static int read_texts(stats_spill *s, size_t row, size_t *used, size_t *n_attr_texts)
+{
+    uint32_t n_attrs, len[3], al[2];
+    if (fread(&n_attrs, sizeof n_attrs, 1, s->f) != 1 || fread(len, sizeof len, 1, s->f) != 1 ||
+        grow((void **)&s->attrs, &s->attrs_cap,
+             (*n_attr_texts + 2 * (size_t)n_attrs) * sizeof(char *)) < 0)
+        return -1;
+    for (uint32_t a = 0; a < n_attrs; a++) {
+        if (fread(al, sizeof al, 1, s->f) != 1)
             return -1;
-        if (len[i] && fread(s->arena + *used, len[i], 1, s->f) != 1)
-            return -1;
-        s->arena[*used + len[i]] = '\0';
-        s->strings[row * 3 + i] = (const char *)(uintptr_t)*used;
-        *used += len[i] + 1;
+        /* lengths for now; replaced by offsets below */
+        s->attrs[*n_attr_texts + 2 * a] = (const char *)(uintptr_t)al[0];
+        s->attrs[*n_attr_texts + 2 * a + 1] = (const char *)(uintptr_t)al[1];
     }
+    for (int i = 0; i < 3; i++) {
+        long at = read_string(s, len[i], used);
+        if (at < 0)
+            return -1;
+        s->strings[row * 3 + i] = (const char *)(uintptr_t)at;
+    }
+    for (size_t t = *n_attr_texts; t < *n_attr_texts + 2 * (size_t)n_attrs; t++) {
+        long at = read_string(s, (uint32_t)(uintptr_t)s->attrs[t], used);
+        if (at < 0)
+            return -1;
+        s->attrs[t] = (const char *)(uintptr_t)at;
+    }
+    *n_attr_texts += 2 * (size_t)n_attrs;
+    s->attr_first[row + 1] = (uint32_t)(*n_attr_texts / 2);
     return 0;
 }
 
 long stats_spill_read(stats_spill *s, size_t max, stats_spill_block *blk, char *err,
                       size_t err_size)
 {
-    size_t used = 0, n = 0;
+    size_t used = 0, n = 0, n_attr_texts = 0;
     if (grow((void **)&s->block, &s->block_cap, max * s->dim * sizeof(float)) < 0 ||
-        grow((void **)&s->strings, &s->strings_cap, max * 3 * sizeof(char *)) < 0)
+        grow((void **)&s->strings, &s->strings_cap, max * 3 * sizeof(char *)) < 0 ||
+        grow((void **)&s->attr_first, &s->attr_first_cap, (max + 1) * sizeof(uint32_t)) < 0)
         goto fail;
+    s->attr_first[0] = 0;
     for (int c; n < max && (c = fgetc(s->f)) != EOF; n++) {
         ungetc(c, s->f);
-        if (read_strings(s, n, &used) < 0 ||
+        if (read_texts(s, n, &used, &n_attr_texts) < 0 ||
             fread(s->block + n * s->dim, sizeof(float), s->dim, s->f) != s->dim)
             goto fail;
     }
@@ -172,7 +217,13 @@ long stats_spill_read(stats_spill *s, size_t max, stats_spill_block *blk, char *
         goto fail;
     for (size_t i = 0; i < n * 3; i++)
         s->strings[i] = s->arena + (uintptr_t)s->strings[i];
-    *blk = (stats_spill_block){.n = n, .rows = s->block, .strings = s->strings};
+    for (size_t i = 0; i < n_attr_texts; i++)
+        s->attrs[i] = s->arena + (uintptr_t)s->attrs[i];
+    *blk = (stats_spill_block){.n = n,
+                               .rows = s->block,
+                               .strings = s->strings,
+                               .attrs = s->attrs,
+                               .attr_first = s->attr_first};
     return (long)n;
 fail:
     snprintf(err, err_size, "reading the spill file back: %s",

@@ -36,6 +36,24 @@ static const char **config_pairs(int argc, char **argv)
     return pairs;
 }
 
+/* Row r carries r % 3 attributes: "row" (r) and "note" (a comma, a quote
+ * and a newline); the outputs must carry the same. */
+#define NOTE "a, \"b\"\nc"
+
+static int attrs_as_pushed(const fr_record *r)
+{
+    size_t row = (size_t)atol(r->key + 2);
+    char want[32];
+    snprintf(want, sizeof want, "%zu", row);
+    if (r->n_attrs != row % 3)
+        return 0;
+    for (uint32_t a = 0; a < r->n_attrs; a++)
+        if (strcmp(r->attrs[a].name, a ? "note" : "row") != 0 ||
+            strcmp(r->attrs[a].value, a ? NOTE : want) != 0)
+            return 0;
+    return 1;
+}
+
 static int push_rows(fr_harness *h, const float *x, size_t n, uint32_t d)
 {
     char id[32], key[32], label[8];
@@ -43,7 +61,12 @@ static int push_rows(fr_harness *h, const float *x, size_t n, uint32_t d)
         snprintf(id, sizeof id, "src:%zu", r);
         snprintf(key, sizeof key, "k/%zu", r);
         snprintf(label, sizeof label, "L%zu", r % 3);
+        char row[32];
+        snprintf(row, sizeof row, "%zu", r);
+        fr_attr attrs[2] = {{"row", row}, {"note", NOTE}};
         fr_record rec = {.id = id,
+                         .attrs = attrs,
+                         .n_attrs = (uint32_t)(r % 3),
                          .key = key,
                          .label = label,
                          .payload = {.kind = FR_KIND_TENSOR,
@@ -63,6 +86,8 @@ static int write_outputs(fr_harness *h, size_t before_flush, const char *out, co
     int rc = fo && fm ? 0 : fail(out, "cannot write");
     for (size_t i = 0; !rc && i < fr_harness_output_count(h); i++) {
         const fr_record *r = fr_harness_output(h, i);
+        if (!attrs_as_pushed(r))
+            rc = fail(r->key, "attributes differ from the input record's");
         fwrite(r->payload.data, 1, r->payload.size, fo);
         fprintf(fm, "%s %s %s %llu\n", r->id, r->key, r->label,
                 (unsigned long long)r->model_version);

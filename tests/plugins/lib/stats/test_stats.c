@@ -158,6 +158,7 @@ static void test_spill(const char *dir)
 {
     stats_spill *s = stats_spill_open(dir, DIM, err, sizeof err);
     stats_spill_block blk;
+    static const stats_attr attrs[] = {{"row", "a, \"b\"\nc"}, {"empty", ""}};
     char id[32];
     if (!s) {
         CHECK(s);
@@ -165,7 +166,8 @@ static void test_spill(const char *dir)
     }
     for (int r = 0; r < 300; r++) {
         snprintf(id, sizeof id, "src:%d", r);
-        CHECK(stats_spill_append(s, data[r], id, r % 2 ? "key" : NULL, "", err, sizeof err) == 0);
+        CHECK(stats_spill_append(s, data[r], id, r % 2 ? "key" : NULL, "", attrs, r % 3, err,
+                                 sizeof err) == 0);
     }
     CHECK(rmdir(dir) == 0); /* the file in use has no name: dir is empty */
     CHECK(stats_spill_rewind(s, err, sizeof err) == 0);
@@ -176,13 +178,18 @@ static void test_spill(const char *dir)
             snprintf(id, sizeof id, "src:%d", total);
             CHECK_STR(blk.strings[3 * i], id);
             CHECK_STR(blk.strings[3 * i + 1], total % 2 ? "key" : "");
+            CHECK(blk.attr_first[i + 1] - blk.attr_first[i] == (uint32_t)(total % 3));
+            for (uint32_t a = blk.attr_first[i]; a < blk.attr_first[i + 1]; a++) {
+                CHECK_STR(blk.attrs[2 * a], attrs[a - blk.attr_first[i]].name);
+                CHECK_STR(blk.attrs[2 * a + 1], attrs[a - blk.attr_first[i]].value);
+            }
             CHECK(memcmp(blk.rows + i * DIM, data[total], sizeof data[0]) == 0);
         }
     }
     CHECK_INT(n, 0);
     CHECK_INT(total, 300);
     CHECK(stats_spill_reset(s, err, sizeof err) == 0);
-    CHECK(stats_spill_append(s, data[9], "again", "", "", err, sizeof err) == 0);
+    CHECK(stats_spill_append(s, data[9], "again", "", "", NULL, 0, err, sizeof err) == 0);
     CHECK(stats_spill_rewind(s, err, sizeof err) == 0);
     CHECK_INT(stats_spill_read(s, 128, &blk, err, sizeof err), 1);
     CHECK_STR(blk.strings[0], "again");
