@@ -15,7 +15,10 @@
  *              statistics at every refit (stats_group) and, in fit: batch,
  *              their extreme scores for the sign rule, so they all project
  *              with the model of all rows, as one replica would; with fit:
- *              stream each replica refits after refit_every / N of its rows.
+ *              stream each replica gives its rows to a round after
+ *              refit_every / N of them and goes on taking rows; a round
+ *              closes when every replica has given (timing decides how many
+ *              rows it holds beyond that).
  *              Replicas on different hosts do not merge (yet).
  * flavor: spark projects the raw rows (PCAModel.transform); sklearn centres
  * first.  Both fit the centred covariance.  Explained variance and ratio go

@@ -11,7 +11,10 @@
  * replicas: N  the replicas of the stage in one process merge their
  *              statistics at every refit (stats_group), so they all scale
  *              with the model of all rows, as one replica would; with fit:
- *              stream each replica refits after refit_every / N of its rows.
+ *              stream each replica gives its rows to a round after
+ *              refit_every / N of them and goes on taking rows; a round
+ *              closes when every replica has given (timing decides how many
+ *              rows it holds beyond that).
  *              Replicas on different hosts do not merge (yet).
  * The statistics and their merge live in plugins/lib/stats.
  */
