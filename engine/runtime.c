@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -487,12 +488,36 @@ static void finish_tally(coordinator *co)
     }
 }
 
+/* mkdir -p of path's parent directory.  Returns 0 or -1 with errno. */
+static int make_parent_dirs(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 /* A whole-graph run owns the file (a stale one goes); nodes of a split run
  * append to it.  The file is opened at the first dead letter, but whether it
- * can be written is known now, before any record could be lost. */
+ * can be written is known now, before any record could be lost.  Its folder
+ * is made, as the sinks make theirs. */
 static int prepare_dead_letters(const run *r)
 {
     const char *path = r->graph->pipeline->dead_letters;
+    if (make_parent_dirs(path) != 0) {
+        log_msg(FR_LOG_ERROR, NULL, "cannot write dead letters to %s: %s", path, strerror(errno));
+        return -1;
+    }
     if (!r->opt->node)
         unlink(path);
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);

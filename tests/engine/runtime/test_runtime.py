@@ -172,17 +172,30 @@ dead_letters: $DIR/dead.jsonl
         self.assertEqual(run.summary["status"], "failed")
 
     def test_unwritable_dead_letters_fail_before_data_moves(self):
+        with open(self.path("file"), "w"):
+            pass  # a file where the dead letters' folder should be
         p = self.pipeline("""
 stages:
   gen:  {plugin: gen-source, count: 10}
   sink: {plugin: capture-sink, inputs: gen, path: $DIR/out.jsonl}
-dead_letters: $DIR/no/such/dir/dead.jsonl
+dead_letters: $DIR/file/dead.jsonl
 """)
         run = self.flowrun(p)
         self.assertEqual(run.code, 3, run.stderr)
-        self.assertIn("cannot write dead letters to " + self.path("no/such/dir/dead.jsonl"),
-                      run.stderr)
+        self.assertIn("cannot write dead letters to " + self.path("file/dead.jsonl"), run.stderr)
         self.assertFalse(os.path.exists(self.path("out.jsonl")))
+
+    def test_dead_letters_folder_is_made(self):
+        p = self.pipeline("""
+stages:
+  gen:  {plugin: gen-source, count: 10}
+  bad:  {plugin: passthrough, inputs: gen, reject_every: 5}
+  sink: {plugin: capture-sink, inputs: bad, path: $DIR/out.jsonl}
+dead_letters: $DIR/new/folder/dead.jsonl
+""")
+        run = self.flowrun(p)
+        self.assertEqual(run.code, 1, run.stderr)
+        self.assertEqual(len(self.lines("new/folder/dead.jsonl")), 2)
 
     def test_init_failure_names_the_stage(self):
         p = self.pipeline("""
