@@ -39,6 +39,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import boto3
 from botocore.config import Config
@@ -57,10 +58,19 @@ def sh(cmd, env=None, capture=True):
     return r.stdout
 
 
-def timed(cmd, env):
-    """(stdout, peak RSS in MiB) of one child, from wait4."""
+def timed(cmd, env, flowing=None):
+    """(stdout, peak RSS in MiB) of one child, from wait4.  flowing: a list
+    that gets the seconds from the start until flowrun -v's "data flowing"
+    line (the end of the start-up: plugins loaded, model compiled)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen([str(c) for c in cmd], env=env, stdout=out, stderr=err, text=True)
+        t0 = time.perf_counter()
+        p = subprocess.Popen([str(c) for c in cmd], env=env, stdout=out,
+                             stderr=subprocess.PIPE if flowing is not None else err, text=True)
+        if flowing is not None:
+            for line in p.stderr:
+                if "data flowing" in line and not flowing:
+                    flowing.append(time.perf_counter() - t0)
+                err.write(line)
         _, status, usage = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
@@ -143,14 +153,17 @@ class Bench:
         out = os.path.join(self.work, f"out-{self.runs}")
         os.makedirs(out)
         env = dict(self.env, FRUITS_INPUT=inp, FRUITS_MODEL=self.model, FRUITS_OUTPUT=out,
+                   FRUITS_DEAD_LETTERS=os.path.join(out, "dead-letters.jsonl"),
                    FRUITS_PRECISION=precision, FRUITS_S3_ENDPOINT=endpoint)
         if endpoint:
             env.update(self.s3env)
         summary = os.path.join(out, "summary.json")
-        _, rss = timed([self.flowrun, os.path.join(ROOT, "pipelines/fruits.yaml"),
-                        "--summary", summary], env)
+        flowing = []
+        _, rss = timed([self.flowrun, "-v", os.path.join(ROOT, "pipelines/fruits.yaml"),
+                        "--summary", summary], env, flowing)
         with open(summary) as f:
             s = json.load(f)
+        s["startup_seconds"] = flowing[0] if flowing else float("nan")
         shutil.rmtree(out)
         return s, rss
 
@@ -201,24 +214,30 @@ stages:
             print(f"  {name:28s} {v:8.2f}", flush=True)
 
         setting = {}
+        rounds = []
         try:
             for r in range(a.rounds):
                 print(f"round {r + 1}/{a.rounds} ({a.images} images)", flush=True)
+                rounds.append({})
                 for prec in ("fp32", "bf16"):
                     s, _ = self.fruits(f"s3://{self.bucket}/Training/", prec, self.endpoint)
                     if s["records_done"] != a.images or s["dead_letters"]:
                         sys.exit(f"fruits.yaml: {s['records_done']} done, "
                                  f"{s['dead_letters']} dead letters")
-                    keep(f"fruits.yaml {prec} img/s", a.images / s["wall_seconds"])
+                    whole = a.images / s["wall_seconds"]
+                    keep(f"fruits.yaml {prec} img/s", whole)
+                    keep(f"start-up s {prec}", -s["startup_seconds"])
                     emb = s["stages"]["embed"]
                     keep(f"embed in fruits.yaml {prec} img/s",
                          emb["records_in"] / emb["busy_seconds"])
                     for st, v in s["stages"].items():
                         if st != "embed":
                             best.setdefault(f"busy s {prec} {st}", []).append(v["busy_seconds"])
-                    keep(f"embed alone {prec} img/s", self.embed_alone(prec))
+                    alone = self.embed_alone(prec)
+                    keep(f"embed alone {prec} img/s", alone)
                     v, setting[prec] = self.peer(prec, setting.get(prec))
                     keep(f"python peer {prec} img/s", v)
+                    rounds[-1][prec] = (whole / alone, whole / v)
         finally:
             self.stop_s3()
         rss = {}
@@ -227,9 +246,9 @@ stages:
             print(f"  fruits.yaml {a.rss_precision} on {n} local images: peak RSS "
                   f"{rss[n]:.0f} MiB, {n / s['wall_seconds']:.2f} img/s", flush=True)
         load1 = os.getloadavg()
-        self.report(best, setting, rss, load0, load1)
+        self.report(best, setting, rss, load0, load1, rounds)
 
-    def report(self, best, setting, rss, load0, load1):
+    def report(self, best, setting, rss, load0, load1, rounds):
         a = self.a
         lines = ["", f"bench/pipeline: {a.images} make-fruits images (40 classes), seeded Keras "
                  f"ResNet50, best of {a.rounds} interleaved rounds",
@@ -244,6 +263,11 @@ stages:
         row(f"| (a) embed stage alone, img/s | {e['fp32']:.2f} | {e['bf16']:.2f} | |")
         row(f"| (a) whole / embed alone | {f['fp32'] / e['fp32']:.0%} | "
             f"{f['bf16'] / e['bf16']:.0%} | >= 90 % |")
+        per = {p: ([r[p][0] for r in rounds], [r[p][1] for r in rounds]) for p in ("fp32", "bf16")}
+        row("| (a) whole / embed alone, per round (adjacent runs) | " + " | ".join(
+            ", ".join(f"{x:.0%}" for x in per[p][0]) for p in ("fp32", "bf16")) + " | |")
+        row(f"| (a) fruits.yaml start-up until data flows (best), s | {-best['start-up s fp32']:.1f} | "
+            f"{-best['start-up s bf16']:.1f} | |")
         ein = {p: best[f"embed in fruits.yaml {p} img/s"] for p in ("fp32", "bf16")}
         row(f"| (a) embed's own speed inside fruits.yaml, img/s | {ein['fp32']:.2f} | "
             f"{ein['bf16']:.2f} | |")
@@ -258,6 +282,8 @@ stages:
         row(f"| (b) flowrun / Python peer | {f['fp32'] / py['fp32']:.2f}x | "
             f"{f['bf16'] / py['bf16']:.2f}x | >= 2x fp32 |")
         adj = GMAC_KERAS / GMAC_TORCHVISION
+        row("| (b) flowrun / Python peer, per round (adjacent runs) | " + " | ".join(
+            ", ".join(f"{x:.2f}x" for x in per[p][1]) for p in ("fp32", "bf16")) + " | |")
         row(f"| (b) same, peer scaled to Keras' {GMAC_KERAS} GMAC | "
             f"{f['fp32'] / py['fp32'] * adj:.2f}x | {f['bf16'] / py['bf16'] * adj:.2f}x | |")
         row(f"| (b) flowrun bf16 / Python peer fp32 | | {f['bf16'] / py['fp32']:.2f}x | |")
@@ -272,7 +298,7 @@ stages:
         text = "\n".join(lines)
         print(text)
         with open(os.path.join(self.work, "results.json"), "w") as out:
-            json.dump({"best": best, "peer_setting": setting, "rss_mib": rss,
+            json.dump({"best": best, "per_round": rounds, "peer_setting": setting, "rss_mib": rss,
                        "load": [load0, load1], "images": a.images, "rounds": a.rounds}, out,
                       indent=1)
 

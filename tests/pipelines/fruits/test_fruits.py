@@ -7,7 +7,7 @@ make-fruits images (8 classes) and a seeded make-resnet50 Keras model; the
 Training/ images are uploaded with boto3 to a fresh bucket of the radosgw
 started by the ctest fixture s3_server, and flowrun runs fruits.yaml through
 FRUITS_INPUT=s3://BUCKET/Training/, FRUITS_S3_ENDPOINT, FRUITS_MODEL,
-FRUITS_OUTPUT.  Then:
+FRUITS_OUTPUT, FRUITS_DEAD_LETTERS.  Then:
 
 - the run delivered every image, no dead letter;
 - CSV and Parquet (read with DuckDB) hold the same keys, labels and float32
@@ -93,7 +93,8 @@ def flowrun(tmp, bucket, model):
     os.mkdir(out)
     env = server_env()
     env.update(FRUITS_INPUT=f"s3://{bucket}/Training/", FRUITS_MODEL=model,
-               FRUITS_OUTPUT=out, FRUITS_S3_ENDPOINT=env["AWS_ENDPOINT_URL"])
+               FRUITS_OUTPUT=out, FRUITS_DEAD_LETTERS=os.path.join(out, "dead-letters.jsonl"),
+               FRUITS_S3_ENDPOINT=env["AWS_ENDPOINT_URL"])
     env.pop("FRUITS_PRECISION", None)
     summary = os.path.join(tmp, "summary.json")
     r = subprocess.run([FLOWRUN, os.path.join(SOURCE, "pipelines/fruits.yaml"), "--summary",
