@@ -12,8 +12,8 @@ munmapped and page-faulted again on every batch (PLATFORM.md, glibc malloc).
 
 --tune first times eager vs TorchScript-frozen (optimize_for_inference, BN
 folded) at batch 1, 8, 16, 32 on a few images and uses the fastest.  Prints
-one JSON line: images, seconds (listing to CSV written, model building and
-tuning excluded), the setting used.
+one JSON line: images, seconds and CPU seconds (listing to CSV written, model
+building and tuning excluded), the setting used.
 """
 import argparse
 import json
@@ -89,7 +89,7 @@ def main():
     kind, batch = tune(listing, a.precision) if a.tune else (a.kind, a.batch)
     m = model(kind)
     embed(m, [load(listing[0])] * batch, a.precision)  # warm, as flowrun's init is
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     paths = sorted(os.path.join(d, n) for d, _, ns in os.walk(a.dir) for n in ns
                    if n.lower().endswith(".jpg"))
     feats = []
@@ -104,8 +104,8 @@ def main():
             rel = os.path.relpath(q, a.dir)
             f.write(f"\"{rel}\",\"{os.path.dirname(rel)}\"," + ",".join(f"{v:.9g}" for v in row)
                     + "\n")
-    sec = time.perf_counter() - t0
-    print(json.dumps({"images": len(paths), "seconds": sec, "kind": kind, "batch": batch,
+    sec, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(json.dumps({"images": len(paths), "seconds": sec, "cpu_seconds": cpu, "kind": kind, "batch": batch,
                       "precision": a.precision, "threads": a.threads}))
     sys.stdout.flush()
 

@@ -59,7 +59,7 @@ def sh(cmd, env=None, capture=True):
 
 
 def timed(cmd, env, flowing=None):
-    """(stdout, peak RSS in MiB) of one child, from wait4.  flowing: a list
+    """(stdout, peak RSS in MiB, CPU seconds) of one child, from wait4.  flowing: a list
     that gets the seconds from the start until flowrun -v's "data flowing"
     line (the end of the start-up: plugins loaded, model compiled)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -77,7 +77,7 @@ def timed(cmd, env, flowing=None):
         err.seek(0)
         if p.returncode not in (0,):
             sys.exit(f"{cmd[0]} exited {p.returncode}:\n{err.read()[-3000:]}")
-        return out.read(), usage.ru_maxrss / 1024
+        return out.read(), usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def subset(src, dst, n):
@@ -159,11 +159,12 @@ class Bench:
             env.update(self.s3env)
         summary = os.path.join(out, "summary.json")
         flowing = []
-        _, rss = timed([self.flowrun, "-v", os.path.join(ROOT, "pipelines/fruits.yaml"),
+        _, rss, cpu = timed([self.flowrun, "-v", os.path.join(ROOT, "pipelines/fruits.yaml"),
                         "--summary", summary], env, flowing)
         with open(summary) as f:
             s = json.load(f)
         s["startup_seconds"] = flowing[0] if flowing else float("nan")
+        s["cpu_seconds"] = cpu
         shutil.rmtree(out)
         return s, rss
 
@@ -195,10 +196,10 @@ stages:
                "--threads", 2, "--precision", precision]
         cmd += ["--tune"] if setting is None else ["--kind", setting[0], "--batch", setting[1]]
         env = dict(os.environ, GLIBC_TUNABLES="glibc.malloc.hugetlb=1", OMP_NUM_THREADS="2")
-        stdout, _ = timed(cmd, env)
+        stdout, _, _ = timed(cmd, env)
         r = json.loads(stdout.strip().splitlines()[-1])
         os.remove(out)
-        return r["images"] / r["seconds"], (r["kind"], r["batch"])
+        return r["images"] / r["seconds"], (r["kind"], r["batch"]), r["images"] / r["cpu_seconds"]
 
     def run(self):
         a = self.a
@@ -226,7 +227,7 @@ stages:
                                  f"{s['dead_letters']} dead letters")
                     whole = a.images / s["wall_seconds"]
                     keep(f"fruits.yaml {prec} img/s", whole)
-                    keep(f"start-up s {prec}", -s["startup_seconds"])
+                    best.setdefault(f"start-up s {prec}", []).append(s["startup_seconds"])
                     emb = s["stages"]["embed"]
                     keep(f"embed in fruits.yaml {prec} img/s",
                          emb["records_in"] / emb["busy_seconds"])
@@ -235,9 +236,12 @@ stages:
                             best.setdefault(f"busy s {prec} {st}", []).append(v["busy_seconds"])
                     alone = self.embed_alone(prec)
                     keep(f"embed alone {prec} img/s", alone)
-                    v, setting[prec] = self.peer(prec, setting.get(prec))
+                    v, setting[prec], vcpu = self.peer(prec, setting.get(prec))
                     keep(f"python peer {prec} img/s", v)
-                    rounds[-1][prec] = (whole / alone, whole / v)
+                    wcpu = a.images / s["cpu_seconds"]
+                    keep(f"fruits.yaml {prec} img/CPU-s", wcpu)
+                    keep(f"python peer {prec} img/CPU-s", vcpu)
+                    rounds[-1][prec] = (whole / alone, whole / v, wcpu / vcpu)
         finally:
             self.stop_s3()
         rss = {}
@@ -266,8 +270,9 @@ stages:
         per = {p: ([r[p][0] for r in rounds], [r[p][1] for r in rounds]) for p in ("fp32", "bf16")}
         row("| (a) whole / embed alone, per round (adjacent runs) | " + " | ".join(
             ", ".join(f"{x:.0%}" for x in per[p][0]) for p in ("fp32", "bf16")) + " | |")
-        row(f"| (a) fruits.yaml start-up until data flows (best), s | {-best['start-up s fp32']:.1f} | "
-            f"{-best['start-up s bf16']:.1f} | |")
+        row("| (a) fruits.yaml start-up until data flows, s, per round | " + " | ".join(
+            ", ".join(f"{x:.1f}" for x in best[f"start-up s {p}"]) for p in ("fp32", "bf16"))
+            + " | |")
         ein = {p: best[f"embed in fruits.yaml {p} img/s"] for p in ("fp32", "bf16")}
         row(f"| (a) embed's own speed inside fruits.yaml, img/s | {ein['fp32']:.2f} | "
             f"{ein['bf16']:.2f} | |")
@@ -284,6 +289,12 @@ stages:
         adj = GMAC_KERAS / GMAC_TORCHVISION
         row("| (b) flowrun / Python peer, per round (adjacent runs) | " + " | ".join(
             ", ".join(f"{x:.2f}x" for x in per[p][1]) for p in ("fp32", "bf16")) + " | |")
+        row("| (b) the same in images per CPU-second (flowrun: whole process; peer: its "
+            "measured part), per round | " + " | ".join(
+                ", ".join(f"{r[p][2]:.2f}x" for r in rounds) for p in ("fp32", "bf16")) + " | |")
+        row(f"| (b) images per CPU-second, best: flowrun / peer | "
+            f"{best['fruits.yaml fp32 img/CPU-s']:.2f} / {best['python peer fp32 img/CPU-s']:.2f} | "
+            f"{best['fruits.yaml bf16 img/CPU-s']:.2f} / {best['python peer bf16 img/CPU-s']:.2f} | |")
         row(f"| (b) same, peer scaled to Keras' {GMAC_KERAS} GMAC | "
             f"{f['fp32'] / py['fp32'] * adj:.2f}x | {f['bf16'] / py['bf16'] * adj:.2f}x | |")
         row(f"| (b) flowrun bf16 / Python peer fp32 | | {f['bf16'] / py['fp32']:.2f}x | |")
