@@ -257,9 +257,25 @@ static int probe_dir(const char *dir, char *err, size_t err_size)
     return 0;
 }
 
+/* mkdir -p dir: an output folder is made, parents included, as users expect
+ * of `path: out/run1/features.csv`.  Returns 0 or -1 with errno. */
+static int make_dirs(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(path, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(path, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 static int prepare_dir(partfile_out *out, char *err, size_t err_size)
 {
-    if (!out->s3 && mkdir(out->path, 0755) && errno != EEXIST) {
+    if (!out->s3 && make_dirs(out->path) != 0) {
         snprintf(err, err_size, "creating directory %s: %s", out->path, strerror(errno));
         return -1;
     }
@@ -320,7 +336,14 @@ static int prepare_file(partfile_out *out, char *err, size_t err_size)
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
-    int rc = probe_dir(slash ? (*dir ? dir : "/") : ".", err, err_size);
+    const char *parent = slash ? (*dir ? dir : "/") : ".";
+    int rc = 0;
+    if (slash && make_dirs(parent) != 0) {
+        snprintf(err, err_size, "creating directory %s: %s", parent, strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = probe_dir(parent, err, err_size);
     free(dir);
     return rc;
 }
