@@ -48,9 +48,6 @@ typedef struct pca_state {
     stats_group *group, *extremes_group;
     /* Owned, grown as needed: a record's attributes for the spill, and
      * for an emitted record. */
-    stats_attr *in_attrs;
-    fr_attr *out_attrs;
-    uint32_t in_attrs_cap, out_attrs_cap;
     fr_stage *st;
 } pca_state;
 
@@ -107,8 +104,6 @@ static void pca_free(pca_state *s)
     stats_group_leave(s->extremes_group);
     stats_group_leave(s->group);
     stats_pca_clear(&s->pca);
-    free(s->out_attrs);
-    free(s->in_attrs);
     free(s->extreme);
     free(s->centred);
     free(s->scores);
@@ -227,42 +222,6 @@ static int pca_refit(void *ctx, stats_fitter *f, stats_moments *m, uint64_t vers
     return s->model_path[0] ? stats_save(s->model_path, m, &s->pca, version, err, err_size) : 0;
 }
 
-/* The record's attributes as the spill takes them (strings borrowed from
- * in), in a buffer of the state; NULL when out of memory. */
-static const stats_attr *pca_attrs_in(pca_state *s, const fr_record *in)
-{
-    if (in->n_attrs > s->in_attrs_cap) {
-        stats_attr *a = realloc(s->in_attrs, in->n_attrs * sizeof *a);
-        if (!a)
-            return NULL;
-        s->in_attrs = a;
-        s->in_attrs_cap = in->n_attrs;
-    }
-    for (uint32_t i = 0; i < in->n_attrs; i++)
-        s->in_attrs[i] = (stats_attr){in->attrs[i].name, in->attrs[i].value};
-    return s->in_attrs;
-}
-
-/* Row i of a spill block: its attributes as a record's (strings owned by
- * the spill), *n of them; NULL when out of memory. */
-static const fr_attr *pca_attrs_out(pca_state *s, const stats_spill_block *blk, size_t i,
-                                    uint32_t *n)
-{
-    *n = blk->attr_first[i + 1] - blk->attr_first[i];
-    if (*n > s->out_attrs_cap) {
-        fr_attr *a = realloc(s->out_attrs, *n * sizeof *a);
-        if (!a)
-            return NULL;
-        s->out_attrs = a;
-        s->out_attrs_cap = *n;
-    }
-    for (uint32_t j = 0; j < *n; j++) {
-        const char *const *t = blk->attrs + 2 * (blk->attr_first[i] + j);
-        s->out_attrs[j] = (fr_attr){t[0], t[1]};
-    }
-    return s->out_attrs;
-}
-
 /* Projects n rows and emits them with their strings (3 per row) and attributes. */
 static fr_status pca_emit_rows(pca_state *s, const float *rows, size_t n,
                                const char *const *strings, const stats_spill_block *blk,
@@ -275,9 +234,8 @@ static fr_status pca_emit_rows(pca_state *s, const float *rows, size_t n,
                          .label = strings[3 * i + 2],
                          .model_version = version};
         if (blk) {
-            out.attrs = pca_attrs_out(s, blk, i, &out.n_attrs);
-            if (!out.attrs && out.n_attrs)
-                return fr_fail(s->st, FR_FATAL, "out of memory for %u attributes", out.n_attrs);
+            out.attrs = blk->attrs + blk->attr_first[i];
+            out.n_attrs = blk->attr_first[i + 1] - blk->attr_first[i];
         } else {
             out.attrs = in->attrs;
             out.n_attrs = in->n_attrs;
@@ -336,11 +294,8 @@ static fr_status pca_process(void *state, fr_stage *st, const fr_record *in)
     fr_status rc = s->fitter ? FR_OK : pca_first_row(s, st, p->dims[0]);
     if (rc != FR_OK)
         return rc;
-    const stats_attr *attrs = pca_attrs_in(s, in);
-    if (!attrs && in->n_attrs)
-        return fr_fail(st, FR_FATAL, "out of memory for %u attributes", in->n_attrs);
-    int added = stats_fitter_add(s->fitter, p->data, in->id, in->key, in->label, attrs, in->n_attrs,
-                                 err, sizeof err);
+    int added = stats_fitter_add(s->fitter, p->data, in->id, in->key, in->label, in->attrs,
+                                 in->n_attrs, err, sizeof err);
     return added < 0 ? fr_fail(st, FR_FATAL, "%s", err) : (fr_status)added;
 }
 

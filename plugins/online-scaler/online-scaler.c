@@ -37,9 +37,6 @@ typedef struct scaler_state {
     stats_group *group;   /* owned; replicas > 1 and fit: batch|stream */
     /* Owned, grown as needed: a record's attributes for the spill, and
      * for an emitted record. */
-    stats_attr *in_attrs;
-    fr_attr *out_attrs;
-    uint32_t in_attrs_cap, out_attrs_cap;
     fr_stage *st;
 } scaler_state;
 
@@ -136,42 +133,6 @@ static fr_status scaler_init(fr_stage *st, void **state)
     return FR_OK;
 }
 
-/* The record's attributes as the spill takes them (strings borrowed from
- * in), in a buffer of the state; NULL when out of memory. */
-static const stats_attr *scaler_attrs_in(scaler_state *s, const fr_record *in)
-{
-    if (in->n_attrs > s->in_attrs_cap) {
-        stats_attr *a = realloc(s->in_attrs, in->n_attrs * sizeof *a);
-        if (!a)
-            return NULL;
-        s->in_attrs = a;
-        s->in_attrs_cap = in->n_attrs;
-    }
-    for (uint32_t i = 0; i < in->n_attrs; i++)
-        s->in_attrs[i] = (stats_attr){in->attrs[i].name, in->attrs[i].value};
-    return s->in_attrs;
-}
-
-/* Row i of a spill block: its attributes as a record's (strings owned by
- * the spill), *n of them; NULL when out of memory. */
-static const fr_attr *scaler_attrs_out(scaler_state *s, const stats_spill_block *blk, size_t i,
-                                       uint32_t *n)
-{
-    *n = blk->attr_first[i + 1] - blk->attr_first[i];
-    if (*n > s->out_attrs_cap) {
-        fr_attr *a = realloc(s->out_attrs, *n * sizeof *a);
-        if (!a)
-            return NULL;
-        s->out_attrs = a;
-        s->out_attrs_cap = *n;
-    }
-    for (uint32_t j = 0; j < *n; j++) {
-        const char *const *t = blk->attrs + 2 * (blk->attr_first[i] + j);
-        s->out_attrs[j] = (fr_attr){t[0], t[1]};
-    }
-    return s->out_attrs;
-}
-
 /* Builds and emits one output record: in's strings, the scaled row. */
 static fr_status scaler_emit_row(scaler_state *s, const float *row, const char *id, const char *key,
                                  const char *label, const fr_attr *attrs, uint32_t n_attrs,
@@ -208,10 +169,8 @@ static int scaler_emit(void *ctx, const stats_spill_block *blk, uint64_t version
     scaler_state *s = ctx;
     for (size_t i = 0; i < blk->n; i++) {
         const char *const *str = blk->strings + 3 * i;
-        uint32_t n_attrs;
-        const fr_attr *attrs = scaler_attrs_out(s, blk, i, &n_attrs);
-        if (!attrs && n_attrs)
-            return (int)fr_fail(s->st, FR_FATAL, "out of memory for %u attributes", n_attrs);
+        const fr_attr *attrs = blk->attrs + blk->attr_first[i];
+        uint32_t n_attrs = blk->attr_first[i + 1] - blk->attr_first[i];
         fr_status rc = scaler_emit_row(s, blk->rows + i * s->dim, str[0], str[1], str[2], attrs,
                                        n_attrs, version);
         if (rc != FR_OK)
@@ -245,11 +204,8 @@ static fr_status scaler_process(void *state, fr_stage *st, const fr_record *in)
         if (s->group)
             stats_fitter_join(s->fitter, s->group, scaler_stopping, st);
     }
-    const stats_attr *attrs = scaler_attrs_in(s, in);
-    if (!attrs && in->n_attrs)
-        return fr_fail(st, FR_FATAL, "out of memory for %u attributes", in->n_attrs);
-    int rc = stats_fitter_add(s->fitter, p->data, in->id, in->key, in->label, attrs, in->n_attrs,
-                              err, sizeof err);
+    int rc = stats_fitter_add(s->fitter, p->data, in->id, in->key, in->label, in->attrs,
+                              in->n_attrs, err, sizeof err);
     return rc < 0 ? fr_fail(st, FR_FATAL, "%s", err) : (fr_status)rc;
 }
 
@@ -272,8 +228,6 @@ static void scaler_fini(void *state, fr_stage *st)
     stats_fitter_free(s->fitter);
     stats_group_leave(s->group);
     stats_scaler_clear(&s->scaler);
-    free(s->out_attrs);
-    free(s->in_attrs);
     free(s);
 }
 

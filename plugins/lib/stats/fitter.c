@@ -134,7 +134,7 @@ static int advance(stats_fitter *f, char *err, size_t err_size)
 }
 
 int stats_fitter_add(stats_fitter *f, const float *row, const char *id, const char *key,
-                     const char *label, const stats_attr *attrs, uint32_t n_attrs, char *err,
+                     const char *label, const fr_attr *attrs, uint32_t n_attrs, char *err,
                      size_t err_size)
 {
     stats_spill *to = f->spill;

@@ -30,7 +30,7 @@ struct stats_spill {
     size_t arena_cap;
     const char **strings; /* 3 per row: id, key, label */
     size_t strings_cap;
-    const char **attrs; /* 2 per attribute: name, value */
+    fr_attr *attrs; /* of the rows read back */
     size_t attrs_cap;
     uint32_t *attr_first; /* per row + 1: index of its first attribute */
     size_t attr_first_cap;
@@ -98,7 +98,7 @@ uint64_t stats_spill_rows(const stats_spill *s)
 }
 
 int stats_spill_append(stats_spill *s, const float *row, const char *id, const char *key,
-                       const char *label, const stats_attr *attrs, uint32_t n_attrs, char *err,
+                       const char *label, const fr_attr *attrs, uint32_t n_attrs, char *err,
                        size_t err_size)
 {
     const char *str[3] = {id ? id : "", key ? key : "", label ? label : ""};
@@ -167,19 +167,18 @@ static long read_string(stats_spill *s, uint32_t len, size_t *used)
 
 /* Reads one row's strings and attributes; offsets into the arena go into
  * s->strings and s->attrs as (char *)offset until the arena stops moving. */
-static int read_texts(stats_spill *s, size_t row, size_t *used, size_t *n_attr_texts)
+static int read_texts(stats_spill *s, size_t row, size_t *used, size_t *n_attrs_read)
 {
     uint32_t n_attrs, len[3], al[2];
     if (fread(&n_attrs, sizeof n_attrs, 1, s->f) != 1 || fread(len, sizeof len, 1, s->f) != 1 ||
-        grow((void **)&s->attrs, &s->attrs_cap,
-             (*n_attr_texts + 2 * (size_t)n_attrs) * sizeof(char *)) < 0)
+        grow((void **)&s->attrs, &s->attrs_cap, (*n_attrs_read + n_attrs) * sizeof(fr_attr)) < 0)
         return -1;
+    fr_attr *attrs = s->attrs + *n_attrs_read;
     for (uint32_t a = 0; a < n_attrs; a++) {
         if (fread(al, sizeof al, 1, s->f) != 1)
             return -1;
         /* lengths for now; replaced by offsets below */
-        s->attrs[*n_attr_texts + 2 * a] = (const char *)(uintptr_t)al[0];
-        s->attrs[*n_attr_texts + 2 * a + 1] = (const char *)(uintptr_t)al[1];
+        attrs[a] = (fr_attr){(const char *)(uintptr_t)al[0], (const char *)(uintptr_t)al[1]};
     }
     for (int i = 0; i < 3; i++) {
         long at = read_string(s, len[i], used);
@@ -187,21 +186,22 @@ static int read_texts(stats_spill *s, size_t row, size_t *used, size_t *n_attr_t
             return -1;
         s->strings[row * 3 + i] = (const char *)(uintptr_t)at;
     }
-    for (size_t t = *n_attr_texts; t < *n_attr_texts + 2 * (size_t)n_attrs; t++) {
-        long at = read_string(s, (uint32_t)(uintptr_t)s->attrs[t], used);
-        if (at < 0)
+    for (uint32_t a = 0; a < n_attrs; a++) {
+        long name = read_string(s, (uint32_t)(uintptr_t)attrs[a].name, used);
+        long value = name < 0 ? -1 : read_string(s, (uint32_t)(uintptr_t)attrs[a].value, used);
+        if (value < 0)
             return -1;
-        s->attrs[t] = (const char *)(uintptr_t)at;
+        attrs[a] = (fr_attr){(const char *)(uintptr_t)name, (const char *)(uintptr_t)value};
     }
-    *n_attr_texts += 2 * (size_t)n_attrs;
-    s->attr_first[row + 1] = (uint32_t)(*n_attr_texts / 2);
+    *n_attrs_read += n_attrs;
+    s->attr_first[row + 1] = (uint32_t)*n_attrs_read;
     return 0;
 }
 
 long stats_spill_read(stats_spill *s, size_t max, stats_spill_block *blk, char *err,
                       size_t err_size)
 {
-    size_t used = 0, n = 0, n_attr_texts = 0;
+    size_t used = 0, n = 0, n_attrs_read = 0;
     if (grow((void **)&s->block, &s->block_cap, max * s->dim * sizeof(float)) < 0 ||
         grow((void **)&s->strings, &s->strings_cap, max * 3 * sizeof(char *)) < 0 ||
         grow((void **)&s->attr_first, &s->attr_first_cap, (max + 1) * sizeof(uint32_t)) < 0)
@@ -209,7 +209,7 @@ long stats_spill_read(stats_spill *s, size_t max, stats_spill_block *blk, char *
     s->attr_first[0] = 0;
     for (int c; n < max && (c = fgetc(s->f)) != EOF; n++) {
         ungetc(c, s->f);
-        if (read_texts(s, n, &used, &n_attr_texts) < 0 ||
+        if (read_texts(s, n, &used, &n_attrs_read) < 0 ||
             fread(s->block + n * s->dim, sizeof(float), s->dim, s->f) != s->dim)
             goto fail;
     }
@@ -217,8 +217,9 @@ long stats_spill_read(stats_spill *s, size_t max, stats_spill_block *blk, char *
         goto fail;
     for (size_t i = 0; i < n * 3; i++)
         s->strings[i] = s->arena + (uintptr_t)s->strings[i];
-    for (size_t i = 0; i < n_attr_texts; i++)
-        s->attrs[i] = s->arena + (uintptr_t)s->attrs[i];
+    for (size_t i = 0; i < n_attrs_read; i++)
+        s->attrs[i] = (fr_attr){s->arena + (uintptr_t)s->attrs[i].name,
+                                s->arena + (uintptr_t)s->attrs[i].value};
     *blk = (stats_spill_block){.n = n,
                                .rows = s->block,
                                .strings = s->strings,

@@ -21,6 +21,7 @@
 #ifndef FLOWRUN_STATS_H
 #define FLOWRUN_STATS_H
 
+#include "flowrun/record.h" /* fr_attr: rows keep their records' attributes */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -154,20 +155,15 @@ typedef struct stats_spill stats_spill;
  * from the environment or static storage. */
 const char *stats_spill_dir(const char *configured);
 
-/* A record's attribute (the engine's fr_attr, without the engine). */
-typedef struct stats_attr {
-    const char *name, *value;
-} stats_attr;
-
 /* Rows as they come back from the spill, a block at a time.  All pointers
  * owned by the spill, valid until the next read. */
 typedef struct stats_spill_block {
     size_t n;
     const float *rows;          /* n x dim */
     const char *const *strings; /* 3 per row: id, key, label */
-    /* The attributes: row i's are attrs[2 * attr_first[i] ..
-     * 2 * attr_first[i + 1]), name and value alternating. */
-    const char *const *attrs;
+    /* The attributes, as records carry them: row i's are
+     * attrs[attr_first[i] .. attr_first[i + 1]). */
+    const fr_attr *attrs;
     const uint32_t *attr_first; /* n + 1 */
 } stats_spill_block;
 
@@ -179,7 +175,7 @@ void stats_spill_close(stats_spill *s);
 /* Appends a row, its strings (borrowed; NULL reads back as "") and its
  * n_attrs attributes (borrowed; names and values not NULL). */
 int stats_spill_append(stats_spill *s, const float *row, const char *id, const char *key,
-                       const char *label, const stats_attr *attrs, uint32_t n_attrs, char *err,
+                       const char *label, const fr_attr *attrs, uint32_t n_attrs, char *err,
                        size_t err_size);
 uint64_t stats_spill_rows(const stats_spill *s);
 /* Starts reading from the first row. */
@@ -294,7 +290,7 @@ void stats_fitter_join(stats_fitter *f, stats_group *g, int (*stop)(void *ctx), 
 /* One row (strings and floats borrowed).  May refit and emit.  These
  * three return 0, -1 with err, or a callback's positive code. */
 int stats_fitter_add(stats_fitter *f, const float *row, const char *id, const char *key,
-                     const char *label, const stats_attr *attrs, uint32_t n_attrs, char *err,
+                     const char *label, const fr_attr *attrs, uint32_t n_attrs, char *err,
                      size_t err_size);
 /* End of input: refits and emits the rows still waiting, if any. */
 int stats_fitter_finish(stats_fitter *f, char *err, size_t err_size);

@@ -158,7 +158,7 @@ static void test_spill(const char *dir)
 {
     stats_spill *s = stats_spill_open(dir, DIM, err, sizeof err);
     stats_spill_block blk;
-    static const stats_attr attrs[] = {{"row", "a, \"b\"\nc"}, {"empty", ""}};
+    static const fr_attr attrs[] = {{"row", "a, \"b\"\nc"}, {"empty", ""}};
     char id[32];
     if (!s) {
         CHECK(s);
@@ -180,8 +180,8 @@ static void test_spill(const char *dir)
             CHECK_STR(blk.strings[3 * i + 1], total % 2 ? "key" : "");
             CHECK(blk.attr_first[i + 1] - blk.attr_first[i] == (uint32_t)(total % 3));
             for (uint32_t a = blk.attr_first[i]; a < blk.attr_first[i + 1]; a++) {
-                CHECK_STR(blk.attrs[2 * a], attrs[a - blk.attr_first[i]].name);
-                CHECK_STR(blk.attrs[2 * a + 1], attrs[a - blk.attr_first[i]].value);
+                CHECK_STR(blk.attrs[a].name, attrs[a - blk.attr_first[i]].name);
+                CHECK_STR(blk.attrs[a].value, attrs[a - blk.attr_first[i]].value);
             }
             CHECK(memcmp(blk.rows + i * DIM, data[total], sizeof data[0]) == 0);
         }
