@@ -62,7 +62,7 @@ static void blas_open(void)
         snprintf(blas_error, sizeof blas_error, "loading OpenBLAS/LAPACKE: %s", dlerror());
         return;
     }
-    stats_blas.ssyrk = resolve(blas_handle, "libopenblas.so.0", "cblas_ssyrk");
+    stats_blas.dsyrk = resolve(blas_handle, "libopenblas.so.0", "cblas_dsyrk");
     stats_blas.sgemm = resolve(blas_handle, "libopenblas.so.0", "cblas_sgemm");
     stats_blas.corename = resolve(blas_handle, "libopenblas.so.0", "openblas_get_corename");
     stats_blas.dsyevr = resolve(lapacke_handle, "liblapacke.so.3", "LAPACKE_dsyevr");

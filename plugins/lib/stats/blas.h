@@ -10,7 +10,7 @@
 
 /* Filled once by stats_blas_load(); read-only afterwards. */
 typedef struct stats_blas_api {
-    __typeof__(cblas_ssyrk) *ssyrk;
+    __typeof__(cblas_dsyrk) *dsyrk;
     __typeof__(cblas_sgemm) *sgemm;
     __typeof__(LAPACKE_dsyevr) *dsyevr;
     __typeof__(openblas_get_corename) *corename;

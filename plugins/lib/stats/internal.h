@@ -11,21 +11,20 @@
 
 /* Everything is relative to a reference row `shift` (the first row seen):
  * sum = sum(x - shift), sq = sum((x - shift)^2), cross = sum((x - shift)
- * (x - shift)^T) (upper triangle, row-major).  Shifting keeps the float32
- * block products small when the data has a large mean. */
+ * (x - shift)^T) (upper triangle, row-major).  Shifting keeps the sums
+ * small when the data has a large mean, so sq - sum^2/n cancels little. */
 struct stats_moments {
     uint32_t dim;
     int has_shift; /* 0 until the first row or merge */
     uint64_t count;
     double *shift, *sum, *sq; /* dim each */
     double *cross;            /* dim x dim, or NULL without cross-product */
-    /* Pending rows, shifted, not yet in cross: block x dim floats. */
-    float *block;
+    /* Pending rows, shifted, not yet in cross: STATS_BLOCK_ROWS x dim. */
+    double *block;
     uint32_t pending;
-    float *scratch; /* dim x dim float32 result of one block's ssyrk */
 };
 
-/* Adds the pending float32 block into the double cross-product. */
+/* Adds the pending block into the cross-product. */
 void moments_settle(stats_moments *m);
 
 /* (Re)allocates p's arrays for dim x k; -1 when out of memory. */

@@ -25,9 +25,8 @@ stats_moments *stats_moments_new(uint32_t dim, int cross, char *err, size_t err_
             return NULL;
         }
         m->cross = calloc((size_t)dim * dim, sizeof(double));
-        m->scratch = malloc((size_t)dim * dim * sizeof(float));
-        m->block = malloc((size_t)STATS_BLOCK_ROWS * dim * sizeof(float));
-        if (!m->cross || !m->scratch || !m->block)
+        m->block = malloc((size_t)STATS_BLOCK_ROWS * dim * sizeof(double));
+        if (!m->cross || !m->block)
             goto fail;
     }
     return m;
@@ -42,7 +41,6 @@ void stats_moments_free(stats_moments *m)
 {
     if (!m)
         return;
-    free(m->scratch);
     free(m->block);
     free(m->cross);
     free(m->sq);
@@ -77,18 +75,14 @@ uint64_t stats_moments_count(const stats_moments *m)
     return m->count;
 }
 
-/* Adds the pending block's products to the double cross-product: the only
- * float32 accumulation, over at most STATS_BLOCK_ROWS shifted rows. */
+/* Adds the pending block's products into the cross-product (dsyrk, beta 1). */
 void moments_settle(stats_moments *m)
 {
-    uint32_t d = m->dim;
+    int d = (int)m->dim;
     if (!m->cross || m->pending == 0)
         return;
-    stats_blas.ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m->pending, 1.0f, m->block,
-                     (int)d, 0.0f, m->scratch, (int)d);
-    for (size_t i = 0; i < d; i++)
-        for (size_t j = i; j < d; j++)
-            m->cross[i * d + j] += m->scratch[i * d + j];
+    stats_blas.dsyrk(CblasRowMajor, CblasUpper, CblasTrans, d, (int)m->pending, 1.0, m->block, d,
+                     1.0, m->cross, d);
     m->pending = 0;
 }
 
@@ -100,13 +94,13 @@ void stats_moments_add(stats_moments *m, const float *row)
             m->shift[j] = row[j];
         m->has_shift = 1;
     }
-    float *b = m->cross ? m->block + (size_t)m->pending * d : NULL;
+    double *b = m->cross ? m->block + (size_t)m->pending * d : NULL;
     for (uint32_t j = 0; j < d; j++) {
         double x = (double)row[j] - m->shift[j];
         m->sum[j] += x;
         m->sq[j] += x * x;
         if (b)
-            b[j] = (float)x;
+            b[j] = x;
     }
     m->count++;
     if (b && ++m->pending == STATS_BLOCK_ROWS)

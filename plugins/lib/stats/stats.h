@@ -9,11 +9,12 @@
  * Precision (ARCHITECTURE.md §6): rows arrive as float32.  What is summed
  * across many rows (count, column sums, squares, the cross-product) is kept
  * in double, because a float32 sum of 90,000 terms loses ~4 of its 7
- * digits.  Only inside one block of STATS_BLOCK_ROWS rows is the
- * cross-product formed in float32 (ssyrk, twice dsyrk's speed here), on rows
- * shifted by a reference row so that the block sum does not cancel a large
- * mean away; each block result is then added into the double accumulator.
- * The eigen-solve runs in double.
+ * digits.  The cross-product too is formed in double (dsyrk on blocks of
+ * STATS_BLOCK_ROWS rows converted from float32): float32 block products
+ * (ssyrk) were ~1.5x faster overall but their rounding, ~1e-7 of the
+ * covariance, moved components next to a small eigenvalue gap by 4e-4
+ * (bench/pca/README.md).  Rows are shifted by a reference row so that a
+ * large mean does not cancel digits away.  The eigen-solve runs in double.
  *
  * BLAS/LAPACK (OpenBLAS) is loaded lazily on first use, so that the loader
  * can pick the AVX-512 kernels before the library initialises (blas.c).
@@ -25,7 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Rows per float32 block of the cross-product (see bench/pca/README.md). */
+/* Rows per dsyrk call: enough for BLAS to run at speed. */
 #define STATS_BLOCK_ROWS 1024
 
 /* Which reference library's conventions to follow. */

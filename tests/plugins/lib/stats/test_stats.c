@@ -79,11 +79,11 @@ static void test_merge(void)
     for (int parts = 2; parts <= 5; parts += 3) {
         stats_moments *m = merged(parts, 0), *bug = merged(parts, 1);
         CHECK_INT(stats_moments_count(m), ROWS);
-        /* Blocks are float32 ssyrk: ~sqrt(1024) * 6e-8 relative rounding that
-         * depends on the BLAS kernel's summation order; a lost row of 2,500
-         * moves the covariance by ~4e-4.  2e-5 tells them apart. */
-        CHECK(cov_distance(m, single) < 2e-5);
-        CHECK(cov_distance(bug, single) > 2e-5); /* a lost row is seen */
+        /* Everything is double: merging changes only the summation order
+         * (~1e-15 relative); a lost row of 2,500 moves the covariance by
+         * ~4e-4. */
+        CHECK(cov_distance(m, single) < 1e-10);
+        CHECK(cov_distance(bug, single) > 1e-5); /* a lost row is seen */
         stats_moments_free(bug);
         stats_moments_free(m);
     }
