@@ -10,6 +10,16 @@
  * Runs the plan (compiled as the plugin does; FP32_LAYERS as its key, same default)
  * on zero images after one warm-up run, for about SECONDS.  bench/embed/run
  * calls it for every setting next to PyTorch.
+ *
+ *   embed-bench --peak THREADS SECONDS
+ *
+ * Prints "peak threads <t> fp32 <GFLOP/s> bf16 <GFLOP/s>": the machine's
+ * arithmetic peak (peak.c), against which the run's ceilings are computed.
+ *
+ *   embed-bench --flops MODEL [FP32_LAYERS]
+ *
+ * Prints "flops total <G> winograd <G> fp32_kept <G> fp32_kept_winograd <G>":
+ * GFLOP of one image through the convolutions (net_count_flops).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +29,7 @@
 #include "net_compile.h"
 #include "net_profile.h"
 #include "net_run.h"
+#include "peak.h"
 
 static double clock_s(clockid_t id)
 {
@@ -51,20 +62,59 @@ static double throughput(net_plan *p, int batch, double seconds, char *err, size
     return runs * batch / (t - t0);
 }
 
+/* The net of path as the plugin compiles it; NULL with err. */
+static net *load_net(const char *path, const char *output, const char *fp32_layers, char *err,
+                     size_t err_size)
+{
+    onnx_model *m = onnx_load(path, err, err_size);
+    net_options opts = {.output = output, .fp32_layers = fp32_layers};
+    net *n = m ? net_compile(m, &opts, path, err, err_size) : NULL;
+    onnx_model_free(m);
+    return n;
+}
+
+static int print_peak(int threads, double seconds)
+{
+    printf("peak threads %d fp32 %.1f bf16 %.1f\n", threads,
+           peak_gflops(PEAK_FP32, threads, seconds / 2),
+           peak_gflops(PEAK_BF16, threads, seconds / 2));
+    return 0;
+}
+
+static int print_flops(const char *path, const char *fp32_layers)
+{
+    char err[512] = "";
+    net *n = load_net(path, "", fp32_layers, err, sizeof err);
+    if (!n) {
+        fprintf(stderr, "embed-bench: %s\n", err);
+        return 1;
+    }
+    net_flops f;
+    net_count_flops(n, &f);
+    printf("flops total %.4f winograd %.4f fp32_kept %.4f fp32_kept_winograd %.4f\n", f.total / 1e9,
+           f.winograd / 1e9, f.fp32_kept / 1e9, f.fp32_kept_winograd / 1e9);
+    net_free(n);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    const char *default_fp32_layers = "stem,stage1";
+    if (argc == 4 && !strcmp(argv[1], "--peak"))
+        return print_peak(atoi(argv[2]), atof(argv[3]));
+    if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--flops"))
+        return print_flops(argv[2], argc > 3 ? argv[3] : default_fp32_layers);
     if (argc != 7 && argc != 8) {
         fprintf(stderr,
-                "usage: embed-bench MODEL OUTPUT BATCH THREADS fp32|bf16 SECONDS [FP32_LAYERS]\n");
+                "usage: embed-bench MODEL OUTPUT BATCH THREADS fp32|bf16 SECONDS [FP32_LAYERS]\n"
+                "       embed-bench --peak THREADS SECONDS\n"
+                "       embed-bench --flops MODEL [FP32_LAYERS]\n");
         return 2;
     }
     int batch = atoi(argv[3]), threads = atoi(argv[4]);
     net_precision prec = strcmp(argv[5], "bf16") ? NET_FP32 : NET_BF16;
     char err[512] = "";
-    onnx_model *m = onnx_load(argv[1], err, sizeof err);
-    net_options opts = {.output = argv[2], .fp32_layers = argc > 7 ? argv[7] : "stem,stage1"};
-    net *n = m ? net_compile(m, &opts, argv[1], err, sizeof err) : NULL;
-    onnx_model_free(m);
+    net *n = load_net(argv[1], argv[2], argc > 7 ? argv[7] : default_fp32_layers, err, sizeof err);
     net_plan *p = n ? net_plan_new(n, batch, prec, threads, err, sizeof err) : NULL;
     double rate = -1, bound = -1;
     if (p) {

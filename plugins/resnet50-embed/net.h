@@ -41,6 +41,12 @@ typedef struct net_layer {
     float *bias;        /* [oc], never NULL for CONV and FC; owned */
 } net_layer;
 
+/* 3x3 stride 1: the convolutions oneDNN has a Winograd kernel for. */
+static inline int net_conv_is_3x3_s1(const net_layer *l)
+{
+    return l->kind == NET_CONV && l->kh == 3 && l->kw == 3 && l->sh == 1 && l->sw == 1;
+}
+
 typedef struct net {
     net_layer *layers; /* owned, n_layers of them, in execution order */
     size_t n_layers;

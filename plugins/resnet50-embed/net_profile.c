@@ -38,3 +38,20 @@ double net_profile_convs(net_plan *p, int reps)
     }
     return total;
 }
+
+void net_count_flops(const net *n, net_flops *f)
+{
+    *f = (net_flops){0};
+    for (size_t i = 0; i < n->n_layers; i++) {
+        const net_layer *l = &n->layers[i];
+        if (l->kind != NET_CONV)
+            continue;
+        const net_tensor *in = &n->tensors[l->src], *out = &n->tensors[l->dst];
+        double flops = 2.0 * out->c * out->h * out->w * in->c * l->kh * l->kw;
+        int wino = net_conv_is_3x3_s1(l);
+        f->total += flops;
+        f->winograd += wino ? flops : 0;
+        f->fp32_kept += l->fp32 ? flops : 0;
+        f->fp32_kept_winograd += l->fp32 && wino ? flops : 0;
+    }
+}

@@ -292,7 +292,7 @@ static dnnl_format_tag_t activation_tag(dnnl_data_type_t dt, int channels)
 
 static int winograd_fits(const net_layer *l, dnnl_data_type_t dt)
 {
-    return dt == dnnl_f32 && l->kh == 3 && l->kw == 3 && l->sh == 1 && l->sw == 1;
+    return dt == dnnl_f32 && net_conv_is_3x3_s1(l);
 }
 
 /* The convolution's primitive descriptor with algorithm alg. */
