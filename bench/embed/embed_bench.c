@@ -11,11 +11,6 @@
  * on zero images after one warm-up run, for about SECONDS.  bench/embed/run
  * calls it for every setting next to PyTorch.
  *
- *   embed-bench --peak THREADS SECONDS
- *
- * Prints "peak threads <t> fp32 <GFLOP/s> bf16 <GFLOP/s>": the machine's
- * arithmetic peak (peak.c), against which the run's ceilings are computed.
- *
  *   embed-bench --flops MODEL [FP32_LAYERS]
  *
  * Prints "flops total <G> winograd <G> fp32_kept <G> fp32_kept_winograd <G>":
@@ -29,7 +24,6 @@
 #include "net_compile.h"
 #include "net_profile.h"
 #include "net_run.h"
-#include "peak.h"
 
 static double clock_s(clockid_t id)
 {
@@ -73,14 +67,6 @@ static net *load_net(const char *path, const char *output, const char *fp32_laye
     return n;
 }
 
-static int print_peak(int threads, double seconds)
-{
-    printf("peak threads %d fp32 %.1f bf16 %.1f\n", threads,
-           peak_gflops(PEAK_FP32, threads, seconds / 2),
-           peak_gflops(PEAK_BF16, threads, seconds / 2));
-    return 0;
-}
-
 static int print_flops(const char *path, const char *fp32_layers)
 {
     char err[512] = "";
@@ -100,14 +86,11 @@ static int print_flops(const char *path, const char *fp32_layers)
 int main(int argc, char **argv)
 {
     const char *default_fp32_layers = "stem,stage1";
-    if (argc == 4 && !strcmp(argv[1], "--peak"))
-        return print_peak(atoi(argv[2]), atof(argv[3]));
     if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--flops"))
         return print_flops(argv[2], argc > 3 ? argv[3] : default_fp32_layers);
     if (argc != 7 && argc != 8) {
         fprintf(stderr,
                 "usage: embed-bench MODEL OUTPUT BATCH THREADS fp32|bf16 SECONDS [FP32_LAYERS]\n"
-                "       embed-bench --peak THREADS SECONDS\n"
                 "       embed-bench --flops MODEL [FP32_LAYERS]\n");
         return 2;
     }

@@ -71,6 +71,18 @@ def worst_component_error(ours, ref):
     return worst
 
 
+def print_floor(a, fastest):
+    """What an exact fit cannot go below: the cross-product's rows x dim^2
+    flops (syrk) at this machine's peak, measured now (bench/peak)."""
+    peak = subprocess.run([os.path.join(os.path.dirname(a.bench), "cpu-peak"), "2", "3"],
+                          capture_output=True, text=True, check=True).stdout.split()
+    fp32, fp64 = float(peak[peak.index("fp32") + 1]), float(peak[peak.index("fp64") + 1])
+    gflop = a.rows * a.dim ** 2 / 1e9
+    print(f"cross-product alone: {gflop:.0f} GFLOP, >= {gflop / fp64:.2f} s in double at the "
+          f"measured fp64 peak ({fp64:.0f} GFLOP/s, 2 threads), >= {gflop / fp32:.2f} s in float32 "
+          f"({fp32:.0f}); 3x the fastest scikit-learn solver is {fastest / 3:.2f} s for everything")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", required=True, help="path of the bench-pca binary")
@@ -113,6 +125,7 @@ def main():
           f"PCA fit + sign pass + transform {r['pca_fit_and_emit_seconds']:.2f} s")
     fastest = min(results["sklearn full"]["seconds"], results["sklearn randomized"]["seconds"])
     print(f"speed-up over scikit-learn's fastest solver: {fastest / base:.2f}x")
+    print_floor(a, fastest)
     print(f"flowrun vs sklearn full, worst component (relative, up to sign): "
           f"{worst_component_error(scores['flowrun'], scores['full']):.2e}")
     print(f"sklearn randomized vs full, worst component: "

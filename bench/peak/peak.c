@@ -47,13 +47,20 @@ static void bf16_loop(long iters)
     __asm__ volatile(CHAIN_LOOP("vdpbf16ps") : "+r"(iters) : : CHAIN_CLOBBERS);
 }
 
+static void fp64_loop(long iters)
+{
+    __asm__ volatile(CHAIN_LOOP("vfmadd231pd") : "+r"(iters) : : CHAIN_CLOBBERS);
+}
+
 static void *peak_thread(void *arg)
 {
     peak_job *j = arg;
     if (j->kind == PEAK_FP32)
         fp32_loop(j->iters);
-    else
+    else if (j->kind == PEAK_BF16)
         bf16_loop(j->iters);
+    else
+        fp64_loop(j->iters);
     return NULL;
 }
 
@@ -80,7 +87,9 @@ double peak_gflops(peak_kind kind, int threads, double seconds)
     if (!__builtin_cpu_supports("avx512f") ||
         (kind == PEAK_BF16 && !__builtin_cpu_supports("avx512bf16")))
         return 0;
-    double flops_per_iter = CHAINS * (kind == PEAK_FP32 ? 32.0 : 64.0);
+    static const double flops_per_instruction[] = {
+        [PEAK_FP32] = 32, [PEAK_BF16] = 64, [PEAK_FP64] = 16};
+    double flops_per_iter = CHAINS * flops_per_instruction[kind];
     long iters = 1000000;
     double t = peak_time(kind, 1, iters);
     if (t <= 0)

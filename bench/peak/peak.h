@@ -1,6 +1,6 @@
 /*
- * peak.h — this machine's arithmetic peak, measured, so that bench/embed can
- * say how far from the hardware a convolution rate is.  PLATFORM.md's peak
+ * peak.h — this machine's arithmetic peak, measured, so that a benchmark can
+ * say how far from the hardware a rate is (bench/embed, bench/pca).  PLATFORM.md's peak
  * was measured on another CPU model (a Zen 5 with a full 512-bit FMA
  * datapath); a Zen 4 issues one 512-bit FMA per cycle, half of that.
  */
@@ -10,11 +10,12 @@
 typedef enum peak_kind {
     PEAK_FP32, /* vfmadd231ps zmm: 32 flops per instruction */
     PEAK_BF16, /* vdpbf16ps zmm: 64 flops per instruction */
+    PEAK_FP64, /* vfmadd231pd zmm: 16 flops per instruction */
 } peak_kind;
 
 /* GFLOP/s of `threads` threads each running independent FMA (or bf16 dot
  * product) chains for about `seconds`: the best of three tries.  Returns 0
- * when the CPU lacks the instruction. */
+ * when the CPU lacks the instruction or a thread cannot start. */
 double peak_gflops(peak_kind kind, int threads, double seconds);
 
 #endif
