@@ -83,6 +83,68 @@ stages:
         self.assertIn("nope.yaml", run.stderr)
 
 
+class InputFiles(FlowrunCase):
+    """Files the stages read (FR_PARAM_INPUT_FILE keys) are checked before
+    any data moves, by validate and by run --dry-run."""
+    PIPE = """nodes:
+  edge: {endpoint: "tcp://127.0.0.1:7101"}
+  gpu: {endpoint: "tcp://127.0.0.1:7102"}
+stages:
+  files: {plugin: dir-source, path: $DIR, node: edge}
+  decode: {plugin: jpeg-decode, inputs: files, node: edge}
+  resize: {plugin: resize-224, inputs: decode, node: edge}
+  embed:
+    plugin: resnet50-embed
+    inputs: resize
+    node: gpu
+    model: %s
+  scale: {plugin: online-scaler, inputs: embed, fit: %s, model: $DIR/scaler.stats, node: gpu}
+  pca: {plugin: incremental-pca, inputs: scale, components: 2, model: $DIR/out.pca, node: gpu}
+  sink: {plugin: capture-sink, inputs: pca, path: $DIR/o.jsonl, node: gpu}
+dead_letters: $DIR/dead.jsonl
+"""
+
+    def test_missing_model_is_reported_before_the_run(self):
+        p = self.pipeline(self.PIPE % ("$DIR/nope/resnet50.onnx", "none"))
+        for args in (["validate", p], ["run", "--dry-run", p], ["validate", p, "--node", "gpu"]):
+            run = self.flowrun(*args, summary=False)
+            self.assertEqual(run.code, 2, args)
+            self.assertIn('%s:12:5: stage "embed": key "model": cannot read "%s": '
+                          'No such file or directory' % (p, self.path("nope/resnet50.onnx")),
+                          run.stderr)
+            # fit: none reads the scaler's model; the PCA (fit: batch) writes its own
+            with open(p) as f:
+                col = f.read().splitlines()[12].index("model:") + 1
+            self.assertIn('%s:13:%d: stage "scale": key "model": cannot read "%s": No such file'
+                          % (p, col, self.path("scaler.stats")), run.stderr)
+            self.assertNotIn("out.pca", run.stderr)
+            self.assertIn("flowrun: 2 errors in", run.stderr)
+        # the node that reads no file has nothing to report
+        run = self.flowrun("validate", p, "--node", "edge", summary=False)
+        self.assertEqual(run.code, 0, run.stderr)
+
+    def test_directory_and_present_files(self):
+        p = self.pipeline(self.PIPE % ("$DIR", "batch"))
+        run = self.flowrun("validate", p, summary=False)
+        self.assertEqual(run.code, 2)
+        self.assertIn('stage "embed": key "model": cannot read "%s": it is a directory, not a '
+                      'file' % self.dir, run.stderr)
+        # fit: batch writes the scaler's model: not checked
+        self.assertNotIn("scaler.stats", run.stderr)
+        with open(self.path("resnet50.onnx"), "wb"):
+            pass
+        p = self.pipeline(self.PIPE % ("$DIR/resnet50.onnx", "batch"))
+        run = self.flowrun("validate", p, summary=False)
+        self.assertEqual(run.code, 0, run.stderr)
+
+    def test_describe_says_when_a_file_is_read(self):
+        run = self.flowrun("describe", "online-scaler", summary=False)
+        self.assertIn("model (input file, default \"\")", run.stdout)
+        self.assertIn("read, and checked before the run, when fit=none", run.stdout)
+        run = self.flowrun("describe", "resnet50-embed", summary=False)
+        self.assertIn("model (input file, required)", run.stdout)
+
+
 class DryRun(FlowrunCase):
     PIPE = """
 name: demo
@@ -115,7 +177,7 @@ class Commands(FlowrunCase):
             self.assertEqual(run.code, 0, cmd)
             self.assertIn("usage: flowrun " + cmd, run.stdout)
         run = self.flowrun("--version", summary=False)
-        self.assertRegex(run.stdout, r"^flowrun \d+\.\d+\.\d+ \(plugin ABI 1\.0\)")
+        self.assertRegex(run.stdout, r"^flowrun \d+\.\d+\.\d+ \(plugin ABI 1\.1\)")
 
     def test_unknown_command(self):
         run = self.flowrun("frobnicate", summary=False)
@@ -125,7 +187,7 @@ class Commands(FlowrunCase):
     def test_plugins_and_describe(self):
         run = self.flowrun("plugins", summary=False)
         self.assertEqual(run.code, 0, run.stderr)
-        self.assertRegex(run.stdout, r"dir-source\s+1\.0\s+Read every file")
+        self.assertRegex(run.stdout, r"dir-source\s+1\.1\s+Read every file")
         run = self.flowrun("describe", "dir-source", summary=False)
         self.assertEqual(run.code, 0)
         self.assertIn("output: bytes/*", run.stdout)

@@ -112,14 +112,14 @@ class Sdk(unittest.TestCase):
         listing = run([self.flowrun, "plugins"], env=self.plugin_env()).stdout
         line = [l for l in listing.splitlines() if l.startswith("brightness-filter ")]
         self.assertEqual(len(line), 1, listing)
-        self.assertRegex(line[0], r"^brightness-filter +1\.0 +Reject over- and under-exposed")
+        self.assertRegex(line[0], r"^brightness-filter +1\.1 +Reject over- and under-exposed")
         builtin = [l for l in listing.splitlines() if l.startswith("jpeg-decode ")][0]
-        self.assertEqual(line[0].index("1.0"), builtin.index("1.0"))  # same columns
+        self.assertEqual(line[0].index("1.1"), builtin.index("1.1"))  # same columns
 
         text = run([self.flowrun, "describe", "brightness-filter"], env=self.plugin_env()).stdout
         for want in ["input:  image/u8[h,w,3]", "output: image/u8[h,w,3]",
                      "min (float, default 40)", "max (float, default 215)",
-                     "rejected as over-exposed", "plugin ABI 1.0, version 1.0"]:
+                     "rejected as over-exposed", "plugin ABI 1.1, version 1.0"]:
             self.assertIn(want, text)
 
     def test_pipeline(self):
