@@ -3,6 +3,7 @@ graph checks, --dry-run, plugins, describe, help and exit codes, and the
 dir-source plugin as a user sees it."""
 import json
 import os
+import re
 
 from flowrun_test import FlowrunCase
 
@@ -251,3 +252,38 @@ dead_letters: $DIR/dead.jsonl
         run = self.flowrun(p)
         self.assertEqual(run.code, 3)
         self.assertIn('stage "files": cannot list ' + self.path("absent"), run.stderr)
+
+
+class UserPlugins(FlowrunCase):
+    """What a user of the build tree sees: the shipped plugins, never the
+    test-only ones, and the README's table of them says what describe says."""
+
+    def user_plugins(self):
+        run = self.flowrun("plugins", summary=False, env={"FLOWRUN_PLUGIN_PATH": ""})
+        self.assertEqual(run.code, 0, run.stderr)
+        lines = run.stdout.splitlines()[1:]  # after the header, before "(plugin path: ...)"
+        return {line.split()[0] for line in lines if line.strip() and not line.startswith("(")}
+
+    def test_no_test_only_plugin_on_the_default_path(self):
+        names = self.user_plugins()
+        self.assertIn("resnet50-embed", names)
+        for test_only in ("gen-source", "passthrough", "capture-sink", "null-sink", "rows-source"):
+            self.assertNotIn(test_only, names)
+
+    def test_readme_table_matches_describe(self):
+        with open(os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "README.md")) as f:
+            text = f.read()
+        section = text[text.index("## Plugins shipped"):].split("\n## ")[0]
+        rows = {}  # name -> (input, output) as the README writes them
+        for line in re.findall(r"^\| `.*$", section, re.M):
+            name, ports = [cell.strip() for cell in line.strip("|").split("|")[:2]]
+            left, right = [side.strip().strip("`") for side in ports.split("→")]
+            rows[name.strip("`")] = (left, right)
+        self.assertEqual(set(rows), self.user_plugins())
+        for name, (want_in, want_out) in rows.items():
+            run = self.flowrun("describe", name, summary=False)
+            self.assertEqual(run.code, 0, run.stderr)
+            ports = dict(re.findall(r"^  (input|output): +(.*)$", run.stdout, re.M))
+            # describe says "none (a source)", the table "none"
+            self.assertEqual(want_in, ports["input"].split(" (")[0], name)
+            self.assertEqual(want_out, ports["output"].split(" (")[0], name)
