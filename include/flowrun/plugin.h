@@ -236,8 +236,7 @@ typedef struct fr_host_api {
     fr_status (*emit_key)(fr_stage *st, const fr_record *rec, const char *version);
     /* Sources: dead-letters a listed key that cannot be read (gone, no
      * access), its id stamped as by emit_key.  rec and reason borrowed. */
-    void (*reject_key)(fr_stage *st, const fr_record *rec, const char *version,
-                       const char *reason);
+    void (*reject_key)(fr_stage *st, const fr_record *rec, const char *version, const char *reason);
     /* The file named by config key `key` is read by this stage and its
      * results depend on its content (a model): the engine adds the file's
      * content hash to the run's fingerprint, so a rerun with another file
