@@ -24,6 +24,12 @@ function(flowrun_add_plugin name)
         OUTPUT_NAME ${name} PREFIX ""
         LIBRARY_OUTPUT_DIRECTORY ${FLOWRUN_PLUGIN_OUTPUT_DIR})
     target_link_libraries(plugin-${name} PRIVATE flowrun-headers ${P_LIBS})
+    # Hidden visibility (the project default) plus the export map: only
+    # flowrun_plugin leaves the .so, whatever its static libraries export.
+    target_link_options(plugin-${name} PRIVATE
+                        "LINKER:--version-script=${PROJECT_SOURCE_DIR}/cmake/flowrun-plugin.map")
+    set_property(TARGET plugin-${name} APPEND PROPERTY LINK_DEPENDS
+                 ${PROJECT_SOURCE_DIR}/cmake/flowrun-plugin.map)
     if(P_FAST)
         target_compile_options(plugin-${name} PRIVATE -O3 -march=native)
     endif()
