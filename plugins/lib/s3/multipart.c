@@ -39,6 +39,7 @@ static int upload_call(s3_upload *u, s3_request *req, const char *method, const 
                         .key = u->key,
                         .query = query,
                         .content_length = -1,
+                        .resp_max = u->c->max_reply_bytes,
                         .body = req->body,
                         .body_len = req->body_len};
     return s3_request_run(u->c, req, what, err);
