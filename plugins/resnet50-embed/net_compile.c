@@ -65,6 +65,11 @@ static int setup_input(compiler *c)
     int nhwc = in->rank == 4 && d[3] == 3 && d[1] > 0 && d[2] > 0;
     if (in->dtype != ONNX_FLOAT || (!nchw && !nhwc))
         return compile_fail(c, "input \"%s\" must be float [n, 3, h, w] or [n, h, w, 3]", in->name);
+    int64_t h = nchw ? d[2] : d[1], w = nchw ? d[3] : d[2];
+    if (!compile_in_range(c, h, 1, COMPILE_MAX_SIDE, "input height") ||
+        !compile_in_range(c, w, 1, COMPILE_MAX_SIDE, "input width") ||
+        !compile_in_range(c, 3 * h * w, 1, COMPILE_MAX_ELEMENTS, "input elements"))
+        return -1;
     int t = nchw ? compile_tensor(c, 3, (int)d[2], (int)d[3])
                  : compile_tensor(c, 3, (int)d[1], (int)d[2]);
     if (t < 0)

@@ -148,7 +148,7 @@ int onnx_set_tensor(onnx_node *node, const char *name, const onnx_tensor *t);
 /* ---- queries ---- */
 
 /* Number of elements (product of dims; 1 for a scalar, -1 if the rank or any
- * dim is unknown). */
+ * dim is unknown, or the product does not fit in int64). */
 int64_t onnx_numel(const onnx_tensor *t);
 /* The initializer called name, or NULL. */
 const onnx_tensor *onnx_find_initializer(const onnx_model *m, const char *name);
