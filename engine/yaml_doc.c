@@ -254,8 +254,15 @@ static int yaml_doc_event(yaml_doc_build *b, const yaml_event_t *ev)
 
 static void yaml_doc_build_free(yaml_doc_build *b)
 {
-    while (b->depth > 0)
-        yaml_doc_free(b->open[--b->depth].node);
+    while (b->depth > 0) {
+        /* An open mapping may hold a key without its value yet: n counts
+         * pairs, so its slots are freed one by one. */
+        yaml_doc_open *o = &b->open[--b->depth];
+        for (size_t i = 0; i < o->slots; i++)
+            yaml_doc_free(o->node->items[i]);
+        o->node->n = 0;
+        yaml_doc_free(o->node);
+    }
     for (size_t i = 0; i < b->n_anchors; i++)
         free(b->anchors[i].name);
     yaml_doc_free(b->root);

@@ -297,13 +297,20 @@ static onnx_model *convert(const loader *ld, const Onnx__ModelProto *mp)
 
 onnx_model *onnx_load(const char *path, char *err, size_t err_size)
 {
-    loader ld = {path, err, err_size};
     size_t size = 0;
     uint8_t *buf = read_file(path, &size, err, err_size);
     if (!buf)
         return NULL;
-    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, buf);
+    onnx_model *m = onnx_load_memory(buf, size, path, err, err_size);
     free(buf);
+    return m;
+}
+
+onnx_model *onnx_load_memory(const void *data, size_t size, const char *path, char *err,
+                             size_t err_size)
+{
+    loader ld = {path, err, err_size};
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, data);
     /* Arbitrary bytes sometimes parse as some protobuf message; a model
      * always has an IR version and a graph. */
     if (!mp || !mp->has_ir_version || !mp->graph) {

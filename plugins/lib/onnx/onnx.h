@@ -110,6 +110,11 @@ typedef struct onnx_model {
  * holds tensor data of a type other than float32/int64. */
 onnx_model *onnx_load(const char *path, char *err, size_t err_size);
 
+/* The same from size bytes at data (borrowed for the call); path only names
+ * the model in errors. */
+onnx_model *onnx_load_memory(const void *data, size_t size, const char *path, char *err,
+                             size_t err_size);
+
 /* Writes m (borrowed) to path as an ONNX model (IR version 8, tensor data as
  * raw little-endian bytes).  Returns 0, or -1 if the file cannot be written. */
 int onnx_save(const onnx_model *m, const char *path, char *err, size_t err_size);

@@ -79,6 +79,19 @@ static void list_field(void *user, const char *path, const char *text)
     }
 }
 
+int s3_list_page(const char *xml, size_t len, s3_list_fn fn, void *user, int *truncated,
+                 s3_buf *token)
+{
+    list_page p = {.fn = fn, .user = user, .token = *token};
+    p.token.len = 0;
+    list_reset_object(&p);
+    int rc = s3_xml_parse(xml, len, list_field, &p) < 0 || p.stopped < 0 ? -1 : p.stopped;
+    *truncated = p.truncated;
+    *token = p.token;
+    s3_buf_free(&p.key);
+    return rc;
+}
+
 /* Appends "&name=value" (or "name=value" first) with the value encoded. */
 static int list_param(s3_buf *q, const char *name, const char *value)
 {
@@ -140,8 +153,8 @@ static int list_token_repeats(const s3_buf *token, const s3_buf *previous)
 int s3_list(s3_client *c, const char *bucket, const char *prefix, const char *start_after,
             s3_list_fn fn, void *user, s3_error *err)
 {
-    list_page p = {.fn = fn, .user = user};
-    s3_buf query = {0}, previous = {0};
+    s3_buf query = {0}, previous = {0}, token = {0};
+    int truncated = 0, stopped = 0;
     char deadline[96];
     snprintf(deadline, sizeof deadline, "the listing took longer than its deadline of %ld s",
              (c->list_deadline_ms + 999) / 1000);
@@ -153,16 +166,14 @@ int s3_list(s3_client *c, const char *bucket, const char *prefix, const char *st
                       .deadline_ms = s3_now_ms() + c->list_deadline_ms,
                       .deadline_what = deadline};
     int rc = 0;
-    list_reset_object(&p);
     do {
         previous.len = 0;
-        if (p.token.len && s3_buf_append(&previous, p.token.data, p.token.len) < 0) {
+        if (token.len && s3_buf_append(&previous, token.data, token.len) < 0) {
             s3_err_set(err, S3_ERR_INVALID, 0, "ListObjectsV2 s3://%s: out of memory", bucket);
             rc = -1;
             break;
         }
-        p.truncated = 0;
-        if (list_query(&query, p.token.len ? p.token.data : NULL, prefix, start_after) < 0) {
+        if (list_query(&query, token.len ? token.data : NULL, prefix, start_after) < 0) {
             s3_err_set(err, S3_ERR_INVALID, 0, "ListObjectsV2 s3://%s: out of memory", bucket);
             rc = -1;
             break;
@@ -170,14 +181,15 @@ int s3_list(s3_client *c, const char *bucket, const char *prefix, const char *st
         req.query = query.data;
         if ((rc = list_fetch_page(c, &req, prefix, err)) < 0)
             break;
-        if (s3_xml_parse(req.resp.data, req.resp.len, list_field, &p) < 0 || p.stopped < 0) {
+        if ((stopped = s3_list_page(req.resp.data, req.resp.len, fn, user, &truncated, &token)) <
+            0) {
             s3_err_set(err, S3_ERR_INVALID, req.status,
                        "ListObjectsV2 s3://%s/%s: out of memory reading the reply from %s", bucket,
                        prefix ? prefix : "", c->endpoint);
             rc = -1;
             break;
         }
-        if (p.truncated && !p.stopped && list_token_repeats(&p.token, &previous)) {
+        if (truncated && !stopped && list_token_repeats(&token, &previous)) {
             s3_err_set(err, S3_ERR_INVALID, req.status,
                        "ListObjectsV2 s3://%s/%s: %s returned the same continuation token twice "
                        "(the listing would never end)",
@@ -185,11 +197,10 @@ int s3_list(s3_client *c, const char *bucket, const char *prefix, const char *st
             rc = -1;
             break;
         }
-    } while (p.truncated && !p.stopped && p.token.len);
+    } while (truncated && !stopped && token.len);
     s3_request_done(&req);
     s3_buf_free(&previous);
     s3_buf_free(&query);
-    s3_buf_free(&p.token);
-    s3_buf_free(&p.key);
+    s3_buf_free(&token);
     return rc;
 }

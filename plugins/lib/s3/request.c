@@ -170,13 +170,27 @@ typedef struct request_error_xml {
     char code[64], message[256];
 } request_error_xml;
 
+typedef struct request_error_out {
+    char *code, *message;
+    size_t code_size, message_size;
+} request_error_out;
+
 static void request_error_field(void *user, const char *path, const char *text)
 {
-    request_error_xml *e = user;
+    request_error_out *e = user;
     if (strcmp(path, "Error/Code") == 0)
-        snprintf(e->code, sizeof e->code, "%s", text);
+        snprintf(e->code, e->code_size, "%s", text);
     else if (strcmp(path, "Error/Message") == 0)
-        snprintf(e->message, sizeof e->message, "%s", text);
+        snprintf(e->message, e->message_size, "%s", text);
+}
+
+void s3_error_reply(const char *xml, size_t len, char *code, size_t code_size, char *message,
+                    size_t message_size)
+{
+    request_error_out e = {code, message, code_size, message_size};
+    code[0] = message[0] = '\0';
+    if (len)
+        s3_xml_parse(xml, len, request_error_field, &e);
 }
 
 static s3_error_class request_class(long status, const char *code, int transient)
@@ -192,9 +206,9 @@ static s3_error_class request_class(long status, const char *code, int transient
 static void request_http_error(s3_client *c, s3_request *req, const char *what, int *transient,
                                s3_error *err)
 {
-    request_error_xml e = {"", ""};
-    if (req->resp.len)
-        s3_xml_parse(req->resp.data, req->resp.len, request_error_field, &e);
+    request_error_xml e;
+    s3_error_reply(req->resp.data, req->resp.len, e.code, sizeof e.code, e.message,
+                   sizeof e.message);
     if (!e.code[0])
         snprintf(e.code, sizeof e.code, "%s",
                  req->status == 404   ? (req->key ? "NoSuchKey" : "NoSuchBucket")

@@ -94,6 +94,19 @@ long long s3_now_ms(void);
 typedef void (*s3_xml_fn)(void *user, const char *path, const char *text);
 int s3_xml_parse(const char *data, size_t len, s3_xml_fn fn, void *user);
 
+/* ---- reply parsers: XML from the server (what tests/fuzz drives) ---- */
+/* One ListObjectsV2 page: fn per object (as in s3_list), *truncated, and
+ * NextContinuationToken into token (reset first; caller frees).  0, 1 when
+ * fn asked to stop, -1 when the XML does not parse or memory ran out. */
+int s3_list_page(const char *xml, size_t len, s3_list_fn fn, void *user, int *truncated,
+                 s3_buf *token);
+/* An error reply's Code and Message, "" when absent (request.c). */
+void s3_error_reply(const char *xml, size_t len, char *code, size_t code_size, char *message,
+                    size_t message_size);
+/* CreateMultipartUpload's UploadId into id; 0, or -1 when absent or the XML
+ * does not parse (multipart.c). */
+int s3_upload_id(const char *xml, size_t len, char *id, size_t id_size);
+
 /* ---- the client and one request (client.c, request.c) ---- */
 struct s3_client {
     char *endpoint;  /* scheme://host[:port], no trailing slash */
