@@ -40,13 +40,18 @@ static int (*handler(const onnx_node *node))(compiler *c)
     return NULL;
 }
 
-/* Refuses the model before any work if one operator is unknown. */
+/* Refuses the model before any work if one operator is unknown, or a node
+ * names no output (every handler defines output 0). */
 static int check_operators(compiler *c)
 {
     for (size_t i = 0; i < c->m->n_nodes; i++) {
-        if (!handler(&c->m->nodes[i])) {
-            c->node = &c->m->nodes[i];
-            compile_fail(c, "unsupported operator");
+        const onnx_node *node = &c->m->nodes[i];
+        const char *why = !handler(node)                                ? "unsupported operator"
+                          : node->n_outputs < 1 || !node->outputs[0][0] ? "no output named"
+                                                                        : NULL;
+        if (why) {
+            c->node = node;
+            compile_fail(c, "%s", why);
             c->node = NULL;
             return -1;
         }

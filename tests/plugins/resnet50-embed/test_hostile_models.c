@@ -147,6 +147,18 @@ int main(void)
     k = honest(), k.variance0 = -1;
     expect_refused("negvar", &k, "variance + epsilon of channel 0 is not positive");
 
+    /* A node with no output (found by tests/fuzz/onnx): refused by name. */
+    onnx_model *m = onnx_model_new(13, "test", "no-output");
+    snprintf(file, sizeof file, "%s/no-output.onnx", dir);
+    REQUIRE(m && onnx_add_input(m, "image", ONNX_FLOAT, 4, (int64_t[]){1, 3, 8, 8}) &&
+            onnx_add_output(m, "out", ONNX_FLOAT, 2, (int64_t[]){1, 3}) &&
+            onnx_add_node(m, "Relu", "mute", 1, (const char *[]){"image"}, 0, NULL) &&
+            onnx_save(m, file, why, sizeof why) == 0);
+    onnx_model_free(m);
+    CHECK_INT(start(file, why, sizeof why), FR_FATAL);
+    CHECK_CONTAINS(why, "node \"mute\" (Relu): no output named");
+    unlink(file);
+
     CHECK_INT(start(dir, why, sizeof why), FR_FATAL);
     CHECK_CONTAINS(why, "is a directory");
     rmdir(dir);
