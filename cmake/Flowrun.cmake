@@ -30,6 +30,12 @@ function(flowrun_add_plugin name)
         OUTPUT_NAME ${name} PREFIX ""
         LIBRARY_OUTPUT_DIRECTORY ${output_dir})
     target_link_libraries(plugin-${name} PRIVATE flowrun-headers ${P_LIBS})
+    # Hidden visibility (the project default) plus the export map: only
+    # flowrun_plugin leaves the .so, whatever its static libraries export.
+    target_link_options(plugin-${name} PRIVATE
+                        "LINKER:--version-script=${PROJECT_SOURCE_DIR}/cmake/flowrun-plugin.map")
+    set_property(TARGET plugin-${name} APPEND PROPERTY LINK_DEPENDS
+                 ${PROJECT_SOURCE_DIR}/cmake/flowrun-plugin.map)
     if(P_FAST)
         target_compile_options(plugin-${name} PRIVATE -O3 -march=native)
     endif()
@@ -70,6 +76,8 @@ function(flowrun_test_properties name)
         FLOWRUN_SOURCE_DIR=${CMAKE_SOURCE_DIR}
         FLOWRUN_SANITIZE=$<BOOL:${FLOWRUN_SANITIZE}>
         PYTHONDONTWRITEBYTECODE=1
+        # Pipelines without `state:` keep their ledger here, never in the HOME of the machine.
+        XDG_STATE_HOME=${CMAKE_BINARY_DIR}/test-state
         ${T_ENV})
     set_tests_properties(${name} PROPERTIES ENVIRONMENT "${env}" TIMEOUT ${T_TIMEOUT}
                                             LABELS "${T_LABELS}")

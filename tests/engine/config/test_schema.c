@@ -139,7 +139,9 @@ static void test_did_you_mean(void)
     CHECK(schema_did_you_mean("x", keys, 0) == NULL);
 }
 
-static void test_issue_example(void)
+/* A value outside an enum's choices: file:line:col, stage, key, the choices
+ * and the value; without a file or stage, the plugin names the prefix. */
+static void test_enum_error_names_position_stage_key(void)
 {
     schema_entry e[] = {
         {.key = "filter", .value = "cubic", .line = 12, .col = 5, .key_line = 12, .key_col = 5},
@@ -322,7 +324,7 @@ int main(void)
     test_durations();
     test_scalars();
     test_did_you_mean();
-    test_issue_example();
+    test_enum_error_names_position_stage_key();
     test_all_errors();
     test_defaults();
     test_check_table();
