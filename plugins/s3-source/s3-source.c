@@ -40,7 +40,7 @@ static const fr_param source_params[] = {
      "instead, with the same records as dir-source"},
     {"suffix", FR_PARAM_STRING, "", 0, 0, NULL,
      "only keys ending with this, case-insensitive (.jpg also sets the output to bytes/jpeg)"},
-    {"limit", FR_PARAM_INT, "0", 0, 1e15, NULL, "read at most this many objects (0: all)"},
+    {"limit", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL, "read at most this many objects (0: all)"},
     {"concurrency", FR_PARAM_INT, "32", 1, 512, NULL, "GETs in flight per instance"},
     {"endpoint", FR_PARAM_STRING, "", 0, 0, NULL,
      "S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)"},

@@ -157,7 +157,7 @@ void partfile_free(partfile_out *out);
          FR_PARAM_INT,                                                                             \
          "0",                                                                                      \
          0,                                                                                        \
-         1e15,                                                                                     \
+         FR_NO_MAX,                                                                                \
          NULL,                                                                                     \
          "start a new part file after this many rows (0: no limit)"},                              \
         {"max_bytes",                                                                              \

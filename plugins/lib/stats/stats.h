@@ -39,6 +39,18 @@ typedef enum stats_flavor {
      * columns keep scale 1; PCA centres before projecting. */
     STATS_SKLEARN = 1,
 } stats_flavor;
+/* The scaler's and the PCA's `flavor` choices, "spark|sklearn", in this
+ * order, so fr_config_enum() gives a stats_flavor. */
+#define STATS_FLAVOR_CHOICES "spark|sklearn"
+
+/* How a fitted stage gets its model: the `fit` choices, in this order
+ * (fr_config_enum() gives a stats_fit). */
+typedef enum stats_fit {
+    STATS_FIT_BATCH = 0,  /* fit on all rows, then emit them */
+    STATS_FIT_STREAM = 1, /* refit every N rows; rows stamped with the version */
+    STATS_FIT_NONE = 2,   /* apply a saved model */
+} stats_fit;
+#define STATS_FIT_CHOICES "batch|stream|none"
 
 /* ---- BLAS ------------------------------------------------------------ */
 
