@@ -6,7 +6,7 @@
  * strings.  Every function that can fail returns 0/-1 (or NULL) and writes
  * one line naming what failed into err.
  *
- * Precision (ARCHITECTURE.md §6): rows arrive as float32.  What is summed
+ * Precision (docs/architecture.md, "Numerics"): rows arrive as float32.  What is summed
  * across many rows (count, column sums, squares, the cross-product) is kept
  * in double, because a float32 sum of 90,000 terms loses ~4 of its 7
  * digits.  The cross-product too is formed in double (dsyrk on blocks of
