@@ -57,6 +57,8 @@ const char *schema_type_name(fr_param_type type)
         return "size";
     case FR_PARAM_DURATION:
         return "duration";
+    case FR_PARAM_INPUT_FILE:
+        return "input file";
     }
     return "?";
 }
@@ -304,6 +306,7 @@ static void schema_expected(const fr_param *p, char *out, size_t n)
         snprintf(out, n, "a duration");
         return;
     case FR_PARAM_PATH:
+    case FR_PARAM_INPUT_FILE:
         snprintf(out, n, "a path");
         return;
     case FR_PARAM_STRING:
@@ -323,8 +326,9 @@ void schema_bounds_text(const fr_param *p, char *out, size_t n)
 {
     char lo[32], hi[32];
     out[0] = '\0';
-    if (p->type == FR_PARAM_ENUM || p->type == FR_PARAM_BOOL || p->type == FR_PARAM_STRING ||
-        p->type == FR_PARAM_PATH || !schema_has_bounds(p))
+    int numeric = p->type == FR_PARAM_INT || p->type == FR_PARAM_FLOAT ||
+                  p->type == FR_PARAM_SIZE || p->type == FR_PARAM_DURATION;
+    if (!numeric || !schema_has_bounds(p))
         return;
     schema_format_bound(p, p->min, lo, sizeof lo);
     schema_format_bound(p, p->max, hi, sizeof hi);
@@ -362,6 +366,7 @@ static int schema_parse_value(const fr_param *p, const char *text, schema_value 
     switch (p->type) {
     case FR_PARAM_STRING:
     case FR_PARAM_PATH:
+    case FR_PARAM_INPUT_FILE:
         return 0;
     case FR_PARAM_ENUM:
         out->choice = schema_choice_index(p, text);
@@ -635,6 +640,32 @@ static int schema_key_ok(const char *k)
     return 1;
 }
 
+/* An INPUT_FILE's condition: none, or "key=value" naming another key of the
+ * table (and, for an ENUM, one of its choices). */
+static int schema_check_condition(const fr_param *params, const fr_param *p, char *err,
+                                  size_t err_size)
+{
+    const char *c = p->choices;
+    if (!c || !*c)
+        return 0;
+    const char *eq = strchr(c, '=');
+    const fr_param *q = NULL;
+    if (eq && eq > c && eq[1]) {
+        for (q = params; q->key; q++)
+            if (strlen(q->key) == (size_t)(eq - c) && strncmp(q->key, c, (size_t)(eq - c)) == 0)
+                break;
+    }
+    if (!q || !q->key || q == p ||
+        (q->type == FR_PARAM_ENUM && schema_choice_index(q, eq + 1) < 0)) {
+        snprintf(err, err_size,
+                 "key \"%s\": an input file's condition must be \"key=value\" naming another key "
+                 "and one of its values, got \"%s\"",
+                 p->key, c);
+        return -1;
+    }
+    return 0;
+}
+
 int schema_check_table(const fr_param *params, char *err, size_t err_size)
 {
     for (const fr_param *p = params; p && p->key; p++) {
@@ -654,7 +685,7 @@ int schema_check_table(const fr_param *params, char *err, size_t err_size)
                 return -1;
             }
         }
-        if (p->type < FR_PARAM_STRING || p->type > FR_PARAM_DURATION) {
+        if (p->type < FR_PARAM_STRING || p->type > FR_PARAM_INPUT_FILE) {
             snprintf(err, err_size, "key \"%s\": unknown type %d", p->key, (int)p->type);
             return -1;
         }
@@ -666,6 +697,8 @@ int schema_check_table(const fr_param *params, char *err, size_t err_size)
                 return -1;
             }
         }
+        if (p->type == FR_PARAM_INPUT_FILE && schema_check_condition(params, p, err, err_size) < 0)
+            return -1;
         int numeric = p->type == FR_PARAM_INT || p->type == FR_PARAM_FLOAT ||
                       p->type == FR_PARAM_SIZE || p->type == FR_PARAM_DURATION;
         if (schema_has_bounds(p) && !numeric) {

@@ -14,7 +14,7 @@ static const fr_param parquet_params[] = {
     {"column_prefix", FR_PARAM_STRING, "", 0, 0, NULL,
      "name of the feature columns (<prefix>0, ...) or of the list column; default c / features"},
     {"compression", FR_PARAM_ENUM, "zstd", 0, 0, "zstd|snappy|none", "page compression"},
-    {"row_group_bytes", FR_PARAM_SIZE, "64MiB", 4096, 1099511627776.0, NULL,
+    {"row_group_bytes", FR_PARAM_SIZE, "64MiB", 4096, FR_NO_MAX, NULL,
      "start a new row group after about this many uncompressed bytes"},
     {NULL},
 };
