@@ -1,5 +1,5 @@
 /*
- * config.c — the pipeline file (ARCHITECTURE.md §8) read into
+ * config.c — the pipeline file (docs/architecture.md, "The pipeline file") read into
  * config_pipeline: structure and engine keys checked here, each problem
  * reported with its position and the reading carried on, so one run shows
  * every mistake in the file.  The plugins' own keys are kept as

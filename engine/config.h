@@ -1,5 +1,5 @@
 /*
- * config.h — the pipeline file (ARCHITECTURE.md §8) read with libyaml into
+ * config.h — the pipeline file (docs/architecture.md, "The pipeline file") read with libyaml into
  * plain structs, with positions kept for messages.  Structure and engine
  * keys are checked here; each stage's plugin keys are left as entries for
  * schema_apply() once the plugin is loaded.

@@ -1,5 +1,5 @@
 /*
- * runtime.c — the coordinator of one process (ARCHITECTURE.md §4): makes
+ * runtime.c — the coordinator of one process (docs/architecture.md, "Runtime and transport"): makes
  * every local instance's sockets, starts the instances stage by stage in
  * topological order (so a type a plugin narrows at init reaches its
  * consumers before they start), lets data flow only when all are ready,

@@ -43,6 +43,19 @@ HOST_CONFIG_GETTER(int, int64_t, schema_int)
 HOST_CONFIG_GETTER(double, double, schema_double)
 HOST_CONFIG_GETTER(bool, int, schema_bool)
 
+/* ABI 1.1: the index of an ENUM key's value in its choices. */
+static int host_config_enum(fr_stage *st, const char *key)
+{
+    int found;
+    int choice = schema_enum(st->config, key, &found);
+    if (!found)
+        unknown_key(st, key);
+    else if (choice < 0 && !schema_param_is_enum(st->plugin->desc.params, key))
+        log_msg(FR_LOG_ERROR, st->scope, "plugin asked for config key \"%s\" as an enum; it is not",
+                key);
+    return choice;
+}
+
 static const char *host_stage_name(fr_stage *st)
 {
     return st->name;
@@ -320,6 +333,7 @@ static const fr_host_api host_api = {
     .emit_key = host_emit_key,
     .reject_key = host_reject_key,
     .fingerprint_file = host_fingerprint_file,
+    .config_enum = host_config_enum,
 };
 
 /* ---- lifecycle -------------------------------------------------------- */

@@ -62,7 +62,7 @@ typedef struct fr_attr {
 typedef struct fr_record {
     /* Stable identity given by the source: "<source-stage>:<key>[@<version>]".
      * Derived records keep their input's id, so a sink's commit can be
-     * routed back to the source that owns it (ARCHITECTURE.md §5). */
+     * routed back to the source that owns it (docs/architecture.md, "Delivery"). */
     const char *id;
     const char *key;   /* e.g. "Training/Apple Braeburn/109_100.jpg" */
     const char *label; /* e.g. "Apple Braeburn"; "" when unknown */
