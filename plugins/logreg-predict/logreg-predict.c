@@ -16,12 +16,15 @@
 
 #include "classifier.h"
 
-#define PREDICT_MAX_TOP 64
+#define PREDICT_MAX_TOP 1024
 
 typedef struct predict_state {
     clf_model *model; /* owned */
     uint32_t k;       /* scores per record: min(top, classes) */
     double *prob;     /* owned, classes */
+    uint32_t *top;    /* owned, k: class indices, most probable first */
+    fr_attr *attrs;   /* owned, k + 1: an output record's attributes */
+    char (*names)[8]; /* owned, k: "top1", "top2", ... */
 } predict_state;
 
 static const fr_param predict_params[] = {
@@ -37,6 +40,9 @@ static void predict_fini(void *state, fr_stage *st)
     predict_state *s = state;
     clf_free(s->model);
     free(s->prob);
+    free(s->top);
+    free(s->attrs);
+    free(s->names);
     free(s);
 }
 
@@ -54,9 +60,15 @@ static fr_status predict_init(fr_stage *st, void **state)
     uint32_t top = (uint32_t)fr_config_int(st, "top");
     s->k = top < n ? top : n;
     s->prob = malloc(n * sizeof *s->prob);
+    s->top = malloc(s->k * sizeof *s->top);
+    s->attrs = malloc((s->k + 1) * sizeof *s->attrs);
+    s->names = malloc(s->k * sizeof *s->names);
+    for (uint32_t i = 0; s->names && i < s->k; i++)
+        snprintf(s->names[i], sizeof s->names[i], "top%u", i + 1);
     unsigned in_dim = 0;
     const char *in = fr_input_type(st);
-    fr_status rc = s->prob ? FR_OK : fr_fail(st, FR_FATAL, "out of memory");
+    fr_status rc =
+        s->prob && s->top && s->attrs && s->names ? FR_OK : fr_fail(st, FR_FATAL, "out of memory");
     if (rc == FR_OK && in && sscanf(in, "tensor/f32[%u]", &in_dim) == 1 &&
         in_dim != clf_dim(s->model))
         rc = fr_fail(st, FR_FATAL, "model: %s takes %u features, the input is %s",

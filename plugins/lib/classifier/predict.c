@@ -61,15 +61,17 @@ done:
 
 void clf_top(const double *prob, uint32_t n, uint32_t k, uint32_t *top)
 {
-    for (uint32_t i = 0; i < k; i++) {
-        uint32_t best = n;
-        for (uint32_t c = 0; c < n; c++) {
-            int taken = 0;
-            for (uint32_t t = 0; t < i && !taken; t++)
-                taken = top[t] == c;
-            if (!taken && (best == n || prob[c] > prob[best]))
-                best = c;
+    /* Insertion into the sorted top list: classes come in index order, so a
+     * tie keeps the lower index first. */
+    uint32_t have = 0;
+    for (uint32_t c = 0; c < n; c++) {
+        if (have == k && !(prob[c] > prob[top[k - 1]]))
+            continue;
+        uint32_t at = have < k ? have++ : k - 1;
+        while (at > 0 && prob[c] > prob[top[at - 1]]) {
+            top[at] = top[at - 1];
+            at--;
         }
-        top[i] = best;
+        top[at] = c;
     }
 }
