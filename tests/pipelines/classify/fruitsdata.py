@@ -59,3 +59,25 @@ def check(what, ok, failures):
     print(("ok    " if ok else "FAIL  ") + what)
     if not ok:
         failures.append(what)
+
+
+def fixture():
+    """(root, data, model, bundle) of the classify_bundle fixture."""
+    root = os.path.join(BUILD, "tests", "classify-fixture")
+    return root, os.path.join(root, "data"), os.path.join(root, "resnet50-keras.onnx"), \
+        os.path.join(root, "bundle")
+
+
+def reference_probabilities(root):
+    """{key: {label: probability}} from the pipeline's logreg-predict (top = all
+    classes, most probable first; class names from the bundle)."""
+    import json
+    with open(os.path.join(root, "bundle", "classifier.json")) as f:
+        classes = json.load(f)["classes"]
+    with open(os.path.join(root, "probabilities.csv"), newline="") as f:
+        rows = list(csv.reader(f))
+    # CSV columns: key, top-1 label, the scores in decreasing order; the other
+    # labels' order is rebuilt from the scores' order with the top-1 known,
+    # which is all the pipeline's CSV keeps: so only top-1 and the sorted
+    # scores are compared.
+    return classes, {r[0]: (r[1], np.array(r[2:], dtype=np.float64)) for r in rows[1:]}
