@@ -305,8 +305,9 @@ static int serve_run(server *s, const serve_args *a, const sigset_t *stop)
     sigwait(stop, &sig);
     fprintf(stderr, "flowrun serve: %s: draining\n", strsignal(sig));
     atomic_store(&s->draining, 1);
-    http_quiesce(h); /* no new connections */
-    http_stop(h);    /* waits for the requests in flight */
+    http_quiesce(h);           /* no new connections */
+    batcher_close(s->batcher); /* queued photos run now; new ones: 503 */
+    http_stop(h);              /* waits for the requests in flight */
     fprintf(stderr, "flowrun serve: stopped\n");
     return EXIT_DELIVERED;
 }

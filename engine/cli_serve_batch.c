@@ -211,14 +211,19 @@ size_t batcher_queued(batcher *b)
     return n;
 }
 
-void batcher_stop(batcher *b)
+void batcher_close(batcher *b)
 {
-    if (!b)
-        return;
     pthread_mutex_lock(&b->lock);
     b->stopping = 1;
     pthread_cond_broadcast(&b->work);
     pthread_mutex_unlock(&b->lock);
+}
+
+void batcher_stop(batcher *b)
+{
+    if (!b)
+        return;
+    batcher_close(b);
     pthread_join(b->thread, NULL);
     pthread_cond_destroy(&b->done);
     pthread_cond_destroy(&b->work);

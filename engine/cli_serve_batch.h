@@ -44,7 +44,10 @@ batcher *batcher_start(chain *c, int max_batch, int max_delay_ms, size_t queue_c
 batch_result batcher_submit(batcher *b, batch_item *items, size_t n, int64_t timeout_ms);
 /* Photos queued now (for the metrics). */
 size_t batcher_queued(batcher *b);
-/* Refuses new items, finishes the queued ones, joins the thread, frees. */
+/* Refuses new items (BATCH_STOPPING); the queued ones are run at once,
+ * without waiting for others to join them. */
+void batcher_close(batcher *b);
+/* Closes, finishes the queued items, joins the thread, frees.  NULL is fine. */
 void batcher_stop(batcher *b);
 
 #endif
