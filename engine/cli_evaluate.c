@@ -5,6 +5,7 @@
  * recall, the confusion matrix (CSV) and a picture of it (PNG, gnuplot).
  */
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,36 +89,33 @@ static int evaluate_batch(chain *c, const char *root, char **rel, size_t n, floa
 /* metrics.json's text (malloc'd). */
 static char *evaluate_json(const chain *c, const evaluation *ev)
 {
-    size_t n = ev->n_classes, right = 0, total = 0, cap = 512 + n * 256, len = 0;
-    char *j = malloc(cap);
-    if (!j)
-        return NULL;
+    size_t n = ev->n_classes, right = 0, total = 0;
     for (size_t t = 0; t < n; t++)
         for (size_t p = 0; p < n; p++) {
             total += ev->confusion[t * n + p];
             right += t == p ? ev->confusion[t * n + p] : 0;
         }
-    len += (size_t)snprintf(j + len, cap - len,
-                            "{\"photos\": %zu, \"accuracy\": %.6f, \"refused\": %zu, "
-                            "\"unknown_label\": %zu, \"classes\": [",
-                            total, total ? (double)right / (double)total : 0.0, ev->refused,
-                            ev->unknown);
-    for (size_t k = 0; k < n && len < cap; k++) {
+    json_t *classes = json_array();
+    for (size_t k = 0; k < n; k++) {
         size_t tp = ev->confusion[k * n + k], predicted = 0, support = 0;
         for (size_t i = 0; i < n; i++) {
             predicted += ev->confusion[i * n + k];
             support += ev->confusion[k * n + i];
         }
-        len += (size_t)snprintf(j + len, cap - len,
-                                "%s{\"label\": \"%s\", \"precision\": %.6f, \"recall\": %.6f, "
-                                "\"support\": %zu}",
-                                k ? ", " : "", chain_class(c, k),
-                                predicted ? (double)tp / (double)predicted : 0.0,
-                                support ? (double)tp / (double)support : 0.0, support);
+        const char *label = chain_class(c, k);
+        json_array_append_new(
+            classes, json_pack("{s:o, s:f, s:f, s:I}", "label", json_stringn(label, strlen(label)),
+                               "precision", predicted ? (double)tp / (double)predicted : 0.0,
+                               "recall", support ? (double)tp / (double)support : 0.0, "support",
+                               (json_int_t)support));
     }
-    if (len < cap)
-        snprintf(j + len, cap - len, "]}");
-    return j;
+    json_t *o =
+        json_pack("{s:I, s:f, s:I, s:I, s:o}", "photos", (json_int_t)total, "accuracy",
+                  total ? (double)right / (double)total : 0.0, "refused", (json_int_t)ev->refused,
+                  "unknown_label", (json_int_t)ev->unknown, "classes", classes);
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
+    json_decref(o);
+    return text;
 }
 
 static int write_text(const char *path, const char *text, char *err, size_t err_size)

@@ -334,7 +334,11 @@ int cli_serve(int argc, char **argv)
     }
     server s;
     chain *c = chain_new(&b, &a.chain, err, sizeof err);
-    int ok = c && serve_state(&s, &a, &b) == 0;
+    int ok = c != NULL;
+    if (ok && serve_state(&s, &a, &b) < 0) {
+        snprintf(err, sizeof err, "out of memory");
+        ok = 0;
+    }
     bundle_free(&b);
     if (ok && !(s.batcher = batcher_start(c, a.chain.batch, a.max_delay_ms, a.queue, serve_observe,
                                           s.metrics, err, sizeof err)))
@@ -343,7 +347,7 @@ int cli_serve(int argc, char **argv)
     if (ok)
         code = serve_run(&s, &a, &stop);
     else
-        fprintf(stderr, "flowrun serve: %s\n", c ? err : err);
+        fprintf(stderr, "flowrun serve: %s\n", err);
     if (c) {
         batcher_stop(s.batcher);
         serve_state_free(&s);
