@@ -44,5 +44,10 @@ void serve_v2_model_metadata(server *s, http_response *res);
 
 /* res becomes a JSON body (copied). */
 void serve_json(http_response *res, int status, const char *json);
+/* res becomes o's JSON text, status 200 (o released; NULL: out of memory). */
+struct json_t;
+void serve_dump(http_response *res, struct json_t *o);
+/* A jansson string (not json_string(): libflowrun exports one of its own). */
+struct json_t *serve_jstr(const char *s);
 
 #endif

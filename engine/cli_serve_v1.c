@@ -16,12 +16,6 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-/* libflowrun exports a json_string of its own (engine/json_out.h). */
-static json_t *jstr(const char *s)
-{
-    return json_stringn(s, strlen(s));
-}
-
 void serve_v1_classify(server *s, const http_request *req, http_response *res)
 {
     double t0 = now_ms();
@@ -48,18 +42,11 @@ void serve_v1_classify(server *s, const http_request *req, http_response *res)
     chain_top(item.answer.prob, s->n_classes, k, best);
     json_t *list = json_array();
     for (size_t i = 0; i < k; i++)
-        json_array_append_new(list, json_pack("{s:o, s:f}", "label", jstr(s->classes[best[i]]),
-                                              "score", (double)item.answer.prob[best[i]]));
+        json_array_append_new(list,
+                              json_pack("{s:o, s:f}", "label", serve_jstr(s->classes[best[i]]),
+                                        "score", (double)item.answer.prob[best[i]]));
     serve_items_free(&item, 1);
-    json_t *o = json_pack("{s:o, s:o, s:o, s:f}", "model", jstr(s->model_name), "version",
-                          jstr(s->version), "top", list, "timing_ms", now_ms() - t0);
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
-    json_decref(o);
-    if (!text) {
-        http_error(res, 500, "out of memory");
-        return;
-    }
-    res->status = 200;
-    res->body = text;
-    res->size = strlen(text);
+    json_t *o = json_pack("{s:o, s:o, s:o, s:f}", "model", serve_jstr(s->model_name), "version",
+                          serve_jstr(s->version), "top", list, "timing_ms", now_ms() - t0);
+    serve_dump(res, o);
 }

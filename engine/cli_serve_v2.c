@@ -23,7 +23,7 @@
 
 #include "cli_serve.h"
 
-static json_t *jstr(const char *s)
+json_t *serve_jstr(const char *s)
 {
     return json_stringn(s, strlen(s)); /* not json_string: see engine/json_out.h */
 }
@@ -35,8 +35,7 @@ void serve_json(http_response *res, int status, const char *json)
     res->size = res->body ? strlen(res->body) : 0;
 }
 
-/* Dumps o into res (o released). */
-static void serve_dump(http_response *res, json_t *o)
+void serve_dump(http_response *res, json_t *o)
 {
     char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9)) : NULL;
     json_decref(o);
@@ -60,15 +59,15 @@ void serve_v2_model_metadata(server *s, http_response *res)
 {
     json_t *classes = json_array();
     for (size_t i = 0; i < s->n_classes; i++)
-        json_array_append_new(classes, jstr(s->classes[i]));
+        json_array_append_new(classes, serve_jstr(s->classes[i]));
     serve_dump(res,
                json_pack("{s:o, s:[o], s:s, s:[{s:s, s:s, s:[i]}], s:[{s:s, s:s, s:[i]}, {s:s, "
                          "s:s, s:[i, I]}], s:{s:o}}",
-                         "name", jstr(s->model_name), "versions", jstr(s->version), "platform",
-                         "flowrun", "inputs", "name", "image", "datatype", "BYTES", "shape", -1,
-                         "outputs", "name", "label", "datatype", "BYTES", "shape", -1, "name",
-                         "probabilities", "datatype", "FP32", "shape", -1, (json_int_t)s->n_classes,
-                         "parameters", "classes", classes));
+                         "name", serve_jstr(s->model_name), "versions", serve_jstr(s->version),
+                         "platform", "flowrun", "inputs", "name", "image", "datatype", "BYTES",
+                         "shape", -1, "outputs", "name", "label", "datatype", "BYTES", "shape", -1,
+                         "name", "probabilities", "datatype", "FP32", "shape", -1,
+                         (json_int_t)s->n_classes, "parameters", "classes", classes));
 }
 
 /* A request's photos: pointers into the body or into decoded copies. */
@@ -262,7 +261,7 @@ static json_t *output_label(server *s, const photos *p, int binary, bytes *bin)
             bytes_put(bin, le, 4);
             bytes_put(bin, label, len);
         } else {
-            json_array_append_new(data, jstr(label));
+            json_array_append_new(data, serve_jstr(label));
         }
     }
     if (binary) {
@@ -299,8 +298,8 @@ static json_t *output_probabilities(server *s, const photos *p, int binary, byte
 static void infer_answer(server *s, json_t *req, const photos *p, http_response *res)
 {
     bytes bin = {0};
-    json_t *o = json_pack("{s:o, s:o}", "model_name", jstr(s->model_name), "model_version",
-                          jstr(s->version));
+    json_t *o = json_pack("{s:o, s:o}", "model_name", serve_jstr(s->model_name), "model_version",
+                          serve_jstr(s->version));
     json_t *id = json_object_get(req, "id");
     if (json_is_string(id))
         json_object_set(o, "id", id);
