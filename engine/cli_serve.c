@@ -174,6 +174,13 @@ static void serve_handle(void *ctx, const http_request *req, http_response *res)
     serve_metrics_request(s->metrics, ep, res->status ? res->status : 200, now_s() - t0);
 }
 
+/* A request the HTTP layer refused itself (413). */
+static void serve_refused(void *ctx, int status)
+{
+    server *s = ctx;
+    serve_metrics_request(s->metrics, EP_OTHER, status, 0);
+}
+
 static void serve_observe(void *ctx, size_t n)
 {
     serve_metrics_batch(ctx, n);
@@ -290,7 +297,8 @@ static int serve_run(server *s, const serve_args *a, const sigset_t *stop)
         fprintf(stderr, "flowrun serve: %s\n", err);
         return EXIT_USAGE;
     }
-    http_server *h = http_start(host, port, &a->limits, serve_handle, s, err, sizeof err);
+    http_server *h =
+        http_start(host, port, &a->limits, serve_handle, serve_refused, s, err, sizeof err);
     if (!h) {
         fprintf(stderr, "flowrun serve: %s\n", err);
         return EXIT_USAGE;
@@ -305,9 +313,9 @@ static int serve_run(server *s, const serve_args *a, const sigset_t *stop)
     sigwait(stop, &sig);
     fprintf(stderr, "flowrun serve: %s: draining\n", strsignal(sig));
     atomic_store(&s->draining, 1);
-    http_quiesce(h);           /* no new connections */
     batcher_close(s->batcher); /* queued photos run now; new ones: 503 */
-    http_stop(h);              /* waits for the requests in flight */
+    http_drain(h);             /* no new connections; requests in flight answered */
+    http_stop(h);
     fprintf(stderr, "flowrun serve: stopped\n");
     return EXIT_DELIVERED;
 }

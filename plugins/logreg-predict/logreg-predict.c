@@ -19,12 +19,12 @@
 #define PREDICT_MAX_TOP 1024
 
 typedef struct predict_state {
-    clf_model *model; /* owned */
-    uint32_t k;       /* scores per record: min(top, classes) */
-    double *prob;     /* owned, classes */
-    uint32_t *top;    /* owned, k: class indices, most probable first */
-    fr_attr *attrs;   /* owned, k + 1: an output record's attributes */
-    char (*names)[8]; /* owned, k: "top1", "top2", ... */
+    clf_model *model;  /* owned */
+    uint32_t k;        /* scores per record: min(top, classes) */
+    double *prob;      /* owned, classes */
+    uint32_t *top;     /* owned, k: class indices, most probable first */
+    fr_attr *attrs;    /* owned, k + 1: an output record's attributes */
+    char (*names)[16]; /* owned, k: "top1", "top2", ... */
 } predict_state;
 
 static const fr_param predict_params[] = {
@@ -95,24 +95,18 @@ static fr_status predict_process(void *state, fr_stage *st, const fr_record *in)
                        "expected a tensor/f32[%u] payload, got kind %d, rank %u, "
                        "%u values",
                        dim, (int)p->kind, p->rank, p->rank ? p->dims[0] : 0);
-    uint32_t top[PREDICT_MAX_TOP];
+    uint32_t *top = s->top;
     clf_predict(s->model, p->data, s->prob);
     clf_top(s->prob, clf_classes(s->model), s->k, top);
-
-    char names[PREDICT_MAX_TOP][8];
-    fr_attr attrs[PREDICT_MAX_TOP + 1];
-    uint32_t n_attrs = 0;
-    attrs[n_attrs++] = (fr_attr){"true_label", in->label ? in->label : ""};
-    for (uint32_t i = 0; i < s->k; i++) {
-        snprintf(names[i], sizeof names[i], "top%u", i + 1);
-        attrs[n_attrs++] = (fr_attr){names[i], clf_class_name(s->model, top[i])};
-    }
+    s->attrs[0] = (fr_attr){"true_label", in->label ? in->label : ""};
+    for (uint32_t i = 0; i < s->k; i++)
+        s->attrs[i + 1] = (fr_attr){s->names[i], clf_class_name(s->model, top[i])};
     fr_record out = {.id = in->id,
                      .key = in->key,
                      .label = clf_class_name(s->model, top[0]),
                      .model_version = in->model_version,
-                     .attrs = attrs,
-                     .n_attrs = n_attrs};
+                     .attrs = s->attrs,
+                     .n_attrs = s->k + 1};
     fr_status rc = fr_payload_alloc(st, &out.payload, FR_KIND_TENSOR, 1, &s->k);
     if (rc != FR_OK)
         return rc;

@@ -4,8 +4,10 @@
  * One handler gets each request once its whole body has arrived and fills
  * in the response.  What protects the server is enforced here, in one
  * place, for every user (the model server, /metrics, health):
- *   - max_body: a Content-Length above it is answered 413 before any of the
- *     body is read; a chunked body growing past it is discarded and 413;
+ *   - max_body: a body beyond it is answered 413 and never stored: at once
+ *     when the client declared its Content-Length and waits for "100
+ *     Continue" (curl does), else after the body was read and discarded
+ *     (a client that sends without waiting would miss an early answer);
  *   - timeout: a connection idle that long (a slowloris client that stops
  *     sending, a stalled upload) is closed;
  *   - max_connections and per_ip: further connections are refused at accept;
@@ -53,6 +55,8 @@ void http_error(http_response *res, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 typedef void (*http_handler)(void *ctx, const http_request *req, http_response *res);
+/* Told of the requests the layer answered itself (413), for metrics. */
+typedef void (*http_refused)(void *ctx, int status);
 
 typedef struct http_server http_server;
 
@@ -60,11 +64,14 @@ typedef struct http_server http_server;
  * with handler(ctx, ...) on per-connection threads.  host: an IPv4/IPv6
  * literal or "*"/"" (all).  Returns NULL with err. */
 http_server *http_start(const char *host, uint16_t port, const http_limits *limits,
-                        http_handler handler, void *ctx, char *err, size_t err_size);
+                        http_handler handler, http_refused refused, void *ctx, char *err,
+                        size_t err_size);
 uint16_t http_port(const http_server *s);
-/* Stops accepting connections; the ones open go on. */
-void http_quiesce(http_server *s);
-/* Closes everything, waiting for handlers running; frees s.  NULL is fine. */
+/* Stops accepting connections, then waits until no request is in flight
+ * (its headers arrived, its answer not yet sent): a draining server answers
+ * what it has begun.  Open idle connections are left to http_stop. */
+void http_drain(http_server *s);
+/* Closes every connection and frees s.  NULL is fine. */
 void http_stop(http_server *s);
 
 /* Splits "ADDR:PORT", "[V6]:PORT" or ":PORT" into host (caller's, size) and

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,8 +20,12 @@ struct http_server {
     struct MHD_Daemon *daemon;
     http_limits limits;
     http_handler handler;
+    http_refused refused;
     void *ctx;
     uint16_t port;
+    pthread_mutex_t lock;
+    pthread_cond_t idle; /* in_flight fell to 0 */
+    unsigned in_flight;  /* requests begun and not completed */
 };
 
 /* One request being received: the body so far. */
@@ -132,13 +137,39 @@ static void http_append(http_request *req, const char *data, size_t n, size_t ma
     req->size += n;
 }
 
-/* A declared Content-Length above the limit: refused before reading. */
-static int http_declared_too_large(struct MHD_Connection *conn, size_t max)
+/* A declared Content-Length above the limit from a client waiting for "100
+ * Continue": refused before it sends the body. */
+static int http_refuse_early(struct MHD_Connection *conn, size_t max)
 {
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    const char *expect = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Expect");
     char *end;
     unsigned long long n = cl ? strtoull(cl, &end, 10) : 0;
-    return cl && n > max;
+    return cl && n > max && expect && strcasecmp(expect, "100-continue") == 0;
+}
+
+static void http_begin(http_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->in_flight++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void http_end(http_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    if (--s->in_flight == 0)
+        pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static enum MHD_Result http_too_large(http_server *s, struct MHD_Connection *conn)
+{
+    http_response res = {0};
+    http_error(&res, 413, "request body larger than the limit of %zu bytes", s->limits.max_body);
+    if (s->refused)
+        s->refused(s->ctx, 413);
+    return http_send(conn, &res);
 }
 
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -150,16 +181,12 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
     http_request *req = *con_cls;
     http_response res = {0};
     if (!req) {
-        if (http_declared_too_large(conn, s->limits.max_body)) {
-            http_error(&res, 413, "request body larger than the limit of %zu bytes",
-                       s->limits.max_body);
-            return http_send(conn, &res);
-        }
         if (!(req = calloc(1, sizeof *req)))
             return MHD_NO;
         *req = (http_request){.conn = conn, .method = method, .path = url};
         *con_cls = req;
-        return MHD_YES;
+        http_begin(s); /* ended in http_completed */
+        return http_refuse_early(conn, s->limits.max_body) ? http_too_large(s, conn) : MHD_YES;
     }
     if (*upload_data_size) {
         http_append(req, upload_data, *upload_data_size, s->limits.max_body);
@@ -167,17 +194,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         return MHD_YES;
     }
     if (req->too_large)
-        http_error(&res, 413, "request body larger than the limit of %zu bytes",
-                   s->limits.max_body);
-    else
-        s->handler(s->ctx, req, &res);
+        return http_too_large(s, conn);
+    s->handler(s->ctx, req, &res);
     return http_send(conn, &res);
 }
 
 static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                            enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     (void)toe;
     http_request *req = *con_cls;
@@ -185,6 +209,7 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **con_cl
         free(req->body);
         free(req);
         *con_cls = NULL;
+        http_end(cls);
     }
 }
 
@@ -210,7 +235,8 @@ static int http_address(const char *host, uint16_t port, struct sockaddr_storage
 }
 
 http_server *http_start(const char *host, uint16_t port, const http_limits *limits,
-                        http_handler handler, void *ctx, char *err, size_t err_size)
+                        http_handler handler, http_refused refused, void *ctx, char *err,
+                        size_t err_size)
 {
     struct sockaddr_storage sa;
     int v6;
@@ -223,7 +249,9 @@ http_server *http_start(const char *host, uint16_t port, const http_limits *limi
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
-    *s = (http_server){.limits = *limits, .handler = handler, .ctx = ctx};
+    *s = (http_server){.limits = *limits, .handler = handler, .refused = refused, .ctx = ctx};
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->idle, NULL);
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_POLL | MHD_USE_ITC | (v6 ? MHD_USE_IPv6 : 0);
     s->daemon = MHD_start_daemon(
@@ -235,6 +263,8 @@ http_server *http_start(const char *host, uint16_t port, const http_limits *limi
     if (!s->daemon) {
         snprintf(err, err_size, "cannot listen on %s:%u: %s", host[0] ? host : "*", port,
                  errno ? strerror(errno) : "libmicrohttpd refused the options");
+        pthread_cond_destroy(&s->idle);
+        pthread_mutex_destroy(&s->lock);
         free(s);
         return NULL;
     }
@@ -248,11 +278,15 @@ uint16_t http_port(const http_server *s)
     return s->port;
 }
 
-void http_quiesce(http_server *s)
+void http_drain(http_server *s)
 {
     MHD_socket fd = MHD_quiesce_daemon(s->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    pthread_mutex_lock(&s->lock);
+    while (s->in_flight)
+        pthread_cond_wait(&s->idle, &s->lock);
+    pthread_mutex_unlock(&s->lock);
 }
 
 void http_stop(http_server *s)
@@ -260,6 +294,8 @@ void http_stop(http_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->daemon);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->lock);
     free(s);
 }
 

@@ -9,7 +9,8 @@ overload, timeout, SIGTERM drain, /metrics.
   reference; see make_bundle.py), shown to catch a swapped photo;
 - health, metadata, unknown model/endpoint/method, bad arguments: right status
   and {"error": ...};
-- truncated JPEG, PNG as JPEG, empty body, 100 MB body, bad JSON, a lying
+- truncated JPEG, PNG as JPEG, empty body, 100 MB body (sent at once, and
+  by curl, which waits for "100 Continue"), bad JSON, a lying
   Inference-Header-Content-Length, a slowloris client (closed after
   --timeout): each answered right while a good client keeps succeeding;
 - a second server (queue 1, long batch delay): the second request is refused
@@ -24,6 +25,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 
 import numpy as np
@@ -166,6 +168,15 @@ def hostile(s, photo, failures):
             st, msg = None, repr(e)
         print(f"  {name}: {st} {msg[:100]}")
         F.check(f"hostile: {name} -> {want} with an error message", st == want and msg, failures)
+    with tempfile.NamedTemporaryFile() as big:
+        big.truncate(100 << 20)
+        r = subprocess.run(["curl", "-sS", "-X", "POST", "--data-binary", "@" + big.name, "-w",
+                            "\n%{http_code}", f"http://127.0.0.1:{s.port}/v1/classify"],
+                           capture_output=True, text=True, timeout=600)
+    body, code = r.stdout.rsplit("\n", 1)
+    print(f"  100 MB body with curl (Expect: 100-continue): {code} {body[:100]}")
+    F.check("hostile: 100 MB body from curl -> 413 before the upload",
+            code == "413" and "limit" in json.loads(body)["error"], failures)
     F.check("hostile: a slowloris client is disconnected after the timeout",
             slowloris(s.port), failures)
     good.stop.set()
@@ -196,7 +207,7 @@ def metrics(s, failures):
     too_large = metric(text, 'flowrun_serve_errors_total{class="too_large"}')
     batches = metric(text, "flowrun_serve_batch_size_count")
     F.check(f"/metrics counts: classify 200 = {ok200}, too_large = {too_large}, "
-            f"batches = {batches}", ok200 and ok200 > 5 and too_large == 1 and batches > 5,
+            f"batches = {batches}", ok200 and ok200 > 5 and too_large == 2 and batches > 5,
             failures)
 
 
