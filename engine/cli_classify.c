@@ -41,8 +41,12 @@ typedef struct classify_args {
 static int classify_parse(int argc, char **argv, classify_args *a)
 {
     *a = (classify_args){.top = 5, .chain = {.batch = 1, .max_pixels = 50000000}};
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+    int n = 0; /* the arguments that are not options move to argv[0..n) */
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-' || !argv[i][1]) {
+            argv[n++] = argv[i];
+            continue;
+        }
         int r = chain_option(argc, argv, &i, &a->chain, &a->onnx);
         if (r < 0)
             return -1;
@@ -57,13 +61,13 @@ static int classify_parse(int argc, char **argv, classify_args *a)
             return -1;
         }
     }
-    if (argc - i < 2) {
+    if (n < 2) {
         fputs(classify_usage, stderr);
         return -1;
     }
-    a->bundle = argv[i];
-    a->photos = argv + i + 1;
-    a->n_photos = argc - i - 1;
+    a->bundle = argv[0];
+    a->photos = argv + 1;
+    a->n_photos = n - 1;
     return 0;
 }
 

@@ -195,8 +195,16 @@ static int evaluate_parse(int argc, char **argv, evaluate_args *a)
 {
     *a = (evaluate_args){.chain = {.batch = 8, .max_pixels = 50000000}};
     const char *out = NULL;
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
+    int n = 0;
+    for (int i = 1; i < argc; i++) { /* options before or after BUNDLE DIR */
+        if (argv[i][0] != '-') {
+            if (n == 2) {
+                fputs(evaluate_usage, stderr);
+                return -1;
+            }
+            *(n++ ? &a->dir : &a->bundle) = argv[i];
+            continue;
+        }
         int r = chain_option(argc, argv, &i, &a->chain, &a->onnx);
         if (r < 0)
             return -1;
@@ -207,12 +215,10 @@ static int evaluate_parse(int argc, char **argv, evaluate_args *a)
             return -1;
         }
     }
-    if (argc - i != 2) {
+    if (n != 2) {
         fputs(evaluate_usage, stderr);
         return -1;
     }
-    a->bundle = argv[i];
-    a->dir = argv[i + 1];
     if (out)
         snprintf(a->out, sizeof a->out, "%s", out);
     else

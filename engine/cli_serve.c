@@ -245,17 +245,24 @@ static int serve_parse(int argc, char **argv, serve_args *a)
                       .request_timeout_ms = 30000,
                       .limits = {.max_body = 32u << 20, .timeout_s = 10, .max_connections = 128},
                       .chain = {.batch = 4, .max_pixels = 50000000}};
-    int i = 1;
-    for (; i < argc && argv[i][0] == '-'; i++) {
+    /* Options before or after the bundle: flowrun serve BUNDLE --listen ... */
+    for (int i = 1; i < argc; i++) {
+        if (argv[i][0] != '-') {
+            if (a->bundle) {
+                fputs(serve_usage, stderr);
+                return -1;
+            }
+            a->bundle = argv[i];
+            continue;
+        }
         int r = chain_option(argc, argv, &i, &a->chain, &a->onnx);
         if (r < 0 || (r == 0 && serve_option(argc, argv, &i, a) < 0))
             return -1;
     }
-    if (argc - i != 1) {
+    if (!a->bundle) {
         fputs(serve_usage, stderr);
         return -1;
     }
-    a->bundle = argv[i];
     return 0;
 }
 
