@@ -276,7 +276,7 @@ static int new_plugin_write(const char *dir, const char *file, const char *templ
 }
 
 /* mkdir -p: dir and its missing parents.  Returns 0 or -1 with errno. */
-static int new_plugin_mkdirs(const char *dir)
+int cli_mkdirs(const char *dir)
 {
     char path[4096];
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
@@ -338,7 +338,7 @@ int cli_new_plugin(int argc, char **argv)
     }
     if (!dir)
         dir = name;
-    if (new_plugin_mkdirs(dir) != 0) {
+    if (cli_mkdirs(dir) != 0) {
         fprintf(stderr, "flowrun: new-plugin: cannot create directory %s: %s\n", dir,
                 strerror(errno));
         return EXIT_USAGE;

@@ -27,6 +27,9 @@ typedef struct embed {
     preprocess pre;
     fr_record **held; /* owned: n_held kept records, their pixels already in plan */
     int n_held;
+    /* owned, batch entries: tails[n] is the plan for a tail of n images,
+     * made at its first use and kept (NULL until then) */
+    net_plan **tails;
 } embed;
 
 static const fr_param embed_params[] = {
@@ -51,6 +54,9 @@ static void embed_fini(void *state, fr_stage *st)
     for (int i = 0; i < e->n_held; i++)
         fr_record_free(st, e->held[i]);
     free(e->held);
+    for (int i = 0; e->tails && i < e->batch; i++)
+        net_plan_free(e->tails[i]);
+    free(e->tails);
     net_plan_free(e->plan);
     net_free(e->net);
     free(e);
@@ -106,7 +112,8 @@ static fr_status embed_init(fr_stage *st, void **state)
     e->precision = (net_precision)fr_config_enum(st, "precision");
     preprocess_init(&e->pre, fr_config_string(st, "preprocess"));
     e->held = calloc((size_t)e->batch, sizeof *e->held);
-    fr_status s = e->held ? embed_load(e, st) : fr_fail(st, FR_FATAL, "out of memory");
+    e->tails = calloc((size_t)e->batch, sizeof *e->tails);
+    fr_status s = e->held && e->tails ? embed_load(e, st) : fr_fail(st, FR_FATAL, "out of memory");
     if (s != FR_OK) {
         embed_fini(e, st);
         return s;
@@ -157,22 +164,23 @@ static fr_status embed_process(void *state, fr_stage *st, const fr_record *in)
     return e->n_held == e->batch ? embed_run(e, st, e->plan) : FR_OK;
 }
 
-/* The tail batch gets a plan of its own size, made once at the end of the
- * stream: cheaper than running a full batch of padding. */
+/* The tail batch gets a plan of its own size: cheaper than running a full
+ * batch of padding.  A pipeline flushes once, at the end of the stream;
+ * `flowrun serve` flushes after every group of requests, so each size's
+ * plan is made once and kept (each holds its own copy of the weights). */
 static fr_status embed_flush(void *state, fr_stage *st)
 {
     embed *e = state;
     if (e->n_held == 0)
         return FR_OK;
     char err[512];
-    net_plan *tail = net_plan_new(e->net, e->n_held, e->precision, e->threads, err, sizeof err);
-    if (!tail)
+    net_plan **tail = &e->tails[e->n_held];
+    if (!*tail &&
+        !(*tail = net_plan_new(e->net, e->n_held, e->precision, e->threads, err, sizeof err)))
         return fr_fail(st, FR_FATAL, "%s: %s", e->path, err);
     size_t floats = (size_t)e->n_held * net_tensor_size(e->net, e->net->input);
-    memcpy(net_plan_input(tail), net_plan_input(e->plan), floats * sizeof(float));
-    fr_status s = embed_run(e, st, tail);
-    net_plan_free(tail);
-    return s;
+    memcpy(net_plan_input(*tail), net_plan_input(e->plan), floats * sizeof(float));
+    return embed_run(e, st, *tail);
 }
 
 FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
