@@ -13,6 +13,7 @@
 #include "port_type.h"
 #include "runtime.h"
 #include "stage.h"
+#include "wire_check.h"
 #include "wire_codec.h"
 
 /* Sockets to every instance of one consumer stage; records go round-robin
@@ -25,6 +26,7 @@ typedef struct out_port {
 
 typedef struct run_counters {
     atomic_uint_fast64_t in, out, dead, retries;
+    atomic_uint_fast64_t malformed;  /* messages dropped by the checks of wire_check.h */
     atomic_uint_fast64_t busy_ns;    /* in the plugin's callbacks, blocked time included */
     atomic_uint_fast64_t blocked_ns; /* of which waiting for room downstream */
 } run_counters;
@@ -44,8 +46,10 @@ typedef struct instance {
     void *ctl; /* PUSH to the coordinator */
     void *cmd; /* PULL of commands (GO, commits) from the coordinator */
     uint32_t eos_expected, eos_seen;
-    wire_decoded header; /* the last received header, its memory reused */
-    port_type accepts;   /* input_type, parsed once */
+    eos_senders eos_from; /* which upstream instances have ended (receive loop only) */
+    char listen_ep[512];  /* the endpoint it listens on for other nodes, "" if none */
+    wire_decoded header;  /* the last received header, its memory reused */
+    port_type accepts;    /* input_type, parsed once */
     run_counters counters;
 } instance;
 

@@ -140,6 +140,7 @@ static int bind_data_in(run *r, instance *in)
                 zmq_strerror(zmq_errno()));
         return -1;
     }
+    snprintf(in->listen_ep, sizeof in->listen_ep, "%s", ep);
     return 0;
 }
 
