@@ -16,8 +16,8 @@
 #include "envsubst.h"
 #include "yaml_doc.h"
 
-static const char *const config_top_keys[] = {"name", "dead_letters", "plugin_path", "nodes",
-                                              "stages"};
+static const char *const config_top_keys[] = {"name",  "dead_letters", "plugin_path",
+                                              "nodes", "cluster",      "stages"};
 #define CONFIG_N_TOP (sizeof config_top_keys / sizeof config_top_keys[0])
 
 /* The engine's own stage keys with a value type, checked by the schema code. */
@@ -386,6 +386,19 @@ static void config_parse_stages(config_ctx *c, config_pipeline *p, const yaml_do
     free(skip);
 }
 
+/* cluster: coordinator: names one of the nodes. */
+static void config_check_coordinator(config_ctx *c, const config_pipeline *p)
+{
+    const char *name = p->cluster.coordinator;
+    for (size_t i = 0; name && i < p->n_nodes; i++)
+        if (strcmp(p->nodes[i].name, name) == 0)
+            return;
+    if (name)
+        diag_error(c->d, c->file, p->cluster.line, p->cluster.col,
+                   "cluster: key \"coordinator\": unknown node \"%s\"%s", name,
+                   p->n_nodes ? "" : " (the file has no nodes:)");
+}
+
 /* "pipelines/fruits.yaml" -> "fruits" */
 static char *config_default_name(const char *file)
 {
@@ -430,7 +443,7 @@ static config_pipeline *config_load_buffer(const char *data, size_t len, const c
     for (size_t i = 0; i < root->n; i++)
         if (!skip[i] && strcmp(yaml_doc_key(root, i), "nodes") == 0)
             config_parse_nodes(&c, p, yaml_doc_value(root, i));
-    const yaml_doc_node *stages = NULL;
+    const yaml_doc_node *stages = NULL, *cluster = NULL;
     for (size_t i = 0; i < root->n; i++) {
         if (skip[i])
             continue;
@@ -466,10 +479,14 @@ static config_pipeline *config_load_buffer(const char *data, size_t len, const c
             /* done above */
         } else if (strcmp(k->text, "stages") == 0) {
             stages = v;
+        } else if (strcmp(k->text, "cluster") == 0) {
+            cluster = v;
         } else {
             config_unknown_key(&c, k, "", "top-level ", config_top_keys, CONFIG_N_TOP);
         }
     }
+    config_cluster_parse(&p->cluster, cluster, file, d);
+    config_check_coordinator(&c, p);
     if (stages)
         config_parse_stages(&c, p, stages);
     else
@@ -563,6 +580,7 @@ void config_free(config_pipeline *p)
         free(p->nodes[i].endpoint);
     }
     free(p->nodes);
+    config_cluster_free(&p->cluster);
     for (size_t i = 0; i < p->n_plugin_path; i++)
         free(p->plugin_path[i]);
     free(p->plugin_path);

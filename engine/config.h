@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_cluster.h"
 #include "diag.h"
 #include "schema.h"
 
@@ -46,7 +47,8 @@ typedef struct config_pipeline {
     size_t n_plugin_path;
     config_node *nodes;
     size_t n_nodes;
-    config_stage *stages; /* in file order */
+    config_cluster cluster; /* cluster: (config_cluster.h) */
+    config_stage *stages;   /* in file order */
     size_t n_stages;
 } config_pipeline;
 

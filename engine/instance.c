@@ -399,13 +399,19 @@ static fr_status flush_call(fr_stage *st, const fr_record *unused)
 
 /* ---- the thread ------------------------------------------------------- */
 
+/* Waits for room on a full socket, so a peer that died cannot keep the
+ * thread from seeing the stop flag. */
 static void send_eos(instance *in)
 {
     char sender[128];
     snprintf(sender, sizeof sender, "%s#%u", gstage(in)->cfg->name, in->index);
     for (size_t k = 0; k < in->n_outs; k++)
-        for (size_t i = 0; i < in->outs[k].n; i++)
-            transport_send_eos(in->outs[k].socks[i], sender);
+        for (size_t i = 0; i < in->outs[k].n; i++) {
+            zmq_pollitem_t item = {.socket = in->outs[k].socks[i], .events = ZMQ_POLLOUT};
+            while (transport_send_eos(item.socket, sender, ZMQ_DONTWAIT) != 0 &&
+                   zmq_errno() == EAGAIN && !stopping(in))
+                zmq_poll(&item, 1, POLL_MS);
+        }
 }
 
 /* Waits for GO or ABORT from the coordinator. */

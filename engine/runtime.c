@@ -20,6 +20,7 @@
 #include <zmq.h>
 
 #include "buffer.h"
+#include "cluster.h"
 #include "commit_tracker.h"
 #include "control.h"
 #include "instance.h"
@@ -41,7 +42,10 @@ typedef struct coordinator {
     size_t n_done;
     int failed;      /* a stage failed: exit code 3 */
     int interrupted; /* the signal that stopped us, or 0 */
+    char why[1200];  /* why this process stopped early, for the other nodes */
+    int flowed;      /* every instance (every node) was ready and got GO */
     progress *progress;
+    cluster *cluster; /* the other nodes of a split run, or NULL */
 } coordinator;
 
 /* ---- signals ---------------------------------------------------------- */
@@ -261,6 +265,8 @@ static void id_committed(coordinator *co, const char *id, size_t count)
     co->tally.done++;
     if (src == g->n_stages || !g->stages[src].plugin->desc.on_commit)
         return;
+    if (co->cluster && cluster_send_commits(co->cluster, src, id) == 0)
+        return; /* the source runs on another node */
     for (size_t i = 0; i < co->r->n_instances; i++)
         if (co->r->instances[i].stage_index == src)
             send_command(co, i, CTL_COMMITS, &id, 1);
@@ -292,10 +298,22 @@ static void write_dead_letter(coordinator *co, const char *line)
     free(with_newline);
 }
 
+/* In a split run, dead letters and commits go to the coordinator node. */
+static int forwarded(coordinator *co, const control_header *h, char **texts, int n)
+{
+    if (!co->cluster || cluster_is_coordinator(co->cluster) ||
+        (h->type != CTL_DEAD && h->type != CTL_COMMIT))
+        return 0;
+    if (h->type == CTL_DEAD)
+        co->tally.dead_letters++;
+    cluster_forward(co->cluster, h, (const char *const *)texts, n);
+    return 1;
+}
+
 static void on_message(coordinator *co, const control_header *h, char **texts, int n)
 {
     const graph *g = co->r->graph;
-    if (h->stage >= g->n_stages)
+    if (h->stage >= g->n_stages || forwarded(co, h, texts, n))
         return;
     const graph_stage *s = &g->stages[h->stage];
     switch (h->type) {
@@ -314,8 +332,9 @@ static void on_message(coordinator *co, const control_header *h, char **texts, i
     case CTL_DONE:
         co->n_done++;
         if (h->status != FR_OK && h->status != FR_STOP) {
-            log_msg(FR_LOG_ERROR, NULL, "stage \"%s\" failed: %s", s->cfg->name,
-                    n > 0 && texts[0][0] ? texts[0] : "(no reason given)");
+            snprintf(co->why, sizeof co->why, "stage \"%s\" failed: %s", s->cfg->name,
+                     n > 0 && texts[0][0] ? texts[0] : "(no reason given)");
+            log_msg(FR_LOG_ERROR, NULL, "%s", co->why);
             co->failed = 1;
             atomic_store(&co->r->stopping, 1);
         }
@@ -331,18 +350,29 @@ static void take_signal(coordinator *co)
     while (read(signal_pipe[0], &b, 1) == 1)
         if (!co->interrupted) {
             co->interrupted = b;
+            snprintf(co->why, sizeof co->why, "interrupted by %s", strsignal(b));
             log_msg(FR_LOG_WARN, NULL, "%s: stopping; outputs of this run are not committed",
                     strsignal(b));
             atomic_store(&co->r->stopping, 1);
         }
 }
 
-/* Waits up to timeout_ms for one control message or a signal. */
+/* Waits up to timeout_ms for one control message or a signal, serving the
+ * other nodes meanwhile. */
 static void poll_once(coordinator *co, long timeout_ms)
 {
-    zmq_pollitem_t items[2] = {{.socket = co->ctl, .events = ZMQ_POLLIN},
-                               {.fd = signal_pipe[0], .events = ZMQ_POLLIN}};
-    if (zmq_poll(items, 2, timeout_ms) <= 0)
+    zmq_pollitem_t items[3] = {
+        {.socket = co->ctl, .events = ZMQ_POLLIN},
+        {.fd = signal_pipe[0], .events = ZMQ_POLLIN},
+        {.socket = co->cluster ? cluster_socket(co->cluster) : NULL, .events = ZMQ_POLLIN}};
+    int ready = zmq_poll(items, co->cluster ? 3 : 2, timeout_ms);
+    if (co->cluster) {
+        cluster_service(co->cluster);
+        if (atomic_load(&co->r->stopping) && (co->failed || co->interrupted))
+            cluster_local_stop(co->cluster, co->interrupted ? EXIT_INTERRUPTED : EXIT_FAILED,
+                               co->why);
+    }
+    if (ready <= 0)
         return;
     if (items[1].revents & ZMQ_POLLIN)
         take_signal(co);
@@ -471,6 +501,19 @@ static int exit_code(const coordinator *co)
     return co->tally.dead_letters ? EXIT_DEAD_LETTERS : EXIT_DELIVERED;
 }
 
+/* Records emitted but neither committed by every sink nor dead-lettered. */
+static void count_unaccounted(coordinator *co)
+{
+    uint64_t emitted = co->tally.records_in;
+    if (!co->interrupted && !co->failed && emitted > co->tally.done) {
+        co->tally.unaccounted = emitted - co->tally.done;
+        log_msg(FR_LOG_ERROR, NULL,
+                "%llu of %llu records were neither delivered to every sink nor dead-lettered "
+                "(a stage dropped them)",
+                (unsigned long long)co->tally.unaccounted, (unsigned long long)emitted);
+    }
+}
+
 static void finish_tally(coordinator *co)
 {
     run *r = co->r;
@@ -479,14 +522,33 @@ static void finish_tally(coordinator *co)
         if (!r->graph->stages[r->instances[i].stage_index].n_inputs)
             emitted += atomic_load(&r->instances[i].counters.out);
     co->tally.records_in = emitted;
-    /* Only a process that runs the whole graph sees every commit. */
-    if (!r->opt->node && !co->interrupted && !co->failed && emitted > co->tally.done) {
-        co->tally.unaccounted = emitted - co->tally.done;
-        log_msg(FR_LOG_ERROR, NULL,
-                "%llu of %llu records were neither delivered to every sink nor dead-lettered "
-                "(a stage dropped them)",
-                (unsigned long long)co->tally.unaccounted, (unsigned long long)emitted);
-    }
+    /* Only a process that runs the whole graph sees every commit; in a split
+     * run the coordinator does, once every node is done (split_verdict). */
+    if (!r->opt->node)
+        count_unaccounted(co);
+}
+
+/* A split run's exit code, the same on every node: the coordinator adds
+ * the other nodes' outcomes and records to its own and sends the verdict;
+ * another node returns what the coordinator sent. */
+static int split_verdict(coordinator *co)
+{
+    int own = co->interrupted ? EXIT_INTERRUPTED : co->failed ? EXIT_FAILED : 0;
+    uint64_t emitted = co->tally.records_in;
+    if (own)
+        cluster_local_stop(co->cluster, own, co->why);
+    int others = cluster_finish(co->cluster, &emitted, own);
+    if (!cluster_is_coordinator(co->cluster))
+        return others;
+    co->tally.records_in = emitted;
+    if (others == EXIT_INTERRUPTED && !co->failed)
+        co->interrupted = SIGTERM;
+    else if (others == EXIT_FAILED && !co->interrupted)
+        co->failed = 1;
+    count_unaccounted(co);
+    int code = exit_code(co);
+    cluster_send_verdict(co->cluster, code);
+    return code;
 }
 
 /* mkdir -p of path's parent directory.  Returns 0 or -1 with errno. */
@@ -508,10 +570,11 @@ static int make_parent_dirs(const char *path)
     return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* A whole-graph run owns the file (a stale one goes); nodes of a split run
- * append to it.  The file is opened at the first dead letter, but whether it
- * can be written is known now, before any record could be lost.  Its folder
- * is made, as the sinks make theirs. */
+/* The process that writes dead letters (the whole-graph run, or the
+ * coordinator node of a split run) owns the file: a stale one goes.  The
+ * file is opened at the first dead letter, but whether it can be written is
+ * known now, before any record could be lost.  Its folder is made, as the
+ * sinks make theirs. */
 static int prepare_dead_letters(const run *r)
 {
     const char *path = r->graph->pipeline->dead_letters;
@@ -519,17 +582,36 @@ static int prepare_dead_letters(const run *r)
         log_msg(FR_LOG_ERROR, NULL, "cannot write dead letters to %s: %s", path, strerror(errno));
         return -1;
     }
-    if (!r->opt->node)
-        unlink(path);
+    unlink(path);
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
         log_msg(FR_LOG_ERROR, NULL, "cannot write dead letters to %s: %s", path, strerror(errno));
         return -1;
     }
     close(fd);
-    if (!r->opt->node)
-        unlink(path); /* no dead letters, no file */
+    unlink(path); /* no dead letters, no file */
     return 0;
+}
+
+/* ---- hooks for the other nodes (cluster.h) ------------------------------- */
+
+static void on_remote_control(void *ctx, const control_header *h, char **texts, int n)
+{
+    on_message(ctx, h, texts, n);
+}
+
+static void on_remote_commits(void *ctx, size_t stage, const char *const *ids, size_t n)
+{
+    coordinator *co = ctx;
+    for (size_t i = 0; i < co->r->n_instances; i++)
+        if (co->r->instances[i].stage_index == stage)
+            send_command(co, i, CTL_COMMITS, ids, n);
+}
+
+static void on_cluster_stop(void *ctx)
+{
+    coordinator *co = ctx;
+    atomic_store(&co->r->stopping, 1);
 }
 
 static int coordinate(coordinator *co)
@@ -540,12 +622,24 @@ static int coordinate(coordinator *co)
                 zmq_strerror(zmq_errno()));
         return -1;
     }
-    if (prepare_dead_letters(r) != 0)
+    const cluster_hooks hooks = {.ctx = co,
+                                 .control = on_remote_control,
+                                 .commits = on_remote_commits,
+                                 .stop = on_cluster_stop};
+    int failed = 0;
+    co->cluster = cluster_new(r, &hooks, &failed);
+    if (failed)
+        return -1;
+    int owner = !co->cluster || cluster_is_coordinator(co->cluster);
+    if (owner && prepare_dead_letters(r) != 0)
         return -1;
     int started = start_all(co) == 0;
+    if (co->cluster) /* data flows once every node is ready */
+        started = cluster_join(co->cluster, started);
     for (size_t i = 0; i < r->n_instances; i++)
         if (r->instances[i].thread_started)
             send_command(co, i, started ? CTL_GO : CTL_ABORT, NULL, 0);
+    co->flowed = started;
     if (started) /* tests wait for this line before they signal a run */
         log_msg(FR_LOG_DEBUG, NULL, "%zu instances ready; data flowing", r->n_instances);
     co->progress = r->opt->progress ? progress_start(r, &co->tally) : NULL;
@@ -574,7 +668,7 @@ int runtime_run(const graph *g, const runtime_options *opt)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     co.tally.wall_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     finish_tally(&co);
-    int code = exit_code(&co);
+    int code = co.cluster && co.flowed ? split_verdict(&co) : exit_code(&co);
     run_report_print(&r, &co.tally, code);
     if (opt->summary_path && run_report_write_json(&r, &co.tally, code, opt->summary_path) != 0)
         code = code == EXIT_DELIVERED ? EXIT_FAILED : code;
@@ -582,6 +676,7 @@ int runtime_run(const graph *g, const runtime_options *opt)
         restore_signals();
     if (co.dead_fd >= 0)
         close(co.dead_fd);
+    cluster_free(co.cluster);
     tracker_free(co.tracker);
     run_tally_free(&co.tally);
     for (size_t i = 0; i < r.n_instances; i++)

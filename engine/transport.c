@@ -34,11 +34,10 @@ static unsigned remote_slot(const graph *g, size_t s, unsigned inst)
     return k + inst;
 }
 
-int endpoint_remote(const graph *g, size_t s, unsigned inst, char *out, size_t size, char *err,
-                    size_t err_size)
+/* The node's endpoint with k added to its port (tcp) or "-k" to its path (ipc). */
+static int endpoint_slot(const config_node *node, unsigned k, char *out, size_t size, char *err,
+                         size_t err_size)
 {
-    const config_node *node = &g->pipeline->nodes[g->stages[s].node];
-    unsigned k = remote_slot(g, s, inst);
     const char *ep = node->endpoint;
     if (strncmp(ep, "ipc://", 6) == 0) {
         snprintf(out, size, "%s-%u", ep, k);
@@ -56,6 +55,23 @@ int endpoint_remote(const graph *g, size_t s, unsigned inst, char *out, size_t s
     }
     snprintf(out, size, "%.*s:%ld", (int)(colon - ep), ep, port + (long)k);
     return 0;
+}
+
+int endpoint_remote(const graph *g, size_t s, unsigned inst, char *out, size_t size, char *err,
+                    size_t err_size)
+{
+    const config_node *node = &g->pipeline->nodes[g->stages[s].node];
+    return endpoint_slot(node, remote_slot(g, s, inst), out, size, err, err_size);
+}
+
+int endpoint_control(const graph *g, size_t node, char *out, size_t size, char *err,
+                     size_t err_size)
+{
+    unsigned k = 0; /* the slot after the node's data endpoints */
+    for (size_t i = 0; i < g->n_stages; i++)
+        if (g->stages[i].node == node && stage_has_remote_input(g, i))
+            k += g->stages[i].cfg->replicas;
+    return endpoint_slot(&g->pipeline->nodes[node], k, out, size, err, err_size);
 }
 
 void socket_tune(void *sock, int hwm)
@@ -83,12 +99,12 @@ int transport_send(void *sock, const void *header, size_t header_size, fr_buffer
     return 0;
 }
 
-int transport_send_eos(void *sock, const char *sender)
+int transport_send_eos(void *sock, const char *sender, int flags)
 {
     fr_record rec = {.id = "", .key = sender, .label = ""};
     uint8_t header[512];
     if (wire_header_size(&rec) > sizeof header)
         rec.key = "?";
     size_t n = wire_encode(&rec, FR_WIRE_EOS, header);
-    return zmq_send(sock, header, n, 0) < 0 ? -1 : 0;
+    return zmq_send(sock, header, n, flags) < 0 ? -1 : 0;
 }

@@ -260,8 +260,10 @@ stages:
         errors = [p.stderr.read() for p in procs]
         for p in procs:
             p.stderr.close()
-        # Each node reports on its own stages: the rejects happen on core.
-        self.assertEqual(codes, [1, 0], errors)
+        # One verdict for the whole run: the rejects happen on core, and
+        # edge (the coordinator, first in the file) exits 1 too.
+        self.assertEqual(codes, [1, 1], errors)
+        self.assertEqual(len(self.lines("dead.jsonl")), 8)
         by_id = lambda name: sorted(self.lines(name), key=lambda r: r["id"])
         self.assertEqual(by_id("one.jsonl"), by_id("two.jsonl"))
         self.assertEqual(len(by_id("two.jsonl")), 1992)

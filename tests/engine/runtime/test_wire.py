@@ -17,6 +17,7 @@ import wire_client as w
 PIPELINE = """
 name: hostile
 dead_letters: $DIR/dead.jsonl
+cluster: {coordinator: core}
 nodes:
   edge: {endpoint: "tcp://127.0.0.1:%d"}
   core: {endpoint: "tcp://127.0.0.1:%d"}
@@ -61,6 +62,11 @@ class HostilePeer(FlowrunCase):
         core = subprocess.Popen([FLOWRUN, "-v", "run", "--node", "core", yaml, "--summary",
                                  summary], stderr=subprocess.PIPE, text=True)
         ctx = zmq.Context()
+        # The test plays node edge: it joins the run as flowrun does (no
+        # CURVE here, so anyone can), then sends hostile data.
+        control = w.join(ctx, "tcp://127.0.0.1:%d" % (core_port + 1), "edge", FLOWRUN, yaml,
+                         [("src", "dir-source"), ("dec", "jpeg-decode"), ("resize", "resize-224"),
+                          ("sink", "capture-sink")])
         push = ctx.socket(zmq.PUSH)
         push.setsockopt(zmq.LINGER, 5000)
         push.connect("tcp://127.0.0.1:%d" % core_port)
@@ -72,10 +78,12 @@ class HostilePeer(FlowrunCase):
         push.send_multipart(w.image("good-2", 3, 3))
         push.send_multipart(w.eos("dec#1"))
         push.close()
+        self.assertEqual(w.finish(control, 2), 0)
+        control.close()
         ctx.term()
         _, err = core.communicate(timeout=120)
         self.assertEqual(core.returncode, 0, err)
-        self.assertEqual(os.path.getsize(self.path("dead.jsonl")), 0)
+        self.assertFalse(os.path.exists(self.path("dead.jsonl")))
         dropped = [l for l in err.splitlines() if "dropped a malformed message" in l]
         self.assertEqual(len(dropped), len(HOSTILE) + 1, err)
         where = "from 127.0.0.1 on tcp://127.0.0.1:%d" % core_port

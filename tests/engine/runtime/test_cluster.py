@@ -1,0 +1,133 @@
+"""A run split over nodes (flowrun run --node NAME, one process each) is
+one run: nodes join the coordinator with the same pipeline, flowrun and
+plugins or are refused; data flows only once all joined; dead letters and
+commits reach the coordinator, which owns the verdict every node exits
+with; a lost node stops every other within node_timeout, naming it."""
+import os
+import signal
+import subprocess
+import unittest
+
+from flowrun_test import FLOWRUN, FlowrunCase
+from test_runtime import free_port
+
+SPLIT = """
+name: split
+dead_letters: $DIR/dead.jsonl
+cluster: {join_timeout: %(join)s, node_timeout: 2s}
+nodes:
+  edge: {endpoint: "tcp://127.0.0.1:%(edge)d"}
+  core: {endpoint: "tcp://127.0.0.1:%(core)d"}
+stages:
+  gen:  {plugin: gen-source, count: %(count)d, size: 1KiB, node: edge}
+  mid:  {plugin: passthrough, inputs: gen, %(mid)s node: core}
+  sink: {plugin: capture-sink, inputs: mid, path: $DIR/out.jsonl, %(sink)s node: edge}
+"""
+
+
+class Node:
+    """One `flowrun -v run --node NAME` process; stderr read line by line."""
+
+    def __init__(self, name, yaml):
+        self.name = name
+        self.proc = subprocess.Popen([FLOWRUN, "-v", "run", "--node", name, yaml],
+                                     stderr=subprocess.PIPE, text=True)
+        self.lines = []
+
+    def wait_for(self, text):
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            if text in line:
+                return line
+        raise AssertionError("%s never said %r:\n%s" % (self.name, text, "".join(self.lines)))
+
+    def finish(self):
+        self.lines += self.proc.stderr.readlines()
+        self.proc.stderr.close()
+        return self.proc.wait(timeout=60)
+
+    @property
+    def stderr(self):
+        return "".join(self.lines)
+
+
+class Split(FlowrunCase):
+    def yaml(self, count=200, mid="", sink="", join="20s", name="p.yaml"):
+        self.ports = {"edge": free_port(), "core": free_port()}
+        return self.pipeline(SPLIT % dict(self.ports, count=count, mid=mid, sink=sink, join=join),
+                             name)
+
+    def run_nodes(self, yaml, names=("edge", "core"), yamls=None):
+        nodes = [Node(n, (yamls or {}).get(n, yaml)) for n in names]
+        codes = [n.finish() for n in nodes]
+        return codes, nodes
+
+    def test_one_verdict_for_the_whole_run(self):
+        codes, nodes = self.run_nodes(self.yaml(count=500))
+        self.assertEqual(codes, [0, 0], "".join(n.stderr for n in nodes))
+        self.assertEqual(len(self.lines("out.jsonl")), 500)
+        self.assertIn("every node joined", nodes[0].stderr)
+
+    def test_a_stage_that_drops_records_fails_every_node(self):
+        codes, nodes = self.run_nodes(self.yaml(count=500, mid="drop_every: 100,"))
+        self.assertEqual(codes, [3, 3], "".join(n.stderr for n in nodes))
+        self.assertIn("5 of 500 records were neither delivered", nodes[0].stderr)
+
+    def test_dead_letters_are_written_by_the_coordinator(self):
+        codes, nodes = self.run_nodes(self.yaml(count=500, mid="reject_every: 50,"))
+        self.assertEqual(codes, [1, 1], "".join(n.stderr for n in nodes))
+        dead = self.lines("dead.jsonl")
+        self.assertEqual(len(dead), 10)
+        self.assertEqual({d["stage"] for d in dead}, {"mid"})
+
+    def test_a_different_pipeline_file_is_refused(self):
+        yaml = self.yaml()
+        other = self.path("other.yaml")
+        with open(yaml) as f, open(other, "w") as g:
+            g.write(f.read() + "# changed\n")
+        codes, nodes = self.run_nodes(yaml, yamls={"core": other})
+        self.assertEqual(codes, [3, 3])
+        self.assertIn('node "core" (tcp://127.0.0.1:%d) refused: its pipeline file differs'
+                      % self.ports["core"], nodes[0].stderr)
+        self.assertIn('coordinator "edge" refused node "core": its pipeline file differs',
+                      nodes[1].stderr)
+        self.assertFalse(os.path.exists(self.path("out.jsonl")))
+
+    def test_a_missing_node_is_named_after_join_timeout(self):
+        codes, nodes = self.run_nodes(self.yaml(join="1s"), names=("edge",))
+        self.assertEqual(codes, [3])
+        self.assertIn('nodes not joined after join_timeout 1.0 s: "core" (tcp://127.0.0.1:%d)'
+                      % self.ports["core"], nodes[0].stderr)
+
+    def kill_one(self, victim):
+        yaml = self.yaml(count=100000, sink="delay: 20ms,")
+        nodes = {n: Node(n, yaml) for n in ("edge", "core")}
+        for n in nodes.values():
+            n.wait_for("data flowing")
+        nodes[victim].proc.send_signal(signal.SIGKILL)
+        nodes[victim].finish()
+        survivor = nodes["core" if victim == "edge" else "edge"]
+        return survivor, survivor.finish()
+
+    def test_a_lost_worker_stops_the_coordinator(self):
+        survivor, code = self.kill_one("core")
+        self.assertEqual(code, 3, survivor.stderr)
+        self.assertIn('node "core" (tcp://127.0.0.1:%d) lost: nothing heard for 2.0 s'
+                      % self.ports["core"], survivor.stderr)
+        self.assertFalse(os.path.exists(self.path("out.jsonl")))
+
+    def test_a_lost_coordinator_stops_the_worker(self):
+        survivor, code = self.kill_one("edge")
+        self.assertEqual(code, 3, survivor.stderr)
+        self.assertIn('node "edge" (tcp://127.0.0.1:%d) lost' % self.ports["edge"],
+                      survivor.stderr)
+
+    def test_a_failed_stage_stops_every_node(self):
+        codes, nodes = self.run_nodes(self.yaml(count=5000, mid="fatal_after: 100,"))
+        self.assertEqual(codes, [3, 3], "".join(n.stderr for n in nodes))
+        self.assertIn('node "core": stage "mid" failed', nodes[0].stderr)
+        self.assertFalse(os.path.exists(self.path("out.jsonl")))
+
+
+if __name__ == "__main__":
+    unittest.main()
