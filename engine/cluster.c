@@ -8,6 +8,7 @@
 #include <time.h>
 #include <zmq.h>
 
+#include "curve.h"
 #include "log.h"
 #include "transport.h"
 
@@ -198,6 +199,7 @@ typedef struct message {
     char *frames[MAX_FRAMES]; /* NUL-terminated copies, owned */
     size_t n;
     int too_long;
+    char user[64]; /* the node CURVE authenticated (ZAP User-Id), "" without CURVE */
 } message;
 
 static void message_free(message *m)
@@ -220,6 +222,9 @@ static int message_recv(cluster *cl, message *m)
             return m->n ? 0 : -1;
         }
         more = zmq_msg_more(&f);
+        const char *user = zmq_msg_gets(&f, "User-Id");
+        if (user && !m->user[0])
+            snprintf(m->user, sizeof m->user, "%s", user);
         size_t size = zmq_msg_size(&f);
         if (m->n == MAX_FRAMES || size > TEXT_MAX) {
             m->too_long = 1;
@@ -359,6 +364,10 @@ static void coordinator_on(cluster *cl, message *m)
     int from = m->n >= 2 && m->frames[0][0] ? node_index(cl, m->frames[0]) : -1;
     if (from < 0 || (size_t)from == cl->self) {
         drop(cl, m->n ? m->frames[0] : "?", "not a node of this pipeline");
+        return;
+    }
+    if (cl->r->curve && strcmp(m->user, m->frames[0]) != 0) {
+        drop(cl, m->frames[0], "its CURVE key belongs to another node");
         return;
     }
     peer *p = &cl->peers[from];
@@ -657,12 +666,17 @@ static int open_socket(cluster *cl)
     zmq_setsockopt(cl->sock, ZMQ_SNDHWM, &unlimited, sizeof unlimited);
     zmq_setsockopt(cl->sock, ZMQ_RCVHWM, &unlimited, sizeof unlimited);
     zmq_setsockopt(cl->sock, ZMQ_LINGER, &linger, sizeof linger);
+    const curve *keys = cl->r->curve;
     if (cluster_is_coordinator(cl)) {
         zmq_setsockopt(cl->sock, ZMQ_ROUTER_HANDOVER, &on, sizeof on);
+        if (keys && curve_server(keys, cl->sock, cl->control_ep) != 0)
+            return -1;
         return zmq_bind(cl->sock, cl->control_ep);
     }
     const char *id = node_name(cl, cl->self);
     zmq_setsockopt(cl->sock, ZMQ_ROUTING_ID, id, strlen(id));
+    if (keys && curve_client(keys, cl->sock, cl->coord) != 0)
+        return -1;
     return zmq_connect(cl->sock, cl->control_ep);
 }
 
@@ -673,6 +687,24 @@ static size_t coordinator_node(const graph *g)
         if (strcmp(g->pipeline->nodes[i].name, name) == 0)
             return i;
     return 0;
+}
+
+/* tcp://127.x, localhost, [::1] and ipc:// stay on this host. */
+static int is_loopback(const char *ep)
+{
+    return strncmp(ep, "ipc://", 6) == 0 || strncmp(ep, "tcp://127.", 10) == 0 ||
+           strncmp(ep, "tcp://localhost:", 16) == 0 || strncmp(ep, "tcp://[::1]:", 12) == 0;
+}
+
+static void warn_if_open(const cluster *cl)
+{
+    const config_pipeline *p = cl->g->pipeline;
+    for (size_t i = 0; !p->cluster.curve && i < p->n_nodes; i++)
+        if (!is_loopback(p->nodes[i].endpoint))
+            log_msg(FR_LOG_WARN, NULL,
+                    "node \"%s\" listens on %s without authentication: anyone who reaches it can "
+                    "inject records (set cluster: security: curve)",
+                    p->nodes[i].name, p->nodes[i].endpoint);
 }
 
 static int setup(cluster *cl)
@@ -695,6 +727,7 @@ static int setup(cluster *cl)
         log_msg(FR_LOG_ERROR, NULL, "cannot read %s: %s", g->pipeline->file, strerror(errno));
         return -1;
     }
+    warn_if_open(cl);
     if (open_socket(cl) != 0) {
         log_msg(FR_LOG_ERROR, NULL, "control endpoint %s of coordinator node \"%s\": %s",
                 cl->control_ep, node_name(cl, cl->coord), zmq_strerror(zmq_errno()));

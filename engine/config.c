@@ -155,7 +155,7 @@ static void config_parse_nodes(config_ctx *c, config_pipeline *p, const yaml_doc
         config_oom(c);
         return;
     }
-    static const char *const node_keys[] = {"endpoint"};
+    static const char *const node_keys[] = {"endpoint", "public_key", "secret_key"};
     for (size_t i = 0; i < v->n; i++) {
         if (skip[i])
             continue;
@@ -186,12 +186,18 @@ static void config_parse_nodes(config_ctx *c, config_pipeline *p, const yaml_doc
             if (nskip[j])
                 continue;
             const yaml_doc_node *nk = body->items[2 * j], *nv = yaml_doc_value(body, j);
-            if (strcmp(nk->text, "endpoint") != 0) {
-                config_unknown_key(c, nk, where, "", node_keys, 1);
+            char kw[340];
+            snprintf(kw, sizeof kw, "%skey \"%s\": ", where, nk->text);
+            if (strcmp(nk->text, "public_key") == 0 || strcmp(nk->text, "secret_key") == 0) {
+                char **slot = nk->text[0] == 'p' ? &node->public_key : &node->secret_key;
+                free(*slot);
+                *slot = config_scalar(c, nv, kw, "a key file (flowrun keygen)");
                 continue;
             }
-            char kw[340];
-            snprintf(kw, sizeof kw, "%skey \"endpoint\": ", where);
+            if (strcmp(nk->text, "endpoint") != 0) {
+                config_unknown_key(c, nk, where, "", node_keys, 3);
+                continue;
+            }
             char *ep = config_scalar(c, nv, kw, "tcp://host:port or ipc://path");
             if (!ep)
                 continue;
@@ -386,9 +392,15 @@ static void config_parse_stages(config_ctx *c, config_pipeline *p, const yaml_do
     free(skip);
 }
 
-/* cluster: coordinator: names one of the nodes. */
+/* cluster: coordinator: names one of the nodes; security: curve needs
+ * every node's public key. */
 static void config_check_coordinator(config_ctx *c, const config_pipeline *p)
 {
+    for (size_t i = 0; p->cluster.curve && i < p->n_nodes; i++)
+        if (!p->nodes[i].public_key)
+            diag_error(c->d, c->file, p->nodes[i].line, p->nodes[i].col,
+                       "node \"%s\": missing key \"public_key\" (cluster: security: curve)",
+                       p->nodes[i].name);
     const char *name = p->cluster.coordinator;
     for (size_t i = 0; name && i < p->n_nodes; i++)
         if (strcmp(p->nodes[i].name, name) == 0)
@@ -578,6 +590,8 @@ void config_free(config_pipeline *p)
     for (size_t i = 0; i < p->n_nodes; i++) {
         free(p->nodes[i].name);
         free(p->nodes[i].endpoint);
+        free(p->nodes[i].public_key);
+        free(p->nodes[i].secret_key);
     }
     free(p->nodes);
     config_cluster_free(&p->cluster);

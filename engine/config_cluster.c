@@ -6,7 +6,8 @@
 #include "envsubst.h"
 #include "schema.h"
 
-static const char *const cluster_keys[] = {"coordinator", "join_timeout", "node_timeout"};
+static const char *const cluster_keys[] = {"coordinator", "join_timeout", "node_timeout",
+                                           "security"};
 #define N_CLUSTER_KEYS (sizeof cluster_keys / sizeof cluster_keys[0])
 
 /* The scalar value after ${VAR} substitution, malloc'd; NULL (reported) if
@@ -44,6 +45,17 @@ static void cluster_duration(const yaml_doc_node *v, const char *key, int64_t *m
     free(s);
 }
 
+/* security: none | curve */
+static void cluster_security(config_cluster *c, const yaml_doc_node *v, const char *file, diag *d)
+{
+    char *s = cluster_scalar(v, "security", file, d);
+    if (s && strcmp(s, "curve") != 0 && strcmp(s, "none") != 0)
+        diag_error(d, file, v->line, v->col,
+                   "cluster: key \"security\": expected none or curve, got \"%s\"", s);
+    c->curve = s && strcmp(s, "curve") == 0;
+    free(s);
+}
+
 void config_cluster_parse(config_cluster *c, const yaml_doc_node *v, const char *file, diag *d)
 {
     *c = (config_cluster){.join_timeout_ms = CLUSTER_JOIN_TIMEOUT_MS,
@@ -53,7 +65,7 @@ void config_cluster_parse(config_cluster *c, const yaml_doc_node *v, const char 
     if (v->kind != YAML_DOC_MAP) {
         diag_error(d, file, v->line, v->col,
                    "key \"cluster\": expected a mapping (coordinator, join_timeout, "
-                   "node_timeout), got %s",
+                   "node_timeout, security), got %s",
                    yaml_doc_kind_name(v));
         return;
     }
@@ -72,6 +84,8 @@ void config_cluster_parse(config_cluster *c, const yaml_doc_node *v, const char 
             cluster_duration(val, key, &c->join_timeout_ms, file, d);
         } else if (strcmp(key, "node_timeout") == 0) {
             cluster_duration(val, key, &c->node_timeout_ms, file, d);
+        } else if (strcmp(key, "security") == 0) {
+            cluster_security(c, val, file, d);
         } else {
             const char *near = schema_did_you_mean(key, cluster_keys, N_CLUSTER_KEYS);
             diag_error(d, file, k->line, k->col, "cluster: unknown key \"%s\"%s%s%s", key,

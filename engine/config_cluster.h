@@ -6,6 +6,9 @@
  *     coordinator: edge   # the node that owns the verdict (default: the first node)
  *     join_timeout: 60s   # every node must have joined by then
  *     node_timeout: 10s   # a node silent this long is lost: the run stops
+ *     security: curve     # CurveZMQ on every link between nodes (default: none);
+ *                         # each node then names its key files (flowrun keygen):
+ *                         # nodes: {a: {endpoint: ..., public_key: a.pub, secret_key: a.key}}
  */
 #ifndef FLOWRUN_CONFIG_CLUSTER_H
 #define FLOWRUN_CONFIG_CLUSTER_H
@@ -20,6 +23,7 @@ typedef struct config_cluster {
     int line, col;     /* of coordinator's value */
     int64_t join_timeout_ms;
     int64_t node_timeout_ms;
+    int curve; /* security: curve */
 } config_cluster;
 
 #define CLUSTER_JOIN_TIMEOUT_MS 60000

@@ -296,9 +296,16 @@ static int check_message(instance *in, zmq_msg_t *header, zmq_msg_t *payload, in
                  d->type == FR_WIRE_EOS ? "end-of-stream" : "data", frames, want);
         return -1;
     }
+    const char *peer_node = zmq_msg_gets(header, "User-Id"); /* set under CURVE */
     if (d->type == FR_WIRE_EOS)
         return eos_senders_accept(&in->eos_from, d->rec.key,
-                                  zmq_msg_gets(header, "Peer-Address") != NULL, err, err_size);
+                                  zmq_msg_gets(header, "Peer-Address") != NULL, peer_node, err,
+                                  err_size);
+    if (peer_node && !eos_senders_upstream_node(&in->eos_from, peer_node)) {
+        snprintf(err, err_size, "a record from node \"%.64s\", which runs no upstream stage",
+                 peer_node);
+        return -1;
+    }
     return wire_check_payload(&d->rec.payload, zmq_msg_size(payload), err, err_size);
 }
 

@@ -23,6 +23,7 @@ static const char usage[] =
     "  plugins               list the plugins found, with ABI version and summary\n"
     "  describe PLUGIN       show a plugin's ports and configuration keys\n"
     "  new-plugin NAME       write a new plugin's skeleton (code, build file, test)\n"
+    "  keygen PREFIX         write a CURVE key pair for a node (PREFIX.key, PREFIX.pub)\n"
     "\n"
     "options:\n"
     "  -v, --verbose         more messages (debug)\n"
@@ -84,6 +85,8 @@ int main(int argc, char **argv)
         return cli_describe(n, args);
     if (!strcmp(cmd, "new-plugin"))
         return cli_new_plugin(n, args);
+    if (!strcmp(cmd, "keygen"))
+        return cli_keygen(n, args);
     if (ends_with(cmd, ".yaml") || ends_with(cmd, ".yml")) {
         /* flowrun FILE.yaml [options]: run, with the file as the last argument. */
         return cli_run(n, args);

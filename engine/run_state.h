@@ -60,7 +60,8 @@ struct run {
     atomic_int stopping;
     instance *instances; /* the local ones, grouped by stage in topological order */
     size_t n_instances;
-    char run_id[32]; /* makes inproc endpoints unique to this run */
+    char run_id[32];     /* makes inproc endpoints unique to this run */
+    struct curve *curve; /* keys for links between nodes (curve.h), or NULL */
 };
 
 /* 1 if stage s runs in this process. */

@@ -23,6 +23,7 @@
 #include "cluster.h"
 #include "commit_tracker.h"
 #include "control.h"
+#include "curve.h"
 #include "instance.h"
 #include "log.h"
 #include "port_type.h"
@@ -139,7 +140,8 @@ static int bind_data_in(run *r, instance *in)
         log_msg(FR_LOG_ERROR, NULL, "%s", err);
         return -1;
     }
-    if (zmq_bind(in->data_in, ep) != 0) {
+    if ((r->curve && curve_server(r->curve, in->data_in, ep) != 0) ||
+        zmq_bind(in->data_in, ep) != 0) {
         log_msg(FR_LOG_ERROR, in->stage.scope, "cannot listen on %s: %s", ep,
                 zmq_strerror(zmq_errno()));
         return -1;
@@ -168,7 +170,9 @@ static int connect_outs(run *r, instance *in)
                 return -1;
             if (!remote)
                 endpoint_local(r->run_id, g, c, j, ep, sizeof ep);
-            if (!(port->socks[j] = new_socket(r, ZMQ_PUSH)) || zmq_connect(port->socks[j], ep))
+            if (!(port->socks[j] = new_socket(r, ZMQ_PUSH)) ||
+                (remote && r->curve && curve_client(r->curve, port->socks[j], g->stages[c].node)) ||
+                zmq_connect(port->socks[j], ep))
                 return -1;
         }
     }
@@ -614,9 +618,21 @@ static void on_cluster_stop(void *ctx)
     atomic_store(&co->r->stopping, 1);
 }
 
+/* The index of this process's node (0 for a whole-graph run). */
+static size_t own_node(const run *r)
+{
+    for (size_t i = 0; r->opt->node && i < r->graph->pipeline->n_nodes; i++)
+        if (strcmp(r->graph->pipeline->nodes[i].name, r->opt->node) == 0)
+            return i;
+    return 0;
+}
+
 static int coordinate(coordinator *co)
 {
     run *r = co->r;
+    int failed = 0;
+    if (r->opt->node && !(r->curve = curve_new(r->graph, own_node(r), r->zmq, &failed)) && failed)
+        return -1;
     if (make_instances(r) != 0 || make_sockets(co) != 0) {
         log_msg(FR_LOG_ERROR, NULL, "cannot set up the run's sockets: %s",
                 zmq_strerror(zmq_errno()));
@@ -626,7 +642,6 @@ static int coordinate(coordinator *co)
                                  .control = on_remote_control,
                                  .commits = on_remote_commits,
                                  .stop = on_cluster_stop};
-    int failed = 0;
     co->cluster = cluster_new(r, &hooks, &failed);
     if (failed)
         return -1;
@@ -677,6 +692,7 @@ int runtime_run(const graph *g, const runtime_options *opt)
     if (co.dead_fd >= 0)
         close(co.dead_fd);
     cluster_free(co.cluster);
+    curve_free(r.curve);
     tracker_free(co.tracker);
     run_tally_free(&co.tally);
     for (size_t i = 0; i < r.n_instances; i++)

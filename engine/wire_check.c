@@ -89,8 +89,19 @@ static size_t sender_slot(const eos_senders *e, const char *name, size_t name_le
     return e->n;
 }
 
-int eos_senders_accept(eos_senders *e, const char *sender, int over_network, char *err,
-                       size_t err_size)
+int eos_senders_upstream_node(const eos_senders *e, const char *node)
+{
+    const graph_stage *gs = &e->g->stages[e->stage];
+    for (size_t k = 0; k < gs->n_inputs; k++) {
+        size_t n = e->g->stages[gs->inputs[k]].node;
+        if (n < e->g->pipeline->n_nodes && strcmp(e->g->pipeline->nodes[n].name, node) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int eos_senders_accept(eos_senders *e, const char *sender, int over_network, const char *peer_node,
+                       char *err, size_t err_size)
 {
     const char *hash = strrchr(sender, '#');
     char *end = NULL;
@@ -109,6 +120,15 @@ int eos_senders_accept(eos_senders *e, const char *sender, int over_network, cha
                  "end of stream from \"%.200s\" came over the network, but that instance runs "
                  "on this node",
                  sender);
+        return -1;
+    }
+    size_t node = e->g->stages[input].node;
+    if (peer_node && node < e->g->pipeline->n_nodes &&
+        strcmp(e->g->pipeline->nodes[node].name, peer_node) != 0) {
+        snprintf(err, err_size,
+                 "end of stream from \"%.200s\" sent by node \"%.64s\", but that instance runs on "
+                 "node \"%s\"",
+                 sender, peer_node, e->g->pipeline->nodes[node].name);
         return -1;
     }
     if (e->seen[slot]) {

@@ -32,11 +32,15 @@ typedef struct eos_senders {
 int eos_senders_init(eos_senders *e, const graph *g, size_t stage);
 
 /* Accepts an EOS from sender "<stage>#<instance>" when that instance is
- * upstream of the stage, has not ended before, and (over_network: the
- * message came from another host) runs on another node.  Returns 0, or -1
- * with the reason in err. */
-int eos_senders_accept(eos_senders *e, const char *sender, int over_network, char *err,
-                       size_t err_size);
+ * upstream of the stage, has not ended before, (over_network: the message
+ * came from another host) runs on another node, and (peer_node: the node
+ * CURVE authenticated, or NULL) runs on that node.  Returns 0, or -1 with
+ * the reason in err. */
+int eos_senders_accept(eos_senders *e, const char *sender, int over_network, const char *peer_node,
+                       char *err, size_t err_size);
+
+/* 1 if node (authenticated by CURVE) runs one of the stage's inputs. */
+int eos_senders_upstream_node(const eos_senders *e, const char *node);
 void eos_senders_free(eos_senders *e);
 
 #endif

@@ -8,16 +8,19 @@ import signal
 import subprocess
 import unittest
 
+import zmq
+
+import wire_client as w
 from flowrun_test import FLOWRUN, FlowrunCase
 from test_runtime import free_port
 
 SPLIT = """
 name: split
 dead_letters: $DIR/dead.jsonl
-cluster: {join_timeout: %(join)s, node_timeout: 2s}
+cluster: {join_timeout: %(join)s, node_timeout: 2s%(security)s}
 nodes:
-  edge: {endpoint: "tcp://127.0.0.1:%(edge)d"}
-  core: {endpoint: "tcp://127.0.0.1:%(core)d"}
+  edge: {endpoint: "tcp://127.0.0.1:%(edge)d"%(edge_keys)s}
+  core: {endpoint: "tcp://127.0.0.1:%(core)d"%(core_keys)s}
 stages:
   gen:  {plugin: gen-source, count: %(count)d, size: 1KiB, node: edge}
   mid:  {plugin: passthrough, inputs: gen, %(mid)s node: core}
@@ -52,10 +55,18 @@ class Node:
 
 
 class Split(FlowrunCase):
-    def yaml(self, count=200, mid="", sink="", join="20s", name="p.yaml"):
+    CURVE = False
+
+    def yaml(self, count=200, mid="", sink="", join="20s", name="p.yaml", curve=None):
+        curve = self.CURVE if curve is None else curve
         self.ports = {"edge": free_port(), "core": free_port()}
-        return self.pipeline(SPLIT % dict(self.ports, count=count, mid=mid, sink=sink, join=join),
-                             name)
+        keys = {}
+        for node in ("edge", "core"):
+            keys[node + "_keys"] = (", public_key: $DIR/%s.pub, secret_key: $DIR/%s.key"
+                                    % (node, node) if curve else "")
+        security = ", security: curve" if curve else ""
+        return self.pipeline(SPLIT % dict(self.ports, count=count, mid=mid, sink=sink, join=join,
+                                          security=security, **keys), name)
 
     def run_nodes(self, yaml, names=("edge", "core"), yamls=None):
         nodes = [Node(n, (yamls or {}).get(n, yaml)) for n in names]
@@ -127,6 +138,98 @@ class Split(FlowrunCase):
         self.assertEqual(codes, [3, 3], "".join(n.stderr for n in nodes))
         self.assertIn('node "core": stage "mid" failed', nodes[0].stderr)
         self.assertFalse(os.path.exists(self.path("out.jsonl")))
+
+
+class SplitUnderCurve(Split):
+    """Every test of Split again with CURVE on every link, and CURVE's own."""
+    CURVE = True
+
+    def setUp(self):
+        super().setUp()
+        for node in ("edge", "core"):
+            subprocess.run([FLOWRUN, "keygen", self.path(node)], check=True,
+                           capture_output=True)
+
+    def test_keygen_writes_a_private_secret_key(self):
+        self.assertEqual(os.stat(self.path("edge.key")).st_mode & 0o777, 0o600)
+        again = subprocess.run([FLOWRUN, "keygen", self.path("edge")], capture_output=True,
+                               text=True)
+        self.assertEqual(again.returncode, 3)
+        self.assertIn("File exists (--force replaces it)", again.stderr)
+
+    def test_a_secret_key_readable_by_others_is_refused(self):
+        os.chmod(self.path("core.key"), 0o644)
+        codes, nodes = self.run_nodes(self.yaml(join="1s"), names=("core",))
+        self.assertEqual(codes, [3])
+        self.assertIn('node "core": secret key file %s is readable by others (mode 644)'
+                      % self.path("core.key"), nodes[0].stderr)
+
+    def test_a_key_pair_that_does_not_match_is_refused(self):
+        subprocess.run([FLOWRUN, "keygen", "--force", self.path("core")], check=True,
+                       capture_output=True)
+        yaml = self.yaml(join="1s")
+        with open(self.path("edge.pub")) as f, open(self.path("core.pub"), "w") as g:
+            g.write(f.read())  # another node's public key
+        codes, nodes = self.run_nodes(yaml, names=("core",))
+        self.assertEqual(codes, [3])
+        self.assertIn("does not belong to public key", nodes[0].stderr)
+
+    def test_an_unknown_key_injects_nothing(self):
+        yaml = self.yaml(count=300, sink="delay: 5ms,")
+        nodes = {n: Node(n, yaml) for n in ("edge", "core")}
+        for n in nodes.values():
+            n.wait_for("data flowing")
+        # A peer that knows core's public key but has a key of its own.
+        ctx = zmq.Context()
+        push = ctx.socket(zmq.PUSH)
+        public, secret = zmq.curve_keypair()
+        push.curve_publickey, push.curve_secretkey = public, secret
+        with open(self.path("core.pub"), "rb") as f:
+            push.curve_serverkey = f.read().strip()
+        push.setsockopt(zmq.LINGER, 0)
+        push.connect("tcp://127.0.0.1:%d" % self.ports["core"])
+        push.send_multipart([w.header(kind=w.BYTES, id_="gen:evil", key="evil"), b"x"],
+                            flags=zmq.NOBLOCK)
+        line = nodes["core"].wait_for("refused a connection")
+        self.assertIn("to tcp://127.0.0.1:%d from 127.0.0.1: CURVE key %s is not a node"
+                      % (self.ports["core"], public.decode()), line)
+        push.close()
+        ctx.term()
+        codes = [nodes[n].finish() for n in ("edge", "core")]
+        self.assertEqual(codes, [0, 0], "".join(n.stderr for n in nodes.values()))
+        keys = [r["key"] for r in self.lines("out.jsonl")]
+        self.assertEqual(len(keys), 300)
+        self.assertNotIn("evil", keys)
+
+
+class ClusterConfig(FlowrunCase):
+    BAD = """
+name: bad
+cluster: {coordinator: hub, security: tls, node_timout: 5s, join_timeout: 2h}
+nodes:
+  edge: {endpoint: "tcp://127.0.0.1:7100"}
+stages:
+  gen:  {plugin: gen-source, node: edge}
+  sink: {plugin: null-sink, inputs: gen, node: edge}
+"""
+
+    def test_cluster_keys_are_checked(self):
+        run = self.flowrun("validate", self.pipeline(self.BAD), summary=False)
+        self.assertEqual(run.code, 2, run.stderr)
+        self.assertIn('cluster: key "coordinator": unknown node "hub"', run.stderr)
+        self.assertIn('cluster: key "security": expected none or curve, got "tls"', run.stderr)
+        self.assertIn('cluster: unknown key "node_timout" (did you mean "node_timeout"?)',
+                      run.stderr)
+        self.assertIn('cluster: key "join_timeout": expected a duration from 100ms to 1h',
+                      run.stderr)
+
+    def test_curve_needs_every_public_key(self):
+        text = self.BAD.replace("hub, security: tls, node_timout: 5s, join_timeout: 2h",
+                                "edge, security: curve")
+        run = self.flowrun("validate", self.pipeline(text), summary=False)
+        self.assertEqual(run.code, 2, run.stderr)
+        self.assertIn('node "edge": missing key "public_key" (cluster: security: curve)',
+                      run.stderr)
 
 
 if __name__ == "__main__":
