@@ -679,11 +679,14 @@ int runtime_run(const graph *g, const runtime_options *opt)
     } else if (coordinate(&co) != 0) {
         co.failed = 1;
     }
-    close_sockets(&co, atomic_load(&r.stopping) ? 0 : -1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     co.tally.wall_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     finish_tally(&co);
     int code = co.cluster && co.flowed ? split_verdict(&co) : exit_code(&co);
+    /* After a split run's verdict nothing queued is needed any more (a peer
+     * that is gone must not hold the exit); data sockets linger otherwise,
+     * so what was sent reaches its consumers. */
+    close_sockets(&co, atomic_load(&r.stopping) || co.cluster ? 0 : -1);
     run_report_print(&r, &co.tally, code);
     if (opt->summary_path && run_report_write_json(&r, &co.tally, code, opt->summary_path) != 0)
         code = code == EXIT_DELIVERED ? EXIT_FAILED : code;

@@ -8,9 +8,9 @@ import signal
 import subprocess
 import unittest
 
-import zmq
 
 import wire_client as w
+from node_process import Node as NodeProcess
 from flowrun_test import FLOWRUN, FlowrunCase
 from test_runtime import free_port
 
@@ -28,30 +28,8 @@ stages:
 """
 
 
-class Node:
-    """One `flowrun -v run --node NAME` process; stderr read line by line."""
-
-    def __init__(self, name, yaml):
-        self.name = name
-        self.proc = subprocess.Popen([FLOWRUN, "-v", "run", "--node", name, yaml],
-                                     stderr=subprocess.PIPE, text=True)
-        self.lines = []
-
-    def wait_for(self, text):
-        for line in self.proc.stderr:
-            self.lines.append(line)
-            if text in line:
-                return line
-        raise AssertionError("%s never said %r:\n%s" % (self.name, text, "".join(self.lines)))
-
-    def finish(self):
-        self.lines += self.proc.stderr.readlines()
-        self.proc.stderr.close()
-        return self.proc.wait(timeout=60)
-
-    @property
-    def stderr(self):
-        return "".join(self.lines)
+def Node(name, yaml):
+    return NodeProcess(name, [FLOWRUN, "-v", "run", "--node", name, yaml])
 
 
 class Split(FlowrunCase):
@@ -175,26 +153,17 @@ class SplitUnderCurve(Split):
         self.assertIn("does not belong to public key", nodes[0].stderr)
 
     def test_an_unknown_key_injects_nothing(self):
-        yaml = self.yaml(count=300, sink="delay: 5ms,")
+        yaml = self.yaml(count=300, sink="delay: 20ms,")
         nodes = {n: Node(n, yaml) for n in ("edge", "core")}
         for n in nodes.values():
             n.wait_for("data flowing")
         # A peer that knows core's public key but has a key of its own.
-        ctx = zmq.Context()
-        push = ctx.socket(zmq.PUSH)
-        public, secret = zmq.curve_keypair()
-        push.curve_publickey, push.curve_secretkey = public, secret
-        with open(self.path("core.pub"), "rb") as f:
-            push.curve_serverkey = f.read().strip()
-        push.setsockopt(zmq.LINGER, 0)
-        push.connect("tcp://127.0.0.1:%d" % self.ports["core"])
-        push.send_multipart([w.header(kind=w.BYTES, id_="gen:evil", key="evil"), b"x"],
-                            flags=zmq.NOBLOCK)
+        public = w.inject_under_curve(
+            self.path("core.pub"), "tcp://127.0.0.1:%d" % self.ports["core"],
+            [[w.header(kind=w.BYTES, id_="gen:evil", key="evil"), b"x"], w.eos("gen#0")])
         line = nodes["core"].wait_for("refused a connection")
         self.assertIn("to tcp://127.0.0.1:%d from 127.0.0.1: CURVE key %s is not a node"
-                      % (self.ports["core"], public.decode()), line)
-        push.close()
-        ctx.term()
+                      % (self.ports["core"], public), line)
         codes = [nodes[n].finish() for n in ("edge", "core")]
         self.assertEqual(codes, [0, 0], "".join(n.stderr for n in nodes.values()))
         keys = [r["key"] for r in self.lines("out.jsonl")]

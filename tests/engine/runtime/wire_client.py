@@ -84,3 +84,28 @@ def finish(sock, emitted):
         frames = sock.recv_multipart()
         if frames[0] in (b"VERDICT", b"STOP"):
             return int(frames[1].split()[0])
+
+
+def inject_under_curve(server_key_file, endpoint, messages, timeout_ms=60000):
+    """Connects a PUSH to a flowrun endpoint under CURVE with a key pair of
+    its own, sends messages, and returns its public key once the server
+    refused the handshake (a socket monitor event, no sleep)."""
+    public, secret = zmq.curve_keypair()
+    ctx = zmq.Context()
+    push = ctx.socket(zmq.PUSH)
+    push.curve_publickey, push.curve_secretkey = public, secret
+    with open(server_key_file, "rb") as f:
+        push.curve_serverkey = f.read().strip()
+    push.setsockopt(zmq.LINGER, 0)
+    monitor = push.get_monitor_socket(zmq.EVENT_HANDSHAKE_FAILED_AUTH)
+    push.connect(endpoint)
+    for frames in messages:
+        push.send_multipart(frames, flags=zmq.NOBLOCK)
+    refused = monitor.poll(timeout_ms)
+    push.disable_monitor()
+    monitor.close()
+    push.close()
+    ctx.term()
+    if not refused:
+        raise RuntimeError("the server at %s neither admitted nor refused us" % endpoint)
+    return public.decode()
