@@ -719,7 +719,9 @@ static int setup(cluster *cl)
         cl->peers[g->stages[s].node].has_stages = 1;
     for (size_t i = 0; i < g->pipeline->n_nodes; i++)
         snprintf(cl->peers[i].endpoint, ENDPOINT_MAX, "%s", g->pipeline->nodes[i].endpoint);
-    if (endpoint_control(g, cl->coord, cl->control_ep, sizeof cl->control_ep, err, sizeof err)) {
+    int listens = cluster_is_coordinator(cl);
+    if (endpoint_control(g, cl->coord, listens, cl->control_ep, sizeof cl->control_ep, err,
+                         sizeof err)) {
         log_msg(FR_LOG_ERROR, NULL, "%s", err);
         return -1;
     }

@@ -155,7 +155,7 @@ static void config_parse_nodes(config_ctx *c, config_pipeline *p, const yaml_doc
         config_oom(c);
         return;
     }
-    static const char *const node_keys[] = {"endpoint", "public_key", "secret_key"};
+    static const char *const node_keys[] = {"endpoint", "bind", "public_key", "secret_key"};
     for (size_t i = 0; i < v->n; i++) {
         if (skip[i])
             continue;
@@ -194,8 +194,8 @@ static void config_parse_nodes(config_ctx *c, config_pipeline *p, const yaml_doc
                 *slot = config_scalar(c, nv, kw, "a key file (flowrun keygen)");
                 continue;
             }
-            if (strcmp(nk->text, "endpoint") != 0) {
-                config_unknown_key(c, nk, where, "", node_keys, 3);
+            if (strcmp(nk->text, "endpoint") != 0 && strcmp(nk->text, "bind") != 0) {
+                config_unknown_key(c, nk, where, "", node_keys, 4);
                 continue;
             }
             char *ep = config_scalar(c, nv, kw, "tcp://host:port or ipc://path");
@@ -207,7 +207,9 @@ static void config_parse_nodes(config_ctx *c, config_pipeline *p, const yaml_doc
                 free(ep);
                 continue;
             }
-            node->endpoint = ep;
+            char **slot = strcmp(nk->text, "bind") == 0 ? &node->bind : &node->endpoint;
+            free(*slot);
+            *slot = ep;
         }
         free(nskip);
         int endpoint_given = 0;
@@ -590,6 +592,7 @@ void config_free(config_pipeline *p)
     for (size_t i = 0; i < p->n_nodes; i++) {
         free(p->nodes[i].name);
         free(p->nodes[i].endpoint);
+        free(p->nodes[i].bind);
         free(p->nodes[i].public_key);
         free(p->nodes[i].secret_key);
     }

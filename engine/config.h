@@ -22,6 +22,7 @@ typedef struct config_ref {
 typedef struct config_node {
     char *name;
     char *endpoint;   /* "tcp://10.0.0.2:7100", "ipc:///run/flowrun/a" */
+    char *bind;       /* bind: where it listens, when not at endpoint (NAT, pods), or NULL */
     char *public_key; /* public_key: its CURVE public key file, or NULL */
     char *secret_key; /* secret_key: its secret key file (read by that node only), or NULL */
     int line, col;

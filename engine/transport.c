@@ -34,11 +34,12 @@ static unsigned remote_slot(const graph *g, size_t s, unsigned inst)
     return k + inst;
 }
 
-/* The node's endpoint with k added to its port (tcp) or "-k" to its path (ipc). */
-static int endpoint_slot(const config_node *node, unsigned k, char *out, size_t size, char *err,
-                         size_t err_size)
+/* The node's endpoint (or, to listen, its bind address when it has one)
+ * with k added to its port (tcp) or "-k" to its path (ipc). */
+static int endpoint_slot(const config_node *node, unsigned k, int to_bind, char *out, size_t size,
+                         char *err, size_t err_size)
 {
-    const char *ep = node->endpoint;
+    const char *ep = to_bind && node->bind ? node->bind : node->endpoint;
     if (strncmp(ep, "ipc://", 6) == 0) {
         snprintf(out, size, "%s-%u", ep, k);
         return 0;
@@ -57,21 +58,21 @@ static int endpoint_slot(const config_node *node, unsigned k, char *out, size_t 
     return 0;
 }
 
-int endpoint_remote(const graph *g, size_t s, unsigned inst, char *out, size_t size, char *err,
-                    size_t err_size)
+int endpoint_remote(const graph *g, size_t s, unsigned inst, int to_bind, char *out, size_t size,
+                    char *err, size_t err_size)
 {
     const config_node *node = &g->pipeline->nodes[g->stages[s].node];
-    return endpoint_slot(node, remote_slot(g, s, inst), out, size, err, err_size);
+    return endpoint_slot(node, remote_slot(g, s, inst), to_bind, out, size, err, err_size);
 }
 
-int endpoint_control(const graph *g, size_t node, char *out, size_t size, char *err,
+int endpoint_control(const graph *g, size_t node, int to_bind, char *out, size_t size, char *err,
                      size_t err_size)
 {
     unsigned k = 0; /* the slot after the node's data endpoints */
     for (size_t i = 0; i < g->n_stages; i++)
         if (g->stages[i].node == node && stage_has_remote_input(g, i))
             k += g->stages[i].cfg->replicas;
-    return endpoint_slot(&g->pipeline->nodes[node], k, out, size, err, err_size);
+    return endpoint_slot(&g->pipeline->nodes[node], k, to_bind, out, size, err, err_size);
 }
 
 void socket_tune(void *sock, int hwm)

@@ -20,7 +20,7 @@ dead_letters: $DIR/dead.jsonl
 cluster: {join_timeout: %(join)s, node_timeout: 2s%(security)s}
 nodes:
   edge: {endpoint: "tcp://127.0.0.1:%(edge)d"%(edge_keys)s}
-  core: {endpoint: "tcp://127.0.0.1:%(core)d"%(core_keys)s}
+  core: {endpoint: "tcp://127.0.0.1:%(core)d"%(core_bind)s%(core_keys)s}
 stages:
   gen:  {plugin: gen-source, count: %(count)d, size: 1KiB, node: edge}
   mid:  {plugin: passthrough, inputs: gen, %(mid)s node: core}
@@ -35,7 +35,8 @@ def Node(name, yaml):
 class Split(FlowrunCase):
     CURVE = False
 
-    def yaml(self, count=200, mid="", sink="", join="20s", name="p.yaml", curve=None):
+    def yaml(self, count=200, mid="", sink="", join="20s", name="p.yaml", curve=None,
+             core_bind=""):
         curve = self.CURVE if curve is None else curve
         self.ports = {"edge": free_port(), "core": free_port()}
         keys = {}
@@ -43,8 +44,9 @@ class Split(FlowrunCase):
             keys[node + "_keys"] = (", public_key: $DIR/%s.pub, secret_key: $DIR/%s.key"
                                     % (node, node) if curve else "")
         security = ", security: curve" if curve else ""
+        bind = ', bind: "%s"' % core_bind if core_bind else ""
         return self.pipeline(SPLIT % dict(self.ports, count=count, mid=mid, sink=sink, join=join,
-                                          security=security, **keys), name)
+                                          security=security, core_bind=bind, **keys), name)
 
     def run_nodes(self, yaml, names=("edge", "core"), yamls=None):
         nodes = [Node(n, (yamls or {}).get(n, yaml)) for n in names]
@@ -52,7 +54,16 @@ class Split(FlowrunCase):
         return codes, nodes
 
     def test_one_verdict_for_the_whole_run(self):
-        codes, nodes = self.run_nodes(self.yaml(count=500))
+        # core listens on every address of the host (bind:), the others
+        # reach it at its endpoint.
+        port = free_port()
+        yaml = self.yaml(count=500, core_bind="tcp://0.0.0.0:%d" % port)
+        with open(yaml) as f:
+            text = f.read().replace('"tcp://127.0.0.1:%d"' % self.ports["core"],
+                                    '"tcp://127.0.0.1:%d"' % port)
+        with open(yaml, "w") as f:
+            f.write(text)
+        codes, nodes = self.run_nodes(yaml)
         self.assertEqual(codes, [0, 0], "".join(n.stderr for n in nodes))
         self.assertEqual(len(self.lines("out.jsonl")), 500)
         self.assertIn("every node joined", nodes[0].stderr)
