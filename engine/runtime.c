@@ -134,8 +134,8 @@ static int bind_data_in(run *r, instance *in)
     endpoint_local(r->run_id, g, in->stage_index, in->index, ep, sizeof ep);
     if (zmq_bind(in->data_in, ep) != 0)
         return -1;
-    if (!stage_has_remote_input(g, in->stage_index))
-        return 0;
+    if (!r->opt->node || !stage_has_remote_input(g, in->stage_index))
+        return 0; /* a whole-graph run keeps every link in the process */
     if (endpoint_remote(g, in->stage_index, in->index, 1, ep, sizeof ep, err, sizeof err) != 0) {
         log_msg(FR_LOG_ERROR, NULL, "%s", err);
         return -1;
@@ -165,7 +165,7 @@ static int connect_outs(run *r, instance *in)
             return -1;
         for (unsigned j = 0; j < port->n; j++) {
             char ep[ENDPOINT_MAX], err[256];
-            int remote = g->stages[c].node != gs->node;
+            int remote = r->opt->node && g->stages[c].node != gs->node;
             if (remote && endpoint_remote(g, c, j, 0, ep, sizeof ep, err, sizeof err) != 0)
                 return -1;
             if (!remote)
