@@ -497,11 +497,17 @@ void cluster_service(cluster *cl)
     check_timeouts(cl);
 }
 
-static void wait_a_beat(cluster *cl, uint64_t ns)
+/* Serves the socket for up to ns.  Returns 1 when this process was
+ * interrupted meanwhile: the caller stops waiting, the others are told. */
+static int wait_a_beat(cluster *cl, uint64_t ns)
 {
     zmq_pollitem_t item = {.socket = cl->sock, .events = ZMQ_POLLIN};
     zmq_poll(&item, 1, (long)(ns / 1000000u) + 1);
     cluster_service(cl);
+    if (!cl->hooks.interrupted(cl->hooks.ctx))
+        return 0;
+    cluster_local_stop(cl, EXIT_INTERRUPTED, "interrupted by a signal");
+    return 1;
 }
 
 /* ---- joining ------------------------------------------------------------- */
@@ -539,6 +545,8 @@ static int coordinator_join(cluster *cl, int local_ok)
     char missing[4096];
     if (!local_ok)
         cl->aborted = 1;
+    else if (!all_joined(cl, missing, sizeof missing)) /* tests wait for this line */
+        log_msg(FR_LOG_DEBUG, NULL, "waiting on %s for nodes %s", cl->control_ep, missing);
     while (!cl->aborted && !cl->stopped && !all_joined(cl, missing, sizeof missing)) {
         if (now_ns() > deadline) {
             log_msg(FR_LOG_ERROR, NULL, "nodes not joined after join_timeout %.1f s: %s",
@@ -546,7 +554,8 @@ static int coordinator_join(cluster *cl, int local_ok)
             cl->aborted = 1;
             break;
         }
-        wait_a_beat(cl, cl->hb_ns);
+        if (wait_a_beat(cl, cl->hb_ns))
+            break;
     }
     if (cl->aborted || cl->stopped) {
         broadcast(cl, "ABORT", "the run did not start (see the coordinator's log)");
@@ -568,6 +577,8 @@ static int node_join(cluster *cl, int local_ok)
     send_join(cl, local_ok);
     if (!local_ok)
         return 0;
+    log_msg(FR_LOG_DEBUG, NULL, "joining coordinator \"%s\" at %s", node_name(cl, cl->coord),
+            cl->control_ep);
     while (!cl->go && !cl->aborted && !cl->stopped) {
         if (now_ns() > deadline) {
             log_msg(FR_LOG_ERROR, NULL,
@@ -576,7 +587,8 @@ static int node_join(cluster *cl, int local_ok)
                     node_name(cl, cl->coord), cl->control_ep, cc->join_timeout_ms / 1000.0);
             return 0;
         }
-        wait_a_beat(cl, cl->hb_ns);
+        if (wait_a_beat(cl, cl->hb_ns))
+            return 0;
     }
     cl->peers[cl->coord].last_heard_ns = now_ns();
     return cl->go && !cl->aborted && !cl->stopped;
@@ -626,7 +638,8 @@ int cluster_finish(cluster *cl, uint64_t *emitted, int code)
 {
     if (cluster_is_coordinator(cl)) {
         while (!others_done(cl))
-            wait_a_beat(cl, cl->hb_ns);
+            if (wait_a_beat(cl, cl->hb_ns))
+                return EXIT_INTERRUPTED;
         *emitted += cl->remote_emitted;
         return cl->remote_code;
     }
@@ -634,7 +647,8 @@ int cluster_finish(cluster *cl, uint64_t *emitted, int code)
     snprintf(text, sizeof text, "%d %" PRIu64, code, *emitted);
     send2(cl, cl->coord, "DONE", text);
     while (cl->verdict < 0)
-        wait_a_beat(cl, cl->hb_ns);
+        if (wait_a_beat(cl, cl->hb_ns))
+            return EXIT_INTERRUPTED;
     return cl->verdict;
 }
 

@@ -39,6 +39,9 @@ typedef struct cluster_hooks {
     void (*commits)(void *ctx, size_t stage, const char *const *ids, size_t n);
     /* Either: the run must stop now; the reason was logged. */
     void (*stop)(void *ctx);
+    /* Either: 1 if this process was asked to stop (SIGINT/SIGTERM), checked
+     * while the cluster waits (joining, waiting for the other nodes). */
+    int (*interrupted)(void *ctx);
 } cluster_hooks;
 
 /* NULL (nothing to do) unless the run is split over nodes; sets *failed

@@ -618,6 +618,13 @@ static void on_cluster_stop(void *ctx)
     atomic_store(&co->r->stopping, 1);
 }
 
+static int on_cluster_wait(void *ctx)
+{
+    coordinator *co = ctx;
+    take_signal(co);
+    return co->interrupted != 0;
+}
+
 /* The index of this process's node (0 for a whole-graph run). */
 static size_t own_node(const run *r)
 {
@@ -641,7 +648,8 @@ static int coordinate(coordinator *co)
     const cluster_hooks hooks = {.ctx = co,
                                  .control = on_remote_control,
                                  .commits = on_remote_commits,
-                                 .stop = on_cluster_stop};
+                                 .stop = on_cluster_stop,
+                                 .interrupted = on_cluster_wait};
     co->cluster = cluster_new(r, &hooks, &failed);
     if (failed)
         return -1;

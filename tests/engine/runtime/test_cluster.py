@@ -99,6 +99,12 @@ class Split(FlowrunCase):
         self.assertIn('nodes not joined after join_timeout 1.0 s: "core" (tcp://127.0.0.1:%d)'
                       % self.ports["core"], nodes[0].stderr)
 
+    def test_a_signal_while_joining_stops_at_once(self):
+        node = Node("edge", self.yaml(join="60s"))
+        node.wait_for('for nodes "core" (tcp://127.0.0.1:%d)' % self.ports["core"])
+        node.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(node.finish(), 4, node.stderr)
+
     def kill_one(self, victim):
         yaml = self.yaml(count=100000, sink="delay: 20ms,")
         nodes = {n: Node(n, yaml) for n in ("edge", "core")}
