@@ -326,8 +326,8 @@ static void on_forwarded(cluster *cl, size_t from, message *m)
                          .instance = (uint32_t)v[2],
                          .status = (uint8_t)v[3]};
     int known = h.type == CTL_DEAD || h.type == CTL_COMMIT;
-    if (!known || v[1] >= g->n_stages || g->stages[v[1]].node != from ||
-        v[2] >= g->stages[v[1]].cfg->replicas || (h.type == CTL_DEAD && m->n != 4)) {
+    if (!known || v[1] >= g->n_stages || v[2] >= g->stages[v[1]].cfg->replicas ||
+        graph_instance_node(g, v[1], (uint32_t)v[2]) != from || (h.type == CTL_DEAD && m->n != 4)) {
         drop(cl, node_name(cl, from), "a CTL message for a stage that node does not run");
         return;
     }
@@ -439,7 +439,7 @@ static void node_on(cluster *cl, message *m)
     } else if (strcmp(word, "COMMITS") == 0 && m->n >= 3) {
         char *end;
         unsigned long s = strtoul(m->frames[1], &end, 10);
-        if (*end || s >= cl->g->n_stages || cl->g->stages[s].node != cl->self)
+        if (*end || s >= cl->g->n_stages || !graph_stage_on_node(cl->g, s, cl->self))
             drop(cl, coord, "COMMITS for a stage this node does not run");
         else
             cl->hooks.commits(cl->hooks.ctx, s, (const char *const *)m->frames + 2, m->n - 2);
@@ -614,16 +614,14 @@ void cluster_forward(cluster *cl, const control_header *h, const char *const *te
     send_frames(cl, cl->coord, words, k);
 }
 
-int cluster_send_commits(cluster *cl, size_t stage, const char *id)
+void cluster_send_commits(cluster *cl, size_t stage, const char *id)
 {
-    size_t node = cl->g->stages[stage].node;
-    if (node == cl->self)
-        return -1;
     char s[32];
     snprintf(s, sizeof s, "%zu", stage);
     const char *words[3] = {"COMMITS", s, id};
-    send_frames(cl, node, words, 3);
-    return 0;
+    for (size_t node = 0; node < cl->g->pipeline->n_nodes; node++)
+        if (node != cl->self && graph_stage_on_node(cl->g, stage, node))
+            send_frames(cl, node, words, 3);
 }
 
 static int others_done(const cluster *cl)
@@ -730,7 +728,8 @@ static int setup(cluster *cl)
         if (strcmp(g->pipeline->nodes[i].name, cl->r->opt->node) == 0)
             cl->self = i;
     for (size_t s = 0; s < g->n_stages; s++)
-        cl->peers[g->stages[s].node].has_stages = 1;
+        for (uint32_t k = 0; k < g->stages[s].cfg->replicas; k++)
+            cl->peers[graph_instance_node(g, s, k)].has_stages = 1;
     for (size_t i = 0; i < g->pipeline->n_nodes; i++)
         snprintf(cl->peers[i].endpoint, ENDPOINT_MAX, "%s", g->pipeline->nodes[i].endpoint);
     int listens = cluster_is_coordinator(cl);

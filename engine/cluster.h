@@ -64,9 +64,9 @@ void cluster_service(cluster *cl);
 /* Node: sends an instance's DEAD or COMMIT to the coordinator. */
 void cluster_forward(cluster *cl, const control_header *h, const char *const *texts, int n);
 
-/* Coordinator: sends ids done to the node that runs source stage `stage`.
- * Returns 0 if that node is another one, -1 if the stage is local. */
-int cluster_send_commits(cluster *cl, size_t stage, const char *id);
+/* Coordinator: sends an id done to every other node that runs a replica
+ * of source stage `stage` (the local ones are the caller's). */
+void cluster_send_commits(cluster *cl, size_t stage, const char *id);
 
 /* The local part stopped early (a stage failed, a signal): tells the rest. */
 void cluster_local_stop(cluster *cl, int code, const char *why);

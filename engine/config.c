@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_replicas.h"
 #include "envsubst.h"
 #include "yaml_doc.h"
 
@@ -269,6 +270,7 @@ static void config_parse_stage(config_ctx *c, config_pipeline *p, config_stage *
         return;
     }
     size_t n_eng = 0;
+    uint32_t placed = 0; /* replicas placed on nodes by a replicas: mapping */
     int plugin_given = 0;
     for (size_t i = 0; i < body->n; i++) {
         if (skip[i])
@@ -290,6 +292,10 @@ static void config_parse_stage(config_ctx *c, config_pipeline *p, config_stage *
             st->node.name = config_scalar(c, v, kw, "a node name");
             st->node.line = v->line;
             st->node.col = v->col;
+        } else if (strcmp(key, "replicas") == 0 && v->kind == YAML_DOC_MAP) {
+            free(st->replica_node);
+            st->replica_node = NULL;
+            config_replicas_parse(p, k->text, v, c->file, c->d, &st->replica_node, &placed);
         } else if (strcmp(key, "replicas") == 0 || strcmp(key, "retries") == 0 ||
                    strcmp(key, "retry_backoff") == 0) {
             schema_entry *e = &eng[n_eng++];
@@ -327,6 +333,12 @@ static void config_parse_stage(config_ctx *c, config_pipeline *p, config_stage *
     if (!plugin_given)
         diag_error(c->d, c->file, k->line, k->col, "%smissing required key \"plugin\"", where);
     config_engine_keys(c, st, eng, n_eng);
+    if (st->replica_node) {
+        st->replicas = placed;
+        if (st->node.name)
+            diag_error(c->d, c->file, st->node.line, st->node.col,
+                       "%skey \"node\": the stage's replicas: already place it on nodes", where);
+    }
     for (size_t i = 0; i < n_eng; i++)
         free(eng[i].value);
     free(eng);
@@ -586,6 +598,7 @@ void config_free(config_pipeline *p)
             free(st->inputs[j].name);
         free(st->inputs);
         free(st->node.name);
+        free(st->replica_node);
         config_free_entries(st->entries, st->n_entries);
     }
     free(p->stages);

@@ -36,6 +36,7 @@ typedef struct config_stage {
     size_t n_inputs;
     uint32_t replicas;        /* replicas: default 1, 1..256 */
     config_ref node;          /* node: name, or .name NULL */
+    size_t *replica_node;     /* replicas: {node: n, ...}: the node of each replica, or NULL */
     uint32_t retries;         /* retries: default 3, RETRY attempts before dead-lettering */
     int64_t retry_backoff_ms; /* retry_backoff: default 100ms, doubled per attempt */
     schema_entry *entries;    /* every other key: the plugin's */

@@ -361,7 +361,7 @@ static fr_status receive_loop(instance *in)
     fr_status s = FR_OK;
     if (port_type_parse(in->stage.input_type, &in->accepts, why, sizeof why) != 0)
         in->accepts = (port_type){.any = 1}; /* checked when the graph was built */
-    if (eos_senders_init(&in->eos_from, in->run->graph, in->stage_index) != 0)
+    if (eos_senders_init(&in->eos_from, in->run->graph, in->stage_index, in->index) != 0)
         return fr_fail(&in->stage, FR_FATAL, "out of memory");
     while (s == FR_OK && in->eos_seen < in->eos_expected) {
         zmq_msg_t header;

@@ -87,12 +87,23 @@ static void restore_signals(void)
 
 /* ---- set-up ----------------------------------------------------------- */
 
+/* The index of this process's node (0 for a whole-graph run). */
+static size_t own_node(const run *r)
+{
+    for (size_t i = 0; r->opt->node && i < r->graph->pipeline->n_nodes; i++)
+        if (strcmp(r->graph->pipeline->nodes[i].name, r->opt->node) == 0)
+            return i;
+    return 0;
+}
+
 int run_is_local(const run *r, size_t stage_index)
 {
-    const graph *g = r->graph;
-    if (!r->opt->node)
-        return 1;
-    return strcmp(g->pipeline->nodes[g->stages[stage_index].node].name, r->opt->node) == 0;
+    return !r->opt->node || graph_stage_on_node(r->graph, stage_index, own_node(r));
+}
+
+static int instance_is_local(const run *r, size_t s, uint32_t replica)
+{
+    return !r->opt->node || graph_instance_node(r->graph, s, replica) == own_node(r);
 }
 
 static void *new_socket(run *r, int type)
@@ -107,8 +118,8 @@ static int make_instances(run *r)
 {
     const graph *g = r->graph;
     for (size_t i = 0; i < g->n_stages; i++)
-        if (run_is_local(r, i))
-            r->n_instances += g->stages[i].cfg->replicas;
+        for (uint32_t k = 0; k < g->stages[i].cfg->replicas; k++)
+            r->n_instances += (size_t)instance_is_local(r, i, k);
     r->instances = calloc(r->n_instances ? r->n_instances : 1, sizeof *r->instances);
     if (!r->instances)
         return -1;
@@ -118,7 +129,8 @@ static int make_instances(run *r)
         if (!run_is_local(r, s))
             continue;
         for (uint32_t k = 0; k < g->stages[s].cfg->replicas; k++)
-            instance_prepare(&r->instances[n++], r, s, k, g->stages[s].input_type);
+            if (instance_is_local(r, s, k))
+                instance_prepare(&r->instances[n++], r, s, k, g->stages[s].input_type);
     }
     return 0;
 }
@@ -134,7 +146,7 @@ static int bind_data_in(run *r, instance *in)
     endpoint_local(r->run_id, g, in->stage_index, in->index, ep, sizeof ep);
     if (zmq_bind(in->data_in, ep) != 0)
         return -1;
-    if (!r->opt->node || !stage_has_remote_input(g, in->stage_index))
+    if (!r->opt->node || !instance_has_remote_input(g, in->stage_index, in->index))
         return 0; /* a whole-graph run keeps every link in the process */
     if (endpoint_remote(g, in->stage_index, in->index, 1, ep, sizeof ep, err, sizeof err) != 0) {
         log_msg(FR_LOG_ERROR, NULL, "%s", err);
@@ -165,13 +177,14 @@ static int connect_outs(run *r, instance *in)
             return -1;
         for (unsigned j = 0; j < port->n; j++) {
             char ep[ENDPOINT_MAX], err[256];
-            int remote = r->opt->node && g->stages[c].node != gs->node;
+            size_t node = graph_instance_node(g, c, j);
+            int remote = r->opt->node && node != graph_instance_node(g, in->stage_index, in->index);
             if (remote && endpoint_remote(g, c, j, 0, ep, sizeof ep, err, sizeof err) != 0)
                 return -1;
             if (!remote)
                 endpoint_local(r->run_id, g, c, j, ep, sizeof ep);
             if (!(port->socks[j] = new_socket(r, ZMQ_PUSH)) ||
-                (remote && r->curve && curve_client(r->curve, port->socks[j], g->stages[c].node)) ||
+                (remote && r->curve && curve_client(r->curve, port->socks[j], node)) ||
                 zmq_connect(port->socks[j], ep))
                 return -1;
         }
@@ -269,8 +282,8 @@ static void id_committed(coordinator *co, const char *id, size_t count)
     co->tally.done++;
     if (src == g->n_stages || !g->stages[src].plugin->desc.on_commit)
         return;
-    if (co->cluster && cluster_send_commits(co->cluster, src, id) == 0)
-        return; /* the source runs on another node */
+    if (co->cluster) /* replicas of the source on other nodes */
+        cluster_send_commits(co->cluster, src, id);
     for (size_t i = 0; i < co->r->n_instances; i++)
         if (co->r->instances[i].stage_index == src)
             send_command(co, i, CTL_COMMITS, &id, 1);
@@ -623,15 +636,6 @@ static int on_cluster_wait(void *ctx)
     coordinator *co = ctx;
     take_signal(co);
     return co->interrupted != 0;
-}
-
-/* The index of this process's node (0 for a whole-graph run). */
-static size_t own_node(const run *r)
-{
-    for (size_t i = 0; r->opt->node && i < r->graph->pipeline->n_nodes; i++)
-        if (strcmp(r->graph->pipeline->nodes[i].name, r->opt->node) == 0)
-            return i;
-    return 0;
 }
 
 static int coordinate(coordinator *co)

@@ -34,8 +34,9 @@ int endpoint_remote(const graph *g, size_t s, unsigned inst, int to_bind, char *
 int endpoint_control(const graph *g, size_t node, int to_bind, char *out, size_t size, char *err,
                      size_t err_size);
 
-/* Does stage s receive data from a stage placed on another node? */
-int stage_has_remote_input(const graph *g, size_t s);
+/* Does replica inst of stage s receive data from an instance placed on
+ * another node? */
+int instance_has_remote_input(const graph *g, size_t s, unsigned inst);
 
 /* Sets HWMs and linger on a new socket. */
 void socket_tune(void *sock, int hwm);

@@ -62,10 +62,10 @@ int wire_check_payload(const fr_payload *p, size_t size, char *err, size_t err_s
     return -1;
 }
 
-int eos_senders_init(eos_senders *e, const graph *g, size_t stage)
+int eos_senders_init(eos_senders *e, const graph *g, size_t stage, uint32_t replica)
 {
     const graph_stage *gs = &g->stages[stage];
-    *e = (eos_senders){.g = g, .stage = stage};
+    *e = (eos_senders){.g = g, .stage = stage, .replica = replica};
     for (size_t k = 0; k < gs->n_inputs; k++)
         e->n += g->stages[gs->inputs[k]].cfg->replicas;
     e->seen = calloc(e->n ? e->n : 1, 1);
@@ -92,11 +92,11 @@ static size_t sender_slot(const eos_senders *e, const char *name, size_t name_le
 int eos_senders_upstream_node(const eos_senders *e, const char *node)
 {
     const graph_stage *gs = &e->g->stages[e->stage];
-    for (size_t k = 0; k < gs->n_inputs; k++) {
-        size_t n = e->g->stages[gs->inputs[k]].node;
-        if (n < e->g->pipeline->n_nodes && strcmp(e->g->pipeline->nodes[n].name, node) == 0)
-            return 1;
-    }
+    for (size_t n = 0; n < e->g->pipeline->n_nodes; n++)
+        if (strcmp(e->g->pipeline->nodes[n].name, node) == 0)
+            for (size_t k = 0; k < gs->n_inputs; k++)
+                if (graph_stage_on_node(e->g, gs->inputs[k], n))
+                    return 1;
     return 0;
 }
 
@@ -115,14 +115,14 @@ int eos_senders_accept(eos_senders *e, const char *sender, int over_network, con
                  sender);
         return -1;
     }
-    if (over_network && e->g->stages[input].node == e->g->stages[e->stage].node) {
+    size_t node = graph_instance_node(e->g, input, (uint32_t)replica);
+    if (over_network && node == graph_instance_node(e->g, e->stage, e->replica)) {
         snprintf(err, err_size,
                  "end of stream from \"%.200s\" came over the network, but that instance runs "
                  "on this node",
                  sender);
         return -1;
     }
-    size_t node = e->g->stages[input].node;
     if (peer_node && node < e->g->pipeline->n_nodes &&
         strcmp(e->g->pipeline->nodes[node].name, peer_node) != 0) {
         snprintf(err, err_size,

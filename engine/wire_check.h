@@ -24,12 +24,13 @@ int wire_check_payload(const fr_payload *p, size_t size, char *err, size_t err_s
 typedef struct eos_senders {
     const graph *g;
     size_t stage;
-    uint8_t *seen; /* owned; one flag per (input, replica), in input order */
+    uint32_t replica; /* of the receiving instance */
+    uint8_t *seen;    /* owned; one flag per (input, replica), in input order */
     size_t n;
 } eos_senders;
 
 /* Returns 0, or -1 when out of memory. */
-int eos_senders_init(eos_senders *e, const graph *g, size_t stage);
+int eos_senders_init(eos_senders *e, const graph *g, size_t stage, uint32_t replica);
 
 /* Accepts an EOS from sender "<stage>#<instance>" when that instance is
  * upstream of the stage, has not ended before, (over_network: the message

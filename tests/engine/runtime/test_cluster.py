@@ -3,6 +3,7 @@ one run: nodes join the coordinator with the same pipeline, flowrun and
 plugins or are refused; data flows only once all joined; dead letters and
 commits reach the coordinator, which owns the verdict every node exits
 with; a lost node stops every other within node_timeout, naming it."""
+import json
 import os
 import signal
 import subprocess
@@ -11,8 +12,8 @@ import unittest
 
 import wire_client as w
 from node_process import Node as NodeProcess
-from flowrun_test import FLOWRUN, FlowrunCase
-from test_runtime import free_port
+from flowrun_test import FLOWRUN, FlowrunCase, free_ports
+
 
 SPLIT = """
 name: split
@@ -38,7 +39,7 @@ class Split(FlowrunCase):
     def yaml(self, count=200, mid="", sink="", join="20s", name="p.yaml", curve=None,
              core_bind=""):
         curve = self.CURVE if curve is None else curve
-        self.ports = {"edge": free_port(), "core": free_port()}
+        self.ports = {"edge": free_ports(4), "core": free_ports(4)}
         keys = {}
         for node in ("edge", "core"):
             keys[node + "_keys"] = (", public_key: $DIR/%s.pub, secret_key: $DIR/%s.key"
@@ -56,7 +57,7 @@ class Split(FlowrunCase):
     def test_one_verdict_for_the_whole_run(self):
         # core listens on every address of the host (bind:), the others
         # reach it at its endpoint.
-        port = free_port()
+        port = free_ports(4)
         yaml = self.yaml(count=500, core_bind="tcp://0.0.0.0:%d" % port)
         with open(yaml) as f:
             text = f.read().replace('"tcp://127.0.0.1:%d"' % self.ports["core"],
@@ -133,6 +134,38 @@ class Split(FlowrunCase):
         self.assertEqual(codes, [3, 3], "".join(n.stderr for n in nodes))
         self.assertIn('node "core": stage "mid" failed', nodes[0].stderr)
         self.assertFalse(os.path.exists(self.path("out.jsonl")))
+
+    def test_replicas_on_two_nodes_share_the_work(self):
+        yaml = self.yaml(count=3000, mid="replicas: {edge: 1, core: 2},")
+        with open(yaml) as f:
+            text = f.read().replace("replicas: {edge: 1, core: 2}, node: core",
+                                    "replicas: {edge: 1, core: 2}")
+        with open(yaml, "w") as f:
+            f.write(text)
+        summaries = [self.path("%s.json" % n) for n in ("edge", "core")]
+        nodes = [NodeProcess(n, [FLOWRUN, "-v", "run", "--node", n, yaml, "--summary", s])
+                 for n, s in zip(("edge", "core"), summaries)]
+        codes = [n.finish() for n in nodes]
+        self.assertEqual(codes, [0, 0], "".join(n.stderr for n in nodes))
+        self.assertEqual(len(self.lines("out.jsonl")), 3000)
+        took = []
+        for path in summaries:
+            with open(path) as f:
+                took.append(json.load(f)["stages"]["mid"]["records_in"])
+        self.assertEqual(sum(took), 3000)
+        self.assertTrue(all(took), took)  # both nodes' replicas worked
+
+    def test_replicas_name_known_nodes(self):
+        yaml = self.yaml(mid="replicas: {edge: 1, cor: 2},")
+        run = self.flowrun("validate", yaml, summary=False)
+        self.assertEqual(run.code, 2)
+        self.assertIn('stage "mid": key "replicas": unknown node "cor"', run.stderr)
+        run = self.flowrun("validate", self.yaml(mid="replicas: {edge: 1, core: 0},"),
+                           summary=False)
+        self.assertIn('stage "mid": key "replicas": node "core": expected a count from 1 to 256',
+                      run.stderr)
+        run = self.flowrun("validate", self.yaml(mid="replicas: {edge: 1},"), summary=False)
+        self.assertIn('key "node": the stage\'s replicas: already place it on nodes', run.stderr)
 
 
 class SplitUnderCurve(Split):

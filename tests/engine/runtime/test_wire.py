@@ -10,8 +10,7 @@ import unittest
 
 import zmq
 
-from flowrun_test import FLOWRUN, FlowrunCase
-from test_runtime import free_port
+from flowrun_test import FLOWRUN, FlowrunCase, free_ports
 import wire_client as w
 
 PIPELINE = """
@@ -56,7 +55,7 @@ HOSTILE = [
 
 class HostilePeer(FlowrunCase):
     def test_malformed_frames_are_counted_and_dropped(self):
-        edge_port, core_port = free_port(), free_port()
+        edge_port, core_port = free_ports(2), free_ports(2)
         yaml = self.pipeline(PIPELINE % (edge_port, core_port))
         summary = self.path("summary.json")
         core = subprocess.Popen([FLOWRUN, "-v", "run", "--node", "core", yaml, "--summary",

@@ -7,10 +7,14 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import unittest
 
 FLOWRUN = os.environ["FLOWRUN_BIN"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "engine",
+                                "runtime"))
+from flowrun_test import free_ports  # noqa: E402
 SOURCE = os.environ["FLOWRUN_SOURCE_DIR"]
 BUILD = os.environ["FLOWRUN_BUILD_DIR"]
 DEPLOY = os.path.join(SOURCE, "examples", "deploy", "slurm")
@@ -128,7 +132,7 @@ class SlurmLaunch(unittest.TestCase):
         env["FRUITS_OUTPUT"] = os.path.join(self.dir, "split")
         for i in (1, 2, 3):
             env["N%d_HOST" % i] = "127.0.0.1"
-            env["N%d_PORT" % i] = str(free_port())
+            env["N%d_PORT" % i] = str(free_ports(3))
         with Slurm(self.dir) as slurm:
             config = subprocess.run(["scontrol", "show", "config"], env=slurm.env,
                                     capture_output=True, text=True, timeout=60).stdout
