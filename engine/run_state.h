@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "ledger.h"
 #include "port_type.h"
 #include "runtime.h"
 #include "stage.h"
@@ -46,10 +47,11 @@ typedef struct instance {
     void *ctl; /* PUSH to the coordinator */
     void *cmd; /* PULL of commands (GO, commits) from the coordinator */
     uint32_t eos_expected, eos_seen;
-    eos_senders eos_from; /* which upstream instances have ended (receive loop only) */
-    char listen_ep[512];  /* the endpoint it listens on for other nodes, "" if none */
-    wire_decoded header;  /* the last received header, its memory reused */
-    port_type accepts;    /* input_type, parsed once */
+    eos_senders eos_from;  /* which upstream instances have ended (receive loop only) */
+    char listen_ep[512];   /* the endpoint it listens on for other nodes, "" if none */
+    wire_decoded header;   /* the last received header, its memory reused */
+    port_type accepts;     /* input_type, parsed once */
+    ledger_reader *reader; /* a source's view of the ledger, opened at its first question */
     run_counters counters;
 } instance;
 
@@ -62,6 +64,7 @@ struct run {
     size_t n_instances;
     char run_id[32];     /* makes inproc endpoints unique to this run */
     struct curve *curve; /* keys for links between nodes (curve.h), or NULL */
+    ledger *ledger;      /* owned by runtime_run; off (state directories only) on split-run nodes */
 };
 
 /* 1 if stage s runs in this process. */

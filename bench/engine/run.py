@@ -65,7 +65,7 @@ def run_flowrun(build, transport, size, count, stages, tmp):
     """inproc: one process; tcp and curve: one process per stage (a split run)."""
     path = pipeline(transport, size, count, stages, tmp)
     flowrun = os.path.join(build, "bin/flowrun")
-    env = {**os.environ, "FLOWRUN_PLUGIN_PATH": os.path.join(build, "lib/flowrun/plugins")}
+    env = {**os.environ, "FLOWRUN_PLUGIN_PATH": os.path.join(build, "lib/flowrun/test-plugins")}
     if transport == "curve":
         for k in range(stages):
             subprocess.run([flowrun, "keygen", "--force", os.path.join(tmp, "n%d" % k)],
