@@ -18,13 +18,17 @@ DEPLOY = os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "examples", "deploy")
 class Deploy(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="flowrun-deploy-")
+        # validate reads the model file (the run records its hash): any file will do.
+        self.model = os.path.join(self.dir, "resnet50.onnx")
+        with open(self.model, "wb") as f:
+            f.write(b"not read further by validate")
 
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def validate(self, path, env=None):
         run = subprocess.run([FLOWRUN, "validate", path], capture_output=True, text=True,
-                             env={**os.environ, **(env or {})})
+                             env={**os.environ, "FRUITS_MODEL": self.model, **(env or {})})
         self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
         return run
 
