@@ -10,6 +10,7 @@
 #include "port_type.h"
 #include "record_copy.h"
 #include "source_id.h"
+#include "wire_check.h"
 
 #define ST(s) ((fr_stage *)(s))
 
@@ -111,6 +112,13 @@ static fr_buffer *host_buffer_new(fr_stage *st, size_t size, void **data)
 static fr_status host_emit(fr_stage *st, const fr_record *rec)
 {
     fr_record out = *rec;
+    char why[256];
+    size_t size = rec->payload.buffer ? buffer_size(rec->payload.buffer) : rec->payload.size;
+    if (wire_check_payload(&rec->payload, size, why, sizeof why) != 0) {
+        buffer_unref(rec->payload.buffer); /* transferred to the engine, even on failure */
+        return fr_fail(st, FR_FATAL, "plugin %s emitted a malformed payload: %s",
+                       st->plugin->desc.name, why);
+    }
     if (!out.payload.buffer && out.payload.kind != FR_KIND_NONE) {
         void *data;
         out.payload.buffer = buffer_new(out.payload.size, &data);

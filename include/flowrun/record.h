@@ -41,7 +41,11 @@ typedef struct fr_payload {
     uint32_t rank;
     uint32_t dims[FR_MAX_RANK]; /* image: {h, w, c}; tensor: {n} or more */
     /* The bytes.  For IMAGE: h*w*c bytes; for TENSOR: 4*prod(dims) bytes,
-     * 64-byte aligned when the engine allocated it. */
+     * 64-byte aligned when the engine allocated it.  The engine checks this
+     * on every record it passes in, whoever sent it (a record whose size
+     * disagrees with its kind and dims is dropped as malformed before any
+     * plugin sees it), and fr_emit() fails with FR_FATAL on a payload that
+     * breaks it. */
     void *data;
     size_t size;
     /* The engine buffer that holds data, or NULL.
