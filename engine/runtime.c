@@ -39,8 +39,9 @@ typedef struct coordinator {
     commit_tracker *tracker;
     run_tally tally;
     size_t n_done;
-    int failed;      /* a stage failed: exit code 3 */
-    int interrupted; /* the signal that stopped us, or 0 */
+    int failed;        /* a stage failed: exit code 3 */
+    int misconfigured; /* a configuration error found only now: exit code 2 */
+    int interrupted;   /* the signal that stopped us, or 0 */
     progress *progress;
 } coordinator;
 
@@ -391,8 +392,10 @@ static int refresh_input_type(coordinator *co, size_t first, size_t count)
 static int start_stage(coordinator *co, size_t first, size_t count)
 {
     run *r = co->r;
-    if (refresh_input_type(co, first, count) != 0)
+    if (refresh_input_type(co, first, count) != 0) {
+        co->misconfigured = 1; /* the graph's types do not fit: as validate would say */
         return -1;
+    }
     for (size_t i = first; i < first + count; i++)
         if (instance_start(&r->instances[i]) != 0)
             return -1;
@@ -475,6 +478,8 @@ static int exit_code(const coordinator *co)
 {
     if (co->interrupted)
         return EXIT_INTERRUPTED;
+    if (co->misconfigured)
+        return EXIT_USAGE;
     if (co->failed)
         return EXIT_FAILED;
     if (co->tally.unaccounted)
@@ -551,8 +556,10 @@ static int coordinate(coordinator *co)
                 zmq_strerror(zmq_errno()));
         return -1;
     }
-    if (prepare_dead_letters(r) != 0)
+    if (prepare_dead_letters(r) != 0) {
+        co->misconfigured = 1; /* dead_letters: names a place that cannot be written */
         return -1;
+    }
     int started = start_all(co) == 0;
     for (size_t i = 0; i < r->n_instances; i++)
         if (r->instances[i].thread_started)

@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""Configuration errors that used to surface only at run time: replicas
+past what ZeroMQ and the open-files limit allow (once "Too many open files"
+mid-start, exit 3) are refused by validate and run with exit 2 and a
+message naming the stage; an unwritable dead_letters path exits 2."""
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+FLOWRUN = os.environ["FLOWRUN_BIN"]
+
+
+class HostileConfig(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="flowrun-hostile-config-")
+
+    def tearDown(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def pipeline(self, text):
+        path = os.path.join(self.dir, "p.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def flowrun(self, *args):
+        return subprocess.run([FLOWRUN, *args], capture_output=True, text=True, timeout=120)
+
+    def test_replicas_past_the_socket_limit(self):
+        path = self.pipeline(f"""
+dead_letters: {self.dir}/dead.jsonl
+stages:
+  src: {{plugin: gen-source, count: 10, replicas: 64}}
+  mid: {{plugin: passthrough, inputs: src, replicas: 64}}
+  sink: {{plugin: null-sink, inputs: mid}}
+""")
+        for args in (["validate", path], [path]):
+            r = self.flowrun(*args)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(f"{path}:4:3: stage \"src\": replicas 64: node \"local\" would need",
+                          r.stderr)
+            self.assertIn("ZeroMQ sockets", r.stderr)
+
+    def test_replicas_within_the_limit_run(self):
+        path = self.pipeline(f"""
+dead_letters: {self.dir}/dead.jsonl
+stages:
+  src: {{plugin: gen-source, count: 100, replicas: 8}}
+  mid: {{plugin: passthrough, inputs: src, replicas: 8}}
+  sink: {{plugin: null-sink, inputs: mid}}
+""")
+        r = self.flowrun(path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_unwritable_dead_letters_is_a_configuration_error(self):
+        path = self.pipeline(f"""
+dead_letters: {self.dir}/file/under/a/file.jsonl
+stages:
+  src: {{plugin: gen-source, count: 3}}
+  sink: {{plugin: null-sink, inputs: src}}
+""")
+        with open(os.path.join(self.dir, "file"), "w") as f:
+            f.write("a file, not a folder")
+        r = self.flowrun(path)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("cannot write dead letters to", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
