@@ -67,6 +67,21 @@ stages:
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("cannot write dead letters to", r.stderr)
 
+    def test_control_bytes_in_messages_stay_on_their_line(self):
+        # a path with a newline and a terminal escape, reported by a stage's init
+        path = self.pipeline(f"""
+dead_letters: {self.dir}/dead.jsonl
+stages:
+  src: {{plugin: dir-source, path: "/nonexistent/a\\n[src] error: forged\\e[31m"}}
+  sink: {{plugin: null-sink, inputs: src}}
+""")
+        r = self.flowrun(path)
+        self.assertEqual(r.returncode, 3, r.stderr)
+        self.assertIn("/nonexistent/a\\x0a[src] error: forged\\x1b[31m", r.stderr)
+        self.assertNotIn("\x1b", r.stderr)
+        self.assertFalse(any(line.startswith("[src] error: forged") for line in
+                             r.stderr.splitlines()), r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
