@@ -34,7 +34,7 @@ struct pq_writer {
     pq_buf metadata;
     uint32_t n_metadata;
     char *created_by;
-    pq_buf utf8; /* scratch: a key or label made valid UTF-8 */
+    utf8_buf utf8; /* scratch: a key or label made valid UTF-8 */
     int failed;
 };
 
@@ -178,9 +178,15 @@ int pq_writer_add_row(pq_writer *w, const char *key, const char *label, const fl
         return -1;
     }
     size_t key_len = strlen(key), label_len = strlen(label);
-    key = pq_utf8_valid(key, &key_len, &w->utf8);
+    if (!(key = utf8_valid(key, &key_len, &w->utf8))) {
+        snprintf(err, err_size, "parquet: out of memory");
+        goto fail;
+    }
     pq_column_put_bytes(&w->columns[COL_KEY], key, (uint32_t)key_len);
-    label = pq_utf8_valid(label, &label_len, &w->utf8);
+    if (!(label = utf8_valid(label, &label_len, &w->utf8))) {
+        snprintf(err, err_size, "parquet: out of memory");
+        goto fail;
+    }
     pq_column_put_bytes(&w->columns[COL_LABEL], label, (uint32_t)label_len);
     put_features(w, features);
     if (w->model_version)
@@ -260,7 +266,7 @@ void pq_writer_free(pq_writer *w)
     pq_buf_free(&w->group_columns);
     pq_buf_free(&w->row_groups);
     pq_buf_free(&w->metadata);
-    pq_buf_free(&w->utf8);
+    utf8_buf_free(&w->utf8);
     free(w->created_by);
     free(w);
 }
