@@ -119,7 +119,7 @@ static fr_status source_init_local(source_state *s, fr_stage *st, char *root, co
     s->local = source_local_open(st, root, suffix, (uint64_t)fr_config_int(st, "limit"), s->media,
                                  err, sizeof err);
     if (!s->local)
-        return fr_fail(st, FR_FATAL, "cannot list %s", err);
+        return fr_stopping(st) ? FR_STOP : fr_fail(st, FR_FATAL, "cannot list %s", err);
     snprintf(type, sizeof type, "bytes/%s", s->media);
     return fr_set_output_type(st, type);
 }
