@@ -13,6 +13,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pq-hostile-'));
 const file = join(dir, 'keys.parquet');
 execFileSync(process.argv[2], [file]);
 const want = [
+  ['', ''],
   ['bad\uFFFD\uFFFD key', 'label\uFFFD'],
   ['over\uFFFD\uFFFDlong', 'sur\uFFFD\uFFFD\uFFFDrogate'],
   ['Pêche/水果.jpg', 'ok'],

@@ -14,6 +14,7 @@ static int write_file(void *ctx, const void *data, size_t n, char *err, size_t e
 int main(int argc, char **argv)
 {
     static const char *const rows[][2] = {
+        {"", ""}, /* empty first: the statistics compared with no bytes (found by tests/fuzz) */
         {"bad\xff\xfe key", "label\xc3"},              /* stray bytes, a cut sequence */
         {"over\xc0\xaflong", "sur\xed\xa0\x80rogate"}, /* overlong '/', a surrogate */
         {"Pêche/水果.jpg", "ok"},                      /* valid: kept as it is */
