@@ -279,6 +279,8 @@ graph *graph_build(const config_pipeline *p, loader *l, diag *d)
             if (g->stages[g->order[i]].plugin)
                 resolve_types(g, &g->stages[g->order[i]], d);
     count_all_sinks(g);
+    if (diag_error_count(d) == errors_before)
+        graph_check_limits(g, d);
     if (diag_error_count(d) > errors_before) {
         graph_free(g);
         return NULL;

@@ -47,7 +47,7 @@ typedef struct coordinator {
     int interrupted; /* the signal that stopped us, or 0 */
     char why[1200];  /* why this process stopped early, for the other nodes */
     int flowed;      /* every instance (every node) was ready and got GO */
-    int usage;       /* refused before data moved (the ledger): exit code 2 */
+    int usage;       /* a configuration error (the ledger, dead_letters): exit code 2 */
     progress *progress;
     cluster *cluster; /* the other nodes of a split run, or NULL */
 } coordinator;
@@ -457,8 +457,10 @@ static int refresh_input_type(coordinator *co, size_t first, size_t count)
 static int start_stage(coordinator *co, size_t first, size_t count)
 {
     run *r = co->r;
-    if (refresh_input_type(co, first, count) != 0)
+    if (refresh_input_type(co, first, count) != 0) {
+        co->usage = 1; /* the graph's types do not fit: as validate would say */
         return -1;
+    }
     for (size_t i = first; i < first + count; i++)
         if (instance_start(&r->instances[i]) != 0)
             return -1;
@@ -693,8 +695,10 @@ static int coordinate(coordinator *co)
     if (failed)
         return -1;
     int owner = !co->cluster || cluster_is_coordinator(co->cluster);
-    if (owner && prepare_dead_letters(r) != 0)
+    if (owner && prepare_dead_letters(r) != 0) {
+        co->usage = 1; /* dead_letters: names a place that cannot be written */
         return -1;
+    }
     char why[4400];
     int started = start_all(co) == 0;
     if (started && ledger_check_files(r->ledger, why, sizeof why) != 0) {

@@ -32,6 +32,12 @@ typedef struct dir_source {
     size_t max_size; /* max_object_size */
 } dir_source;
 
+/* fswalk's stop(): a run stopping while a huge tree is listed. */
+static int dir_stopping(void *st)
+{
+    return fr_stopping(st);
+}
+
 static fr_status dir_init(fr_stage *st, void **state)
 {
     dir_source *d = calloc(1, sizeof *d);
@@ -40,9 +46,11 @@ static fr_status dir_init(fr_stage *st, void **state)
         return fr_fail(st, FR_FATAL, "out of memory");
     d->root = fr_config_string(st, "path");
     d->max_size = (size_t)fr_config_int(st, "max_object_size");
-    if (fswalk(d->root, fr_config_string(st, "suffix"), &d->files, err, sizeof err) != 0) {
+    int rc = fswalk_stoppable(d->root, fr_config_string(st, "suffix"), &d->files, err, sizeof err,
+                              dir_stopping, st);
+    if (rc != 0) {
         free(d);
-        return fr_fail(st, FR_FATAL, "cannot list %s", err);
+        return rc > 0 ? FR_STOP : fr_fail(st, FR_FATAL, "cannot list %s", err);
     }
     int64_t limit = fr_config_int(st, "limit");
     d->end = limit > 0 && (size_t)limit < d->files.n ? (size_t)limit : d->files.n;

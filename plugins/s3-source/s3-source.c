@@ -62,6 +62,9 @@ static const fr_param source_params[] = {
     {"listing_deadline", FR_PARAM_DURATION, "1h", 1, 8.64e7, NULL,
      "the whole listing (all pages and retries) must end within this; a server that trickles "
      "or loops fails the stage instead of holding the run"},
+    {"object_deadline", FR_PARAM_DURATION, "15m", 1, 8.64e7, NULL,
+     "one GET must end within this (a server trickling bytes never stalls); the object is then "
+     "dead-lettered"},
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -97,6 +100,7 @@ static s3_client *source_client(fr_stage *st, s3_error *err)
         .max_reply_bytes = (size_t)fr_config_int(st, "max_listing_page"),
         .max_error_bytes = (size_t)fr_config_int(st, "max_error_body"),
         .list_deadline_ms = (long)fr_config_int(st, "listing_deadline"),
+        .object_deadline_ms = (long)fr_config_int(st, "object_deadline"),
         .endpoint = fr_config_string(st, "endpoint"),
         .region = fr_config_string(st, "region"),
         .addressing = strcmp(addressing, "auto") == 0 ? NULL : addressing,
@@ -115,7 +119,7 @@ static fr_status source_init_local(source_state *s, fr_stage *st, char *root, co
     s->local = source_local_open(st, root, suffix, (uint64_t)fr_config_int(st, "limit"), s->media,
                                  err, sizeof err);
     if (!s->local)
-        return fr_fail(st, FR_FATAL, "cannot list %s", err);
+        return fr_stopping(st) ? FR_STOP : fr_fail(st, FR_FATAL, "cannot list %s", err);
     snprintf(type, sizeof type, "bytes/%s", s->media);
     return fr_set_output_type(st, type);
 }

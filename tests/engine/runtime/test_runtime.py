@@ -181,7 +181,7 @@ stages:
 dead_letters: $DIR/file/dead.jsonl
 """)
         run = self.flowrun(p)
-        self.assertEqual(run.code, 3, run.stderr)
+        self.assertEqual(run.code, 2, run.stderr)  # a configuration error, found at start
         self.assertIn("cannot write dead letters to " + self.path("file/dead.jsonl"), run.stderr)
         self.assertFalse(os.path.exists(self.path("out.jsonl")))
 
