@@ -120,6 +120,7 @@ typedef enum fr_key_state {
     FR_KEY_DONE = 3,    /* every sink committed it: skip */
     FR_KEY_DEAD = 4,    /* dead-lettered (reason in the ledger): skip */
     FR_KEY_HELD = 5,    /* held in checkpoints of blocking stages: skip */
+    FR_KEY_SENT = 6,    /* already emitted by this run (a source that lists again): skip */
 } fr_key_state;
 
 /* One stage instance as the engine sees it.  Opaque; valid from init to fini. */
