@@ -596,6 +596,15 @@ int ledger_close(ledger *l, int exit_code, const char *dead_letters, char *err, 
     return rc;
 }
 
+fr_run_kind ledger_run_kind(const ledger *l)
+{
+    if (!l || !l->db)
+        return FR_RUN_FRESH;
+    if (l->start == LEDGER_RESUME)
+        return FR_RUN_RESUME;
+    return l->start == LEDGER_INCREMENTAL ? FR_RUN_INCREMENTAL : FR_RUN_FRESH;
+}
+
 int ledger_is_durable(const ledger *l)
 {
     return l && l->db;

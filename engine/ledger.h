@@ -89,6 +89,9 @@ int ledger_close(ledger *l, int exit_code, const char *dead_letters, char *err, 
  * err. */
 int ledger_inspect(const char *dir, const char *keys, FILE *out, char *err, size_t err_size);
 
+/* What the start means for sinks (fr_run_kind_of).  NULL: FR_RUN_FRESH. */
+fr_run_kind ledger_run_kind(const ledger *l);
+
 /* 1 when l keeps keys (not off).  NULL is 0. */
 int ledger_is_durable(const ledger *l);
 
