@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file_hash.h"
+#include "input_files.h"
 #include "ledger_internal.h"
 
 static const char *const operational_keys[] = {
@@ -29,6 +31,9 @@ static int operational(const char *key)
 
 int fingerprint_add(fp_list *list, const char *item, const char *value, const char *origin)
 {
+    for (size_t i = 0; i < list->n; i++)
+        if (strcmp(list->items[i].item, item) == 0)
+            return 0; /* declared twice (an INPUT_FILE the stage also fingerprints) */
     fp_item *grown = realloc(list->items, (list->n + 1) * sizeof *grown);
     if (!grown)
         return -1;
@@ -92,6 +97,32 @@ static int stage_items(const graph *g, const graph_stage *s, fp_list *out)
         fingerprint_origin(g, name, p->key, origin, sizeof origin);
         if (fingerprint_add(out, item, schema_string(s->config, p->key, NULL), origin) != 0)
             return -1;
+    }
+    return 0;
+}
+
+int fingerprint_input_files(const graph *g, fp_list *out, char *err, size_t err_size)
+{
+    for (size_t i = 0; i < g->n_stages; i++) {
+        const graph_stage *s = &g->stages[i];
+        for (const fr_param *p = s->plugin->desc.params; p && p->key; p++) {
+            if (p->type != FR_PARAM_INPUT_FILE || !input_file_is_read(p, s->config))
+                continue;
+            const char *path = schema_string(s->config, p->key, NULL);
+            char item[512], origin[4200], hash[64], why[4200];
+            if (!*path || strstr(path, "://"))
+                continue; /* not a local file: not hashed */
+            if (file_hash(path, hash, sizeof hash, why, sizeof why) != 0) {
+                snprintf(err, err_size, "stage \"%s\": key \"%s\": %s", s->cfg->name, p->key, why);
+                return -1;
+            }
+            snprintf(item, sizeof item, "%s.%s%s", s->cfg->name, p->key, FINGERPRINT_CONTENT);
+            fingerprint_origin(g, s->cfg->name, p->key, origin, sizeof origin);
+            if (fingerprint_add(out, item, hash, origin) != 0) {
+                snprintf(err, err_size, "out of memory");
+                return -1;
+            }
+        }
     }
     return 0;
 }

@@ -340,7 +340,9 @@ static int open_durable(ledger *l, char *err, size_t err_size)
         keep_damaged(l);
         rc = open_db(l, err, err_size);
     }
-    if (rc != 0 || check_owner(l, err, err_size) != 0 || decide_start(l, err, err_size) != 0)
+    if (rc != 0 || check_owner(l, err, err_size) != 0 ||
+        fingerprint_input_files(l->g, &l->files, err, err_size) != 0 ||
+        decide_start(l, err, err_size) != 0)
         return -1;
     return 0;
 }

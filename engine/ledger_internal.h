@@ -64,6 +64,10 @@ int fingerprint_config(const graph *g, fp_list *out);
 #define FINGERPRINT_CONTENT " content"
 int fingerprint_add(fp_list *list, const char *item, const char *value, const char *origin);
 void fingerprint_free(fp_list *list);
+/* The content hash of every FR_PARAM_INPUT_FILE a stage reads (its
+ * condition holds), as "<stage>.<key> content" items.  0, or -1 with err
+ * (a file that cannot be read). */
+int fingerprint_input_files(const graph *g, fp_list *out, char *err, size_t err_size);
 /* Where key of stage is written ("p.yaml:31:5"), or the stage's line. */
 void fingerprint_origin(const graph *g, const char *stage, const char *key, char *out, size_t size);
 /* Compares list with what the ledger stored: the configuration's items

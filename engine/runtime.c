@@ -415,6 +415,16 @@ static int start_stage(coordinator *co, size_t first, size_t count)
             return -1;
     int ok = 1;
     for (size_t ready = 0; ready < count;) {
+        /* A signal while stages initialise stops the run too: the flag
+         * tells their init (fr_stopping) to give up. */
+        zmq_pollitem_t items[2] = {{.socket = co->ctl, .events = ZMQ_POLLIN},
+                                   {.fd = signal_pipe[0], .events = ZMQ_POLLIN}};
+        if (zmq_poll(items, 2, -1) < 0 && zmq_errno() != EINTR)
+            return -1;
+        if (items[1].revents & ZMQ_POLLIN)
+            take_signal(co);
+        if (!(items[0].revents & ZMQ_POLLIN))
+            continue;
         control_header h;
         char **texts;
         int n = control_recv(co->ctl, 0, &h, &texts);
@@ -422,7 +432,9 @@ static int start_stage(coordinator *co, size_t first, size_t count)
             return -1;
         if (h.type == CTL_READY) {
             ready++;
-            if (h.status != FR_OK) {
+            if (h.status != FR_OK && co->interrupted) {
+                ok = 0; /* its init gave up because of the signal */
+            } else if (h.status != FR_OK) {
                 log_msg(FR_LOG_ERROR, NULL, "stage \"%s\": %s", r->graph->stages[h.stage].cfg->name,
                         n > 0 && texts[0][0] ? texts[0] : "init failed");
                 ok = 0;
@@ -432,7 +444,7 @@ static int start_stage(coordinator *co, size_t first, size_t count)
         }
         control_texts_free(texts, n);
     }
-    return ok ? 0 : -1;
+    return ok && !co->interrupted ? 0 : -1;
 }
 
 static int start_all(coordinator *co)

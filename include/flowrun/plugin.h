@@ -89,6 +89,14 @@ typedef enum fr_param_type {
     FR_PARAM_ENUM = 6,     /* one of .choices */
     FR_PARAM_SIZE = 7,     /* bytes: 4096, 64KiB, 64MiB, 1GB, ... */
     FR_PARAM_DURATION = 8, /* milliseconds: 250ms, 30s, 5m, 1h; plain number = seconds */
+    /* ABI 1.1 */
+    /* A path to a file the stage reads (a model, a table).  `flowrun
+     * validate` and `run` check that it exists, is not a directory and is
+     * readable, before any data moves.  .choices may hold one condition
+     * "key=value" (e.g. "fit=none"): only when that key has that value is the
+     * file read (otherwise the stage writes it), and checked.  "" and URLs
+     * ("scheme://...") are not checked. */
+    FR_PARAM_INPUT_FILE = 9,
 } fr_param_type;
 
 /* One key a stage accepts.  A table of these ends with an entry whose key is

@@ -17,6 +17,8 @@ static const fr_param dir_source_params[] = {
     {"suffix", FR_PARAM_STRING, "", 0, 0, NULL,
      "only files whose name ends with this, e.g. .jpg (default: every file)"},
     {"limit", FR_PARAM_INT, "0", 0, 1e12, NULL, "read at most this many files (0: all)"},
+    {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, 1099511627776.0, NULL,
+     "a file larger than this is dead-lettered, not read into memory"},
     {0},
 };
 
@@ -25,7 +27,8 @@ static fr_status dir_init(fr_stage *st, void **state)
     char err[4200];
     source_local *l =
         source_local_open(st, fr_config_string(st, "path"), fr_config_string(st, "suffix"),
-                          (uint64_t)fr_config_int(st, "limit"), "*", err, sizeof err);
+                          (uint64_t)fr_config_int(st, "limit"), "*",
+                          (size_t)fr_config_int(st, "max_object_size"), err, sizeof err);
     if (!l)
         return fr_fail(st, FR_FATAL, "cannot list %s", err);
     *state = l;

@@ -32,10 +32,11 @@ typedef struct source_state {
     s3_client *client;
     s3_fetch *fetch;
     source_base *base;
+    int list_oom; /* the listing ran out of memory */
     source_slot *slots;
     int concurrency;
-    int list_oom;        /* the listing ran out of memory */
     source_local *local; /* a file:// or plain-path url: none of the above */
+    uint64_t max_object_size;
 } source_state;
 
 static const fr_param source_params[] = {
@@ -56,6 +57,15 @@ static const fr_param source_params[] = {
     {"attempts", FR_PARAM_INT, "5", 1, 20, NULL, "tries per request on 5xx, throttling, resets"},
     {"timeout", FR_PARAM_DURATION, "30s", 0.001, 3.6e6, NULL,
      "a transfer that receives nothing for this long is retried"},
+    {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, 1099511627776.0, NULL,
+     "an object listed larger than this is dead-lettered, not read into memory"},
+    {"max_listing_page", FR_PARAM_SIZE, "16MiB", 4096, 1073741824.0, NULL,
+     "a listing page (or other XML reply) larger than this is an error"},
+    {"max_error_body", FR_PARAM_SIZE, "64KiB", 1024, 67108864.0, NULL,
+     "an error reply's body is read up to this size; the error is then named by its status"},
+    {"listing_deadline", FR_PARAM_DURATION, "1h", 1, 8.64e7, NULL,
+     "the whole listing (all pages and retries) must end within this; a server that trickles "
+     "or loops fails the stage instead of holding the run"},
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -75,10 +85,22 @@ static void source_fini(void *state, fr_stage *st)
     free(s);
 }
 
+/* The client's cancelled(): a run that stops ends listings and GETs in
+ * flight, in init as in produce. */
+static int source_cancelled(void *st)
+{
+    return fr_stopping(st);
+}
+
 static s3_client *source_client(fr_stage *st, s3_error *err)
 {
     const char *addressing = fr_config_string(st, "addressing");
     s3_options opt = {
+        .cancelled = source_cancelled,
+        .cancel_user = st,
+        .max_reply_bytes = (size_t)fr_config_int(st, "max_listing_page"),
+        .max_error_bytes = (size_t)fr_config_int(st, "max_error_body"),
+        .list_deadline_ms = (long)fr_config_int(st, "listing_deadline"),
         .endpoint = fr_config_string(st, "endpoint"),
         .region = fr_config_string(st, "region"),
         .addressing = strcmp(addressing, "auto") == 0 ? NULL : addressing,
@@ -95,7 +117,7 @@ static fr_status source_init_local(source_state *s, fr_stage *st, char *root, co
 {
     char err[4200], type[48];
     s->local = source_local_open(st, root, suffix, (uint64_t)fr_config_int(st, "limit"), s->media,
-                                 err, sizeof err);
+                                 (size_t)fr_config_int(st, "max_object_size"), err, sizeof err);
     free(root);
     if (!s->local)
         return fr_fail(st, FR_FATAL, "cannot list %s", err);
@@ -106,7 +128,8 @@ static fr_status source_init_local(source_state *s, fr_stage *st, char *root, co
 static int source_add(void *user, const s3_object *o)
 {
     source_state *s = user;
-    int rc = source_base_add(s->base, o->key, o->etag, o->size, o->last_modified);
+    uint64_t size = o->size_invalid ? SOURCE_SIZE_UNKNOWN : o->size;
+    int rc = source_base_add(s->base, o->key, o->etag, size, o->last_modified);
     if (rc < 0)
         s->list_oom = 1;
     return rc != 0; /* stop at the limit, or out of memory */
@@ -160,6 +183,7 @@ static fr_status source_init(fr_stage *st, void **state)
                        url);
     }
     s->concurrency = (int)fr_config_int(st, "concurrency");
+    s->max_object_size = (uint64_t)fr_config_int(st, "max_object_size");
     s->client = source_client(st, &err);
     if (s->client)
         fr_log(st, FR_LOG_INFO, "s3://%s/%s: region %s, endpoint %s, credentials from %s",
@@ -170,6 +194,8 @@ static fr_status source_init(fr_stage *st, void **state)
         !(s->slots = calloc((size_t)s->concurrency, sizeof *s->slots))) {
         source_fini(s, st);
         *state = NULL;
+        if (err.cls == S3_ERR_CANCELLED && fr_stopping(st))
+            return FR_STOP;
         return fr_fail(st, FR_FATAL, "%s", err.message[0] ? err.message : "out of memory");
     }
     char type[48];
@@ -177,7 +203,8 @@ static fr_status source_init(fr_stage *st, void **state)
     return fr_set_output_type(st, type);
 }
 
-/* The object's own attributes, before the base's key, version, size. */
+/* Emits it, or dead-letters it with reason (buf transferred either way),
+ * with the object's own attributes before the base's key, version, size. */
 static fr_status source_emit(source_state *s, fr_stage *st, const source_item *it, fr_buffer *buf,
                              void *data, const char *reason)
 {
@@ -190,29 +217,63 @@ static fr_status source_emit(source_state *s, fr_stage *st, const source_item *i
     return FR_OK;
 }
 
+/* Why obj cannot be read into memory (written into why), or NULL: the
+ * listing's size comes from the server and is checked before any
+ * allocation. */
+static const char *source_unreadable(const source_state *s, const source_item *obj, char *why,
+                                     size_t n)
+{
+    if (obj->size == SOURCE_SIZE_UNKNOWN)
+        snprintf(why, n, "s3://%s/%s: the listing gave no valid <Size> (not read)", s->bucket,
+                 obj->key);
+    else if (obj->size > s->max_object_size)
+        snprintf(why, n, "s3://%s/%s: listed size %llu bytes is above max_object_size %llu",
+                 s->bucket, obj->key, (unsigned long long)obj->size,
+                 (unsigned long long)s->max_object_size);
+    else
+        return NULL;
+    return why;
+}
+
+/* Starts obj's GET into slot, or dead-letters obj: one object that cannot
+ * be held or started never ends the run. */
+static fr_status source_start_one(source_state *s, fr_stage *st, source_slot *slot,
+                                  const source_item *obj)
+{
+    char why[sizeof(((s3_error *)0)->message) + 64];
+    s3_error err = {0};
+    const char *reason = source_unreadable(s, obj, why, sizeof why);
+    if (!reason && obj->size) {
+        slot->buf =
+            obj->size <= SIZE_MAX ? fr_buffer_new(st, (size_t)obj->size, &slot->data) : NULL;
+        if (!slot->buf) {
+            snprintf(why, sizeof why, "s3://%s/%s: cannot allocate %llu bytes", s->bucket, obj->key,
+                     (unsigned long long)obj->size);
+            reason = why;
+        } else if (s3_fetch_add(s->fetch, s->bucket, obj->key, obj->version, slot->data,
+                                (size_t)obj->size, slot, &err) < 0) {
+            fr_buffer_unref(st, slot->buf);
+            slot->buf = NULL;
+            reason = err.message;
+        } else {
+            slot->item = obj;
+            return FR_OK;
+        }
+    }
+    /* An empty object is emitted now: nothing to fetch. */
+    return source_emit(s, st, obj, NULL, NULL, reason);
+}
+
 /* Starts GETs until every slot is busy or the listing is exhausted. */
 static fr_status source_start_more(source_state *s, fr_stage *st)
 {
-    s3_error err = {0};
     for (int i = 0; i < s->concurrency && source_base_remaining(s->base); i++) {
         source_slot *slot = &s->slots[i];
         if (slot->buf)
             continue;
-        const source_item *it = source_base_next(s->base);
-        if (!it->size) { /* nothing to fetch: an empty payload */
-            fr_status r = source_emit(s, st, it, NULL, NULL, NULL);
-            if (r != FR_OK)
-                return r;
-            continue;
-        }
-        slot->buf = fr_buffer_new(st, it->size, &slot->data);
-        if (!slot->buf)
-            return fr_fail(st, FR_FATAL, "out of memory for s3://%s/%s (%llu bytes)", s->bucket,
-                           it->key, (unsigned long long)it->size);
-        slot->item = it;
-        if (s3_fetch_add(s->fetch, s->bucket, it->key, it->version, slot->data, it->size, slot,
-                         &err) < 0)
-            return fr_fail(st, FR_FATAL, "%s", err.message);
+        fr_status r = source_start_one(s, st, slot, source_base_next(s->base));
+        if (r != FR_OK)
+            return r;
     }
     return FR_OK;
 }
@@ -231,6 +292,11 @@ static fr_status source_produce(void *state, fr_stage *st)
     if (!s3_fetch_next(s->fetch, &res))
         return source_base_remaining(s->base) ? FR_OK : FR_DONE;
     source_slot *slot = res.user;
+    if (res.failed && res.err.cls == S3_ERR_CANCELLED && fr_stopping(st)) {
+        fr_buffer_unref(st, slot->buf);
+        slot->buf = NULL;
+        return FR_STOP;
+    }
     char why[sizeof res.err.message + 32];
     const char *reason = NULL;
     if (res.failed) {

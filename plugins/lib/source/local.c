@@ -20,6 +20,7 @@ struct source_local {
     fr_stage *st;
     char *root; /* owned */
     source_base *base;
+    size_t max_size;
 };
 
 void source_local_free(source_local *l)
@@ -68,7 +69,7 @@ static int offer(source_local *l, const fswalk_list *files, char *err, size_t er
 }
 
 source_local *source_local_open(fr_stage *st, const char *root, const char *suffix, uint64_t limit,
-                                const char *media, char *err, size_t err_size)
+                                const char *media, size_t max_size, char *err, size_t err_size)
 {
     fswalk_list files = {0};
     source_local *l = calloc(1, sizeof *l);
@@ -78,6 +79,7 @@ source_local *source_local_open(fr_stage *st, const char *root, const char *suff
         return NULL;
     }
     l->st = st;
+    l->max_size = max_size;
     int rc = fswalk(root, suffix, &files, err, err_size);
     if (rc == 0)
         rc = offer(l, &files, err, err_size);
@@ -96,7 +98,7 @@ static fr_status read_one(source_local *l, const source_item *it)
     if (!path)
         return fr_fail(l->st, FR_FATAL, "out of memory for %s/%s", l->root, it->key);
     fr_payload p = {0};
-    int failed = fswalk_read(l->st, path, &p, why, sizeof why);
+    int failed = fswalk_read_max(l->st, path, l->max_size, &p, why, sizeof why);
     free(path);
     if (failed) { /* listed but unreadable: a dead letter with the reason */
         source_base_reject(l->base, it, why, NULL, 0);

@@ -138,7 +138,10 @@ static fr_record make_record(const source_base *b, const source_item *it, fr_att
     size_t n = 0;
     for (size_t i = 0; i < n_extra && n < MAX_ATTRS - 4; i++)
         attrs[n++] = extra[i];
-    snprintf(size_text, size_text_size, "%" PRIu64, it->size);
+    if (it->size == SOURCE_SIZE_UNKNOWN)
+        snprintf(size_text, size_text_size, "unknown");
+    else
+        snprintf(size_text, size_text_size, "%" PRIu64, it->size);
     attrs[n++] = (fr_attr){"key", it->key};
     attrs[n++] = (fr_attr){"version", it->version};
     attrs[n++] = (fr_attr){"size", size_text};

@@ -35,8 +35,10 @@ typedef struct source_item {
     char *key;
     char *version;  /* ETag / version id, or "<size>-<mtime ns>" for a file */
     char *modified; /* as the store gives it, or "" */
-    uint64_t size;
+    uint64_t size;  /* SOURCE_SIZE_UNKNOWN: the store gave none usable */
 } source_item;
+
+#define SOURCE_SIZE_UNKNOWN UINT64_MAX
 
 typedef struct source_base source_base;
 
@@ -78,10 +80,11 @@ const char *source_media(const char *name);
 
 typedef struct source_local source_local;
 /* Lists the files under root (fswalk: sorted, hidden entries skipped), each
- * with version "<size>-<mtime ns>".  root copied.  NULL with err naming
- * the path when it cannot be listed. */
+ * with version "<size>-<mtime ns>"; a file above max_size bytes is
+ * dead-lettered, not read.  root copied.  NULL with err naming the path
+ * when it cannot be listed. */
 source_local *source_local_open(fr_stage *st, const char *root, const char *suffix, uint64_t limit,
-                                const char *media, char *err, size_t err_size);
+                                const char *media, size_t max_size, char *err, size_t err_size);
 /* Reads and emits the next files (an unreadable one is a dead letter with
  * the reason): FR_OK, FR_DONE, FR_STOP or FR_FATAL. */
 fr_status source_local_produce(source_local *l);

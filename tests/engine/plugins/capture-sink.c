@@ -39,7 +39,8 @@ static int by_string(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Copies PATH's lines into the temporary file and remembers their ids. */
+/* Copies PATH's lines into the temporary file and remembers their ids (as
+ * written: the ids tests use need no JSON escapes). */
 static int keep_previous(capture *c)
 {
     FILE *in = fopen(c->path, "r");
@@ -119,6 +120,37 @@ static void work(int64_t ms)
 
 static fr_status remember(capture *c, fr_stage *st, const char *id);
 
+/* s as a JSON string: tests feed keys of any bytes (hostile file names),
+ * so quotes, backslashes and control bytes are escaped and bytes outside
+ * well-formed UTF-8 become U+FFFD (as in the engine's dead letters). */
+static void json_text(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        size_t n = *c < 0x80    ? 1
+                   : *c >= 0xf5 ? 0
+                   : *c >= 0xf0 ? 4
+                   : *c >= 0xe0 ? 3
+                   : *c >= 0xc2 ? 2
+                                : 0;
+        for (size_t i = 1; i < n; i++)
+            n = (c[i] & 0xc0) == 0x80 ? n : 0;
+        if (n > 2 && ((c[0] == 0xe0 && c[1] < 0xa0) || (c[0] == 0xed && c[1] > 0x9f) ||
+                      (c[0] == 0xf0 && c[1] < 0x90) || (c[0] == 0xf4 && c[1] > 0x8f)))
+            n = 0;
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f)
+            fprintf(out, "\\u%04x", *c);
+        else if (!n)
+            fputs("\\ufffd", out);
+        else
+            fwrite(c, 1, n, out);
+        c += n ? n - 1 : 0;
+    }
+    fputc('"', out);
+}
+
 static fr_status capture_process(void *state, fr_stage *st, const fr_record *in)
 {
     capture *c = state;
@@ -126,11 +158,16 @@ static fr_status capture_process(void *state, fr_stage *st, const fr_record *in)
     work(c->delay_ms);
     if (bsearch(&in->id, c->kept, c->n_kept, sizeof *c->kept, by_string))
         return remember(c, st, in->id); /* written by the run this one resumes */
-    fprintf(c->out,
-            "{\"key\":\"%s\",\"id\":\"%s\",\"label\":\"%s\",\"model_version\":%" PRIu64
-            ",\"kind\":\"%s\",\"media\":\"%s\",\"dims\":[",
-            in->key, in->id, in->label, in->model_version, kinds[in->payload.kind & 3],
-            in->payload.media);
+    fputs("{\"key\":", c->out);
+    json_text(c->out, in->key);
+    fputs(",\"id\":", c->out);
+    json_text(c->out, in->id);
+    fputs(",\"label\":", c->out);
+    json_text(c->out, in->label);
+    fprintf(c->out, ",\"model_version\":%" PRIu64 ",\"kind\":\"%s\",\"media\":", in->model_version,
+            kinds[in->payload.kind & 3]);
+    json_text(c->out, in->payload.media);
+    fputs(",\"dims\":[", c->out);
     for (uint32_t i = 0; i < in->payload.rank; i++)
         fprintf(c->out, "%s%u", i ? "," : "", in->payload.dims[i]);
     fprintf(c->out, "],\"size\":%zu,\"fnv\":\"%016" PRIx64 "\"}\n", in->payload.size,
