@@ -22,6 +22,7 @@
 #include "record_copy.h"
 #include "schema.h"
 #include "stage.h"
+#include "state_dir.h"
 
 typedef struct string_list {
     char **items; /* owned */
@@ -285,21 +286,6 @@ void fr_harness_set_input_type(fr_harness *h, const char *type)
     snprintf(h->stage.input_type, sizeof h->stage.input_type, "%s", type);
 }
 
-/* mkdir -p; 0 or -1 with errno. */
-static int make_dirs(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 void fr_harness_set_state_dir(fr_harness *h, const char *dir)
 {
     free(h->state_dir);
@@ -318,7 +304,7 @@ static fr_status prepare_state_dir(fr_harness *h)
             return fr_fail(&h->stage, FR_FATAL, "harness: cannot make a state directory in %s: %s",
                            tmp && *tmp ? tmp : "/tmp", strerror(errno));
         h->state_dir_temp = 1;
-    } else if (make_dirs(h->state_dir) != 0) {
+    } else if (state_dir_make(h->state_dir) != 0) {
         return fr_fail(&h->stage, FR_FATAL, "harness: cannot make the state directory %s: %s",
                        h->state_dir, strerror(errno));
     }
