@@ -18,7 +18,7 @@
 
 static const char *const operational_keys[] = {
     "batch",   "threads",    "concurrency", "timeout",  "attempts",  "endpoint", "region",
-    "profile", "addressing", "spill_dir",   "max_rows", "max_bytes", "max_age",
+    "profile", "addressing", "spill_dir",   "max_rows", "max_bytes", "max_age",  "mode",
 };
 
 static int operational(const char *key)
