@@ -92,7 +92,7 @@ stages:
         run = self.flowrun(ref)
         self.assertEqual(run.code, 0, run.stderr)
         p = self.pipeline(self.GEN % ("p", count, "csv", "all.jsonl"), "p.yaml")
-        codes, run = self.kill_until_done(p, 8, 1.5)
+        codes, run = self.kill_until_done(p, 8, run.summary["wall_seconds"])
         self.assertIn(-9, codes)  # at least one kill landed mid-run
         want = csv_rows(self.path("ref-csv"))
         self.assertEqual(len(want), count)
@@ -130,9 +130,11 @@ stages:
         names = ["class-%d/%04d.jpg" % (i % 7, i) for i in range(400)]
         self.make_files(self.path("data"), names)
         ref = self.pipeline(self.DIR_PIPELINE % ("ref", "ref"), "ref.yaml")
-        self.assertEqual(self.flowrun(ref).code, 0)
+        run = self.flowrun(ref)
+        self.assertEqual(run.code, 0)
         p = self.pipeline(self.DIR_PIPELINE % ("p", "out"), "p.yaml")
-        self.kill_until_done(p, 6, 0.4)
+        codes, _ = self.kill_until_done(p, 6, run.summary["wall_seconds"])
+        self.assertIn(-9, codes)
         want = csv_rows(self.path("ref"))
         self.assertEqual(sorted(want), sorted(names))
         self.assertEqual(csv_rows(self.path("out")), want)
