@@ -61,7 +61,8 @@ static int keep_previous(capture *c)
     }
     free(line);
     fclose(in);
-    qsort(c->kept, c->n_kept, sizeof *c->kept, by_string);
+    if (c->n_kept)
+        qsort(c->kept, c->n_kept, sizeof *c->kept, by_string);
     return ok ? 0 : -1;
 }
 
@@ -156,7 +157,7 @@ static fr_status capture_process(void *state, fr_stage *st, const fr_record *in)
     capture *c = state;
     static const char *const kinds[] = {"none", "bytes", "image", "tensor"};
     work(c->delay_ms);
-    if (bsearch(&in->id, c->kept, c->n_kept, sizeof *c->kept, by_string))
+    if (c->n_kept && bsearch(&in->id, c->kept, c->n_kept, sizeof *c->kept, by_string))
         return remember(c, st, in->id); /* written by the run this one resumes */
     fputs("{\"key\":", c->out);
     json_text(c->out, in->key);
