@@ -33,11 +33,12 @@ static int state_dir_of(const char *file, char *dir, size_t size)
     config_pipeline *p = d ? config_load(file, d) : NULL;
     char err[4400];
     int rc = -1;
-    if (p && diag_error_count(d) == 0)
+    err[0] = '\0';
+    /* Only name: and state: matter here: errors elsewhere in the file (an
+     * unset ${FRUITS_MODEL}) do not hide the ledger. */
+    if (p && p->name)
         rc = state_dir_resolve(p->state, p->file, p->name, dir, size, err, sizeof err);
-    else
-        err[0] = '\0';
-    if (d)
+    else if (d)
         diag_print(d, stderr);
     if (rc != 0 && err[0])
         fprintf(stderr, "flowrun: %s\n", err);
