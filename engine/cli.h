@@ -10,6 +10,7 @@ int cli_validate(int argc, char **argv); /* flowrun validate FILE */
 int cli_plugins(int argc, char **argv);  /* flowrun plugins */
 int cli_describe(int argc, char **argv); /* flowrun describe PLUGIN */
 int cli_keygen(int argc, char **argv);   /* flowrun keygen [--force] PREFIX */
+int cli_state(int argc, char **argv);    /* flowrun state [--keys [S]] FILE */
 /* flowrun new-plugin NAME [--dir DIR] */
 int cli_new_plugin(int argc, char **argv);
 

@@ -299,6 +299,11 @@ static fr_status host_fingerprint_file(fr_stage *st, const char *key)
     return FR_OK;
 }
 
+static fr_run_kind host_run_kind(fr_stage *st)
+{
+    return st->backend->run_kind(st->backend_ctx, st);
+}
+
 static fr_buffer *host_buffer_ref(fr_buffer *buf)
 {
     return buffer_ref(buf);
@@ -341,6 +346,7 @@ static const fr_host_api host_api = {
     .emit_key = host_emit_key,
     .reject_key = host_reject_key,
     .fingerprint_file = host_fingerprint_file,
+    .run_kind = host_run_kind,
     .config_enum = host_config_enum,
 };
 

@@ -114,6 +114,8 @@ static fr_status embed_init(fr_stage *st, void **state)
     e->held = calloc((size_t)e->batch, sizeof *e->held);
     e->tails = calloc((size_t)e->batch, sizeof *e->tails);
     fr_status s = e->held && e->tails ? embed_load(e, st) : fr_fail(st, FR_FATAL, "out of memory");
+    if (s == FR_OK) /* another model file: a rerun refuses to resume (the ledger) */
+        s = fr_fingerprint_file(st, "model");
     if (s != FR_OK) {
         embed_fini(e, st);
         return s;
