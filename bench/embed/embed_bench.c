@@ -24,6 +24,7 @@
 #include "net_compile.h"
 #include "net_profile.h"
 #include "net_run.h"
+#include "precision.h"
 
 static double clock_s(clockid_t id)
 {
@@ -98,7 +99,9 @@ int main(int argc, char **argv)
     net_precision prec = strcmp(argv[5], "bf16") ? NET_FP32 : NET_BF16;
     char err[512] = "";
     net *n = load_net(argv[1], argv[2], argc > 7 ? argv[7] : default_fp32_layers, err, sizeof err);
-    net_plan *p = n ? net_plan_new(n, batch, prec, threads, err, sizeof err) : NULL;
+    net_precision *layers = n ? precision_uniform(n, prec) : NULL;
+    net_mix mix = {.layer = layers};
+    net_plan *p = layers ? net_plan_new(n, batch, &mix, threads, err, sizeof err) : NULL;
     double rate = -1, bound = -1;
     if (p) {
         size_t floats = (size_t)batch * net_tensor_size(n, n->input);
@@ -113,6 +116,7 @@ int main(int argc, char **argv)
     else
         fprintf(stderr, "embed-bench: %s\n", err[0] ? err : "a convolution failed");
     net_plan_free(p);
+    free(layers);
     net_free(n);
     return rate > 0 && bound > 0 ? 0 : 1;
 }
