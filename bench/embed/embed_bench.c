@@ -2,14 +2,16 @@
  * embed-bench — images per second of resnet50-embed's executor on one
  * setting, and the conv-only bound of the same plan.
  *
- *   embed-bench MODEL OUTPUT BATCH THREADS fp32|bf16 SECONDS [FP32_LAYERS]
+ *   embed-bench MODEL OUTPUT BATCH THREADS fp32|bf16|int8 SECONDS [FP32_LAYERS [IMAGES.u8 N]]
  *
  * Prints one line: "flowrun <prec> batch <b> threads <t> <img/s> bound <img/s>
  * cpu <img/s>", the last being images per second of process CPU time: with
  * 1 thread, a figure that time slices lost to other processes do not bend.
  * Runs the plan (compiled as the plugin does; FP32_LAYERS as its key, same default)
- * on zero images after one warm-up run, for about SECONDS.  bench/embed/run
- * calls it for every setting next to PyTorch.
+ * on zero images after one warm-up run, for about SECONDS.  int8 first
+ * calibrates on N 224x224 RGB images (torch preprocessing) from IMAGES.u8, as
+ * the plugin does on its first images.  bench/embed/run calls it for every
+ * setting next to PyTorch.
  *
  *   embed-bench --flops MODEL [FP32_LAYERS]
  *
@@ -21,10 +23,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "calibrate.h"
 #include "net_compile.h"
 #include "net_profile.h"
 #include "net_run.h"
 #include "precision.h"
+#include "preprocess.h"
 
 static double clock_s(clockid_t id)
 {
@@ -68,6 +72,39 @@ static net *load_net(const char *path, const char *output, const char *fp32_laye
     return n;
 }
 
+/* Calibrates n on count images of images_path (NULL with err). */
+static net_quant *calibrate(const net *n, int batch, int threads, const char *images_path,
+                            int count, char *err, size_t err_size)
+{
+    size_t pixels = net_tensor_size(n, n->input) / 3;
+    unsigned char *rgb = malloc(pixels * 3);
+    float *images = malloc((size_t)count * pixels * 3 * sizeof *images);
+    FILE *f = fopen(images_path, "rb");
+    preprocess pre;
+    preprocess_init(&pre, "torch");
+    int ok = rgb && images && f;
+    for (int i = 0; ok && i < count; i++) {
+        ok = fread(rgb, 1, pixels * 3, f) == pixels * 3;
+        if (ok)
+            preprocess_image(&pre, rgb, pixels, images + (size_t)i * pixels * 3);
+    }
+    if (f)
+        fclose(f);
+    net_plan *p = ok ? net_plan_new(n, batch, NULL, threads, err, err_size) : NULL;
+    net_quant *q = p ? calibrate_images(p, n, images, count, err, err_size) : NULL;
+    if (!ok)
+        snprintf(err, err_size, "%s: cannot read %d images", images_path, count);
+    net_plan_free(p);
+    free(images);
+    free(rgb);
+    return q;
+}
+
+static net_precision parse_precision(const char *name)
+{
+    return !strcmp(name, "int8") ? NET_INT8 : !strcmp(name, "bf16") ? NET_BF16 : NET_FP32;
+}
+
 static int print_flops(const char *path, const char *fp32_layers)
 {
     char err[512] = "";
@@ -89,19 +126,26 @@ int main(int argc, char **argv)
     const char *default_fp32_layers = "stem,stage1";
     if ((argc == 3 || argc == 4) && !strcmp(argv[1], "--flops"))
         return print_flops(argv[2], argc > 3 ? argv[3] : default_fp32_layers);
-    if (argc != 7 && argc != 8) {
-        fprintf(stderr,
-                "usage: embed-bench MODEL OUTPUT BATCH THREADS fp32|bf16 SECONDS [FP32_LAYERS]\n"
-                "       embed-bench --flops MODEL [FP32_LAYERS]\n");
+    if (argc != 7 && argc != 8 && argc != 10) {
+        fprintf(stderr, "usage: embed-bench MODEL OUTPUT BATCH THREADS fp32|bf16|int8 SECONDS "
+                        "[FP32_LAYERS [IMAGES.u8 N]]\n"
+                        "       embed-bench --flops MODEL [FP32_LAYERS]\n");
         return 2;
     }
     int batch = atoi(argv[3]), threads = atoi(argv[4]);
-    net_precision prec = strcmp(argv[5], "bf16") ? NET_FP32 : NET_BF16;
+    net_precision prec = parse_precision(argv[5]);
     char err[512] = "";
     net *n = load_net(argv[1], argv[2], argc > 7 ? argv[7] : default_fp32_layers, err, sizeof err);
     net_precision *layers = n ? precision_uniform(n, prec) : NULL;
-    net_mix mix = {.layer = layers};
-    net_plan *p = layers ? net_plan_new(n, batch, &mix, threads, err, sizeof err) : NULL;
+    net_quant *q = NULL;
+    if (layers && prec == NET_INT8 && argc == 10)
+        q = calibrate(n, batch, threads, argv[8], atoi(argv[9]), err, sizeof err);
+    net_mix mix = {.layer = layers, .quant = q};
+    net_plan *p = layers && (q || prec != NET_INT8)
+                      ? net_plan_new(n, batch, &mix, threads, err, sizeof err)
+                      : NULL;
+    if (!p && !err[0])
+        snprintf(err, sizeof err, "int8 needs IMAGES.u8 N to calibrate on");
     double rate = -1, bound = -1;
     if (p) {
         size_t floats = (size_t)batch * net_tensor_size(n, n->input);
@@ -117,6 +161,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "embed-bench: %s\n", err[0] ? err : "a convolution failed");
     net_plan_free(p);
     free(layers);
+    net_quant_free(q);
     net_free(n);
     return rate > 0 && bound > 0 ? 0 : 1;
 }

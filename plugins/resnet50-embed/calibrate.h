@@ -13,4 +13,12 @@
  * (q->images grows by the plan's batch).  0, or -1 with a message in err. */
 int calibrate_run(net_plan *p, net_quant *q, char *err, size_t err_size);
 
+/* The whole calibration: count preprocessed images (net_plan_input's
+ * layout, image after image) through p (all fp32) twice, for the ranges and
+ * then their histograms, then the clipped ranges (net_quant_clip).  A short
+ * last batch is padded with its first image.  Returns the ranges (owned by
+ * the caller) or NULL with a message in err. */
+net_quant *calibrate_images(net_plan *p, const net *n, const float *images, int count, char *err,
+                            size_t err_size);
+
 #endif

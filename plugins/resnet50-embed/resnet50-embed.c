@@ -216,31 +216,13 @@ static fr_status embed_run(embed *e, fr_stage *st, net_plan *plan, fr_record **r
     return s;
 }
 
-/* The calibration pass over the held images (fp32, batch at a time; a
- * short last batch is padded with its first image), then the file. */
+/* The calibration pass over the held images, then the file. */
 static fr_status embed_calibrate(embed *e, fr_stage *st)
 {
     char err[512] = "";
-    size_t image = net_tensor_size(e->net, e->net->input);
-    e->quant = net_quant_new(e->net);
+    e->quant = calibrate_images(e->plan, e->net, e->calib, e->n_held, err, sizeof err);
     if (!e->quant)
-        return fr_fail(st, FR_FATAL, "out of memory");
-    float *in = net_plan_input(e->plan);
-    /* Two passes: the ranges, then the histograms within them. */
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1 && net_quant_histograms(e->quant) < 0)
-            return fr_fail(st, FR_FATAL, "out of memory");
-        for (int at = 0; at < e->n_held; at += e->batch) {
-            int n = e->n_held - at < e->batch ? e->n_held - at : e->batch;
-            memcpy(in, e->calib + (size_t)at * image, (size_t)n * image * sizeof *in);
-            for (int k = n; k < e->batch; k++)
-                memcpy(in + (size_t)k * image, in, image * sizeof *in);
-            if (calibrate_run(e->plan, e->quant, err, sizeof err) < 0)
-                return fr_fail(st, FR_FATAL, "%s: %s", e->path, err);
-        }
-    }
-    net_quant_clip(e->quant, e->net);
-    e->quant->images = e->n_held;
+        return fr_fail(st, FR_FATAL, "%s: %s", e->path, err);
     if (net_quant_save(e->quant, e->net, e->quant_path, err, sizeof err) < 0)
         fr_log(st, FR_LOG_WARN, "%s (the calibration is used but not kept)", err);
     else
