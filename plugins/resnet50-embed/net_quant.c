@@ -36,6 +36,9 @@ void net_quant_free(net_quant *q)
     if (!q)
         return;
     free(q->hist);
+    for (size_t i = 0; i < q->n_plans; i++)
+        free(q->plans[i]);
+    free(q->plans);
     free(q->lo);
     free(q->hi);
     free(q);
@@ -136,6 +139,50 @@ quant_form net_quant_form(const net_quant *q, const net *n, int t)
     return f;
 }
 
+int net_quant_has_ranges(const net_quant *q)
+{
+    for (size_t t = 0; t < q->n_tensors; t++)
+        if (q->lo[t] <= q->hi[t])
+            return 1;
+    return 0;
+}
+
+/* The line of key: "KEY = VALUE" */
+static char **plan_line(const net_quant *q, const char *key)
+{
+    size_t len = strlen(key);
+    for (size_t i = 0; i < q->n_plans; i++)
+        if (!strncmp(q->plans[i], key, len) && !strncmp(q->plans[i] + len, " = ", 3))
+            return &q->plans[i];
+    return NULL;
+}
+
+const char *net_quant_plan(const net_quant *q, const char *key)
+{
+    char **line = plan_line(q, key);
+    return line ? *line + strlen(key) + 3 : NULL;
+}
+
+int net_quant_set_plan(net_quant *q, const char *key, const char *value)
+{
+    size_t size = strlen(key) + strlen(value) + 4;
+    char *text = malloc(size), **line = plan_line(q, key);
+    char **grown = line ? NULL : realloc(q->plans, (q->n_plans + 1) * sizeof *grown);
+    if (!text || (!line && !grown)) {
+        free(text);
+        return -1;
+    }
+    snprintf(text, size, "%s = %s", key, value);
+    if (!line) {
+        q->plans = grown;
+        line = &q->plans[q->n_plans++];
+    } else {
+        free(*line);
+    }
+    *line = text;
+    return 0;
+}
+
 static uint64_t fnv1a(uint64_t h, const void *data, size_t size)
 {
     const unsigned char *p = data;
@@ -190,6 +237,8 @@ int net_quant_save(const net_quant *q, const net *n, const char *path, char *err
         if (name && q->lo[t] <= q->hi[t])
             fprintf(f, "range %.9g %.9g %s\n", q->lo[t], q->hi[t], name);
     }
+    for (size_t i = 0; i < q->n_plans; i++)
+        fprintf(f, "plan %s\n", q->plans[i]);
     int ok = !ferror(f);
     ok &= fclose(f) == 0;
     if (!ok || rename(tmp, path) != 0) {
@@ -236,6 +285,14 @@ static int parse_line(net_quant *q, const net *n, char *line, int lineno, const 
     }
     if (sscanf(line, "images %d", &q->images) == 1)
         return 0;
+    char *eq = strstr(line, " = ");
+    if (!strncmp(line, "plan ", 5) && eq) {
+        *eq = 0;
+        int rc = net_quant_set_plan(q, line + 5, eq + 3);
+        if (rc < 0)
+            snprintf(err, err_size, "%s:%d: out of memory", path, lineno);
+        return rc;
+    }
     if (sscanf(line, "range %g %g %n", &lo, &hi, &used) == 2 && used > 0 && lo <= hi) {
         int t = tensor_named(n, line + used);
         if (t >= 0) {
@@ -246,7 +303,9 @@ static int parse_line(net_quant *q, const net *n, char *line, int lineno, const 
         snprintf(err, err_size, "%s:%d: the model has no layer \"%s\"", path, lineno, line + used);
         return -1;
     }
-    snprintf(err, err_size, "%s:%d: expected \"model HASH\", \"images N\" or \"range LO HI NAME\"",
+    snprintf(err, err_size,
+             "%s:%d: expected \"model HASH\", \"images N\", \"range LO HI NAME\" or \"plan KEY = "
+             "VALUE\"",
              path, lineno);
     return -1;
 }

@@ -30,6 +30,10 @@ typedef struct net_quant {
     uint32_t *hist;
     int images;     /* how many images the ranges come from */
     uint64_t model; /* net_hash() of the net they belong to */
+    /* owned: "KEY = VALUE" lines of the precision choices measured on
+     * hosts (precision_auto.h), kept as read and written back */
+    char **plans;
+    size_t n_plans;
 } net_quant;
 
 /* How tensor t is stored in 8 bits: real value = scale * (q - zero_point). */
@@ -59,6 +63,15 @@ void net_quant_clip(net_quant *q, const net *n);
 
 /* The 8-bit form of tensor t of n. */
 quant_form net_quant_form(const net_quant *q, const net *n, int t);
+
+/* Whether any tensor has a range (a calibration pass happened). */
+int net_quant_has_ranges(const net_quant *q);
+
+/* The value stored for key, or NULL.  Borrowed from q. */
+const char *net_quant_plan(const net_quant *q, const char *key);
+/* Stores value for key (replacing an earlier one).  0, or -1 when out of
+ * memory. */
+int net_quant_set_plan(net_quant *q, const char *key, const char *value);
 
 /* FNV-1a over the layers' shapes, weights and biases: identifies the model
  * a calibration belongs to whatever its file is called. */

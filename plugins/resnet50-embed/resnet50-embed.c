@@ -14,27 +14,8 @@
 
 #include <flowrun/plugin.h>
 
-#include "calibrate.h"
+#include "embed.h"
 #include "net_compile.h"
-#include "net_run.h"
-#include "precision.h"
-#include "preprocess.h"
-
-typedef struct embed {
-    const char *path; /* config string, owned by the engine */
-    net *net;         /* owned */
-    net_plan *plan;   /* owned: for `batch` images; fp32 while calibrating */
-    net_precision precision;
-    net_precision *layers; /* owned: per layer */
-    net_quant *quant;      /* owned: activation ranges, NULL until known */
-    char *quant_path;      /* owned: the calibration file */
-    int batch, threads;
-    int calib_images; /* images the calibration pass takes */
-    float *calib;     /* owned while calibrating: the held images, preprocessed */
-    preprocess pre;
-    fr_record **held; /* owned: n_held kept records, pixels in plan (or calib) */
-    int n_held, cap_held;
-} embed;
 
 static const fr_param embed_params[] = {
     {"model", FR_PARAM_PATH, NULL, 0, 0, NULL, "the ONNX model file"},
@@ -42,17 +23,21 @@ static const fr_param embed_params[] = {
      "tensor to emit, by ONNX name (default: the graph output), e.g. the pooled features"},
     {"preprocess", FR_PARAM_ENUM, "keras", 0, 0, "keras|torch|none",
      "keras: RGB→BGR minus ImageNet means; torch: /255, mean/std; none: raw pixel values"},
-    {"precision", FR_PARAM_ENUM, "fp32", 0, 0, "fp32|bf16|int8",
-     "bf16: bf16 convolutions (fp32 accumulation); int8: u8/s8 convolutions (int32 "
-     "accumulation) with scales from a calibration; both except the fp32_layers"},
+    {"precision", FR_PARAM_ENUM, "auto", 0, 0, "auto|fp32|bf16|int8",
+     "auto: per network segment, the fastest of fp32, bf16 and int8 on this CPU within the "
+     "accuracy bound, measured at start (on the first calibration_images images) and stored in "
+     "the calibration file; fp32|bf16|int8 force one (bf16 and int8 except the fp32_layers), "
+     "with a warning when it was measured slower than fp32 here"},
     {"fp32_layers", FR_PARAM_STRING, "stem,stage1", 0, 0, NULL,
      "bf16 and int8: convolutions kept fp32: node names, \"stem\" (the first), \"entry\" "
      "(those reading the max pool), \"stage1\" (all at the max pool's resolution)"},
     {"calibration", FR_PARAM_PATH, "", 0, 0, NULL,
-     "int8: the calibration file (activation ranges); default MODEL.calibration.  Read when it "
-     "exists, else made from the first calibration_images images and written"},
+     "auto, bf16, int8: the file of activation ranges and of the choices measured per host "
+     "(CPU, batch, threads); default MODEL.calibration.  Reused when it has them, else "
+     "completed and written back"},
     {"calibration_images", FR_PARAM_INT, "32", 1, 4096, NULL,
-     "int8: images of the stream the calibration pass runs in fp32 when there is no file"},
+     "auto, int8: images held at the start of the stream to calibrate and check accuracy on, "
+     "when the file lacks what is needed"},
     {"batch", FR_PARAM_INT, "8", 1, 256, NULL, "images per network run"},
     {"threads", FR_PARAM_INT, "0", 0, 256, NULL, "oneDNN (OpenMP) threads; 0: OpenMP's default"},
     {NULL},
@@ -88,61 +73,6 @@ static fr_status embed_check_input(embed *e, fr_stage *st)
     return fr_set_output_type(st, out);
 }
 
-/* The plan for n images in the chosen precisions (fp32 while calibrating). */
-static net_plan *embed_plan(embed *e, int n, char *err, size_t err_size)
-{
-    net_mix mix = {.layer = e->quant || e->precision != NET_INT8 ? e->layers : NULL,
-                   .quant = e->quant};
-    return net_plan_new(e->net, n, &mix, e->threads, err, err_size);
-}
-
-/* Makes the batch plan and reports how it runs. */
-static fr_status embed_ready(embed *e, fr_stage *st)
-{
-    char err[512] = "";
-    net_plan_free(e->plan);
-    e->plan = embed_plan(e, e->batch, err, sizeof err);
-    if (!e->plan)
-        return fr_fail(st, FR_FATAL, "%s: %s", e->path, err);
-    char json[1024], line[960];
-    snprintf(json, sizeof json, "%zu", net_plan_reorders(e->plan));
-    fr_report(st, "reorders_per_batch", json);
-    precision_describe(e->net, e->layers, line, sizeof line);
-    snprintf(json, sizeof json, "\"%s\"", line);
-    fr_report(st, "precision", json);
-    return FR_OK;
-}
-
-/* int8 without ranges yet: reads the calibration file, or prepares to make
- * it from the first images (an fp32 plan, a buffer for their pixels). */
-static fr_status embed_quant(embed *e, fr_stage *st)
-{
-    char err[512] = "";
-    const char *key = fr_config_string(st, "calibration");
-    size_t len = strlen(e->path) + sizeof ".calibration";
-    e->quant_path = key[0] ? strdup(key) : malloc(len);
-    if (!e->quant_path)
-        return fr_fail(st, FR_FATAL, "out of memory");
-    if (!key[0])
-        snprintf(e->quant_path, len, "%s.calibration", e->path);
-    int missing = 0;
-    e->quant = net_quant_load(e->net, e->quant_path, &missing, err, sizeof err);
-    if (e->quant || !missing)
-        return e->quant ? embed_ready(e, st) : fr_fail(st, FR_FATAL, "%s", err);
-    e->calib_images = (int)fr_config_int(st, "calibration_images");
-    e->cap_held = e->calib_images > e->batch ? e->calib_images : e->batch;
-    fr_record **held = realloc(e->held, (size_t)e->cap_held * sizeof *held);
-    if (held)
-        e->held = held;
-    e->calib = malloc((size_t)e->cap_held * net_tensor_size(e->net, e->net->input) * sizeof(float));
-    e->plan = held && e->calib ? embed_plan(e, e->batch, err, sizeof err) : NULL;
-    if (!e->plan)
-        return fr_fail(st, FR_FATAL, "%s: %s", e->path, err[0] ? err : "out of memory");
-    fr_log(st, FR_LOG_INFO, "%s: no calibration yet: calibrating on the first %d images into %s",
-           e->path, e->calib_images, e->quant_path);
-    return FR_OK;
-}
-
 static fr_status embed_load(embed *e, fr_stage *st)
 {
     char err[512] = "";
@@ -158,15 +88,7 @@ static fr_status embed_load(embed *e, fr_stage *st)
     fr_status s = embed_check_input(e, st);
     if (s != FR_OK)
         return s;
-    e->layers = precision_uniform(e->net, e->precision);
-    if (!e->layers)
-        return fr_fail(st, FR_FATAL, "out of memory");
-    return e->precision == NET_INT8 ? embed_quant(e, st) : embed_ready(e, st);
-}
-
-static net_precision parse_precision(const char *name)
-{
-    return !strcmp(name, "int8") ? NET_INT8 : !strcmp(name, "bf16") ? NET_BF16 : NET_FP32;
+    return embed_choose(e, st);
 }
 
 static fr_status embed_init(fr_stage *st, void **state)
@@ -177,7 +99,7 @@ static fr_status embed_init(fr_stage *st, void **state)
     e->path = fr_config_string(st, "model");
     e->batch = (int)fr_config_int(st, "batch");
     e->threads = (int)fr_config_int(st, "threads");
-    e->precision = parse_precision(fr_config_string(st, "precision"));
+    e->asked = fr_config_string(st, "precision");
     preprocess_init(&e->pre, fr_config_string(st, "preprocess"));
     e->cap_held = e->batch;
     e->held = calloc((size_t)e->batch, sizeof *e->held);
@@ -190,9 +112,7 @@ static fr_status embed_init(fr_stage *st, void **state)
     return FR_OK;
 }
 
-/* Runs plan (its input written) for the n records of recs, emits one
- * tensor each and releases them. */
-static fr_status embed_run(embed *e, fr_stage *st, net_plan *plan, fr_record **recs, int n)
+fr_status embed_run(embed *e, fr_stage *st, net_plan *plan, fr_record **recs, int n)
 {
     char err[512];
     if (net_plan_run(plan, err, sizeof err) < 0)
@@ -216,46 +136,6 @@ static fr_status embed_run(embed *e, fr_stage *st, net_plan *plan, fr_record **r
     return s;
 }
 
-/* The calibration pass over the held images, then the file. */
-static fr_status embed_calibrate(embed *e, fr_stage *st)
-{
-    char err[512] = "";
-    e->quant = calibrate_images(e->plan, e->net, e->calib, e->n_held, err, sizeof err);
-    if (!e->quant)
-        return fr_fail(st, FR_FATAL, "%s: %s", e->path, err);
-    if (net_quant_save(e->quant, e->net, e->quant_path, err, sizeof err) < 0)
-        fr_log(st, FR_LOG_WARN, "%s (the calibration is used but not kept)", err);
-    else
-        fr_log(st, FR_LOG_INFO, "%s: calibrated on %d images", e->quant_path, e->n_held);
-    return FR_OK;
-}
-
-/* Calibrates on the held images, then runs them through the int8 plan:
- * whole batches now; the rest stays held, its pixels moved into the plan. */
-static fr_status embed_end_calibration(embed *e, fr_stage *st)
-{
-    fr_status s = embed_calibrate(e, st);
-    if (s == FR_OK)
-        s = embed_ready(e, st);
-    size_t floats = (size_t)e->batch * net_tensor_size(e->net, e->net->input);
-    int at = 0;
-    for (; s == FR_OK && e->n_held - at >= e->batch; at += e->batch) {
-        memcpy(net_plan_input(e->plan), e->calib + (size_t)at * floats / e->batch,
-               floats * sizeof(float));
-        s = embed_run(e, st, e->plan, e->held + at, e->batch);
-    }
-    if (s != FR_OK)
-        return s;
-    size_t image = net_tensor_size(e->net, e->net->input);
-    memcpy(net_plan_input(e->plan), e->calib + (size_t)at * image,
-           (size_t)(e->n_held - at) * image * sizeof(float));
-    memmove(e->held, e->held + at, (size_t)(e->n_held - at) * sizeof *e->held);
-    e->n_held -= at;
-    free(e->calib);
-    e->calib = NULL;
-    return FR_OK;
-}
-
 static fr_status embed_process(void *state, fr_stage *st, const fr_record *in)
 {
     embed *e = state;
@@ -272,7 +152,7 @@ static fr_status embed_process(void *state, fr_stage *st, const fr_record *in)
     preprocess_image(&e->pre, p->data, pixels, into + e->n_held * pixels * 3);
     e->held[e->n_held++] = kept;
     if (e->calib)
-        return e->n_held == e->calib_images ? embed_end_calibration(e, st) : FR_OK;
+        return e->n_held == e->calib_images ? embed_calibrated(e, st) : FR_OK;
     if (e->n_held < e->batch)
         return FR_OK;
     e->n_held = 0;
@@ -284,7 +164,7 @@ static fr_status embed_process(void *state, fr_stage *st, const fr_record *in)
 static fr_status embed_flush(void *state, fr_stage *st)
 {
     embed *e = state;
-    fr_status s = e->calib && e->n_held ? embed_end_calibration(e, st) : FR_OK;
+    fr_status s = e->calib && e->n_held ? embed_calibrated(e, st) : FR_OK;
     if (s != FR_OK || e->n_held == 0)
         return s;
     char err[512];
@@ -303,7 +183,8 @@ static fr_status embed_flush(void *state, fr_stage *st)
 FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
     FR_PLUGIN_HEADER,
     .name = "resnet50-embed",
-    .summary = "Images to feature vectors with an ONNX ResNet on oneDNN (fp32, bf16 or int8)",
+    .summary =
+        "Images to feature vectors with an ONNX ResNet on oneDNN (fp32, bf16, int8, or auto)",
     .version = "0.1",
     .input = "image/u8[h,w,3]",
     .output = "tensor/f32[n]",

@@ -54,7 +54,8 @@ static int write_model(const char *file, const char *tail_op, int64_t opset)
  * (started or not) and the init status in *status. */
 static fr_harness *start(const char *model, const char *key, const char *value, fr_status *status)
 {
-    const char *config[] = {"model", model, "batch", "2", "preprocess", "none", key, value, NULL};
+    const char *config[] = {"model",     model,  "batch", "2",   "preprocess", "none",
+                            "precision", "fp32", key,     value, NULL};
     char *err = NULL;
     fr_harness *h = fr_harness_new("resnet50-embed", config, &err);
     if (!h)
@@ -149,6 +150,70 @@ static void test_errors(void)
     fr_harness_free(h);
 }
 
+static fr_harness *start_auto(const char *calib, fr_status *status)
+{
+    const char *config[] = {
+        "model",     path[0], "batch",       "2",   "preprocess",         "none",
+        "precision", "auto",  "calibration", calib, "calibration_images", "3",
+        NULL};
+    fr_harness *h = fr_harness_new("resnet50-embed", config, NULL);
+    if (h) {
+        fr_harness_set_input_type(h, "image/u8[8,8,3]");
+        *status = fr_harness_start(h);
+    }
+    return h;
+}
+
+/* The first run holds 3 images (calibration_images), then calibrates,
+ * chooses, writes the file and runs them; the second finds its choice in
+ * the file and batches from the first image on, with the same choice. */
+static void test_auto(void)
+{
+    char calib[160], first[1024] = "";
+    snprintf(calib, sizeof calib, "%s/tiny.calibration", dir);
+    for (int run = 0; run < 2; run++) {
+        fr_status s = FR_FATAL;
+        fr_harness *h = start_auto(calib, &s);
+        REQUIRE_VOID(h && s == FR_OK);
+        CHECK_INT(push(h, 0, SIDE), FR_OK);
+        CHECK_INT(push(h, 1, SIDE), FR_OK);
+        CHECK_INT(fr_harness_output_count(h), run == 0 ? 0 : 2);
+        CHECK_INT(push(h, 2, SIDE), FR_OK);
+        CHECK_INT(fr_harness_output_count(h), 2);
+        CHECK_INT(fr_harness_flush(h), FR_OK);
+        CHECK_INT(fr_harness_output_count(h), 3);
+        const char *choice = fr_harness_report(h, "precision");
+        REQUIRE_VOID(choice != NULL);
+        CHECK_CONTAINS(choice, "auto: ");
+        if (run == 0)
+            snprintf(first, sizeof first, "%s", choice);
+        else
+            CHECK_STR(choice, first);
+        fr_harness_free(h);
+    }
+    FILE *f = fopen(calib, "r");
+    char text[4096] = "";
+    REQUIRE_VOID(f != NULL);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    CHECK_CONTAINS(text, "range ");
+    CHECK_CONTAINS(text, "plan cpu \"");
+    CHECK_CONTAINS(text, " auto = ");
+    /* A malformed line: init fails naming the file and line. */
+    f = fopen(calib, "w");
+    REQUIRE_VOID(f != NULL);
+    fputs("flowrun-resnet50-embed-calibration 1\nrange one two conv\n", f);
+    fclose(f);
+    fr_status s = FR_OK;
+    fr_harness *h = start_auto(calib, &s);
+    REQUIRE_VOID(h);
+    CHECK_INT(s, FR_FATAL);
+    CHECK_CONTAINS(fr_harness_reason(h), "tiny.calibration:2:");
+    fr_harness_free(h);
+    unlink(calib);
+}
+
 int main(void)
 {
     REQUIRE(mkdtemp(dir) != NULL);
@@ -165,6 +230,7 @@ int main(void)
     REQUIRE(write_model(path[3], "Identity", 18) == 0);
     test_batches();
     test_errors();
+    test_auto();
     for (int i = 0; i < 4; i++)
         unlink(path[i]);
     rmdir(dir);
