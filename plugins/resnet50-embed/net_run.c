@@ -99,6 +99,11 @@ plan_step *plan_add_primitive(net_plan *p, dnnl_primitive_desc_t pd, int layer, 
 {
     plan_step *s = plan_add_step(p, layer, is_reorder);
     int ok = s && dnnl_primitive_create(&s->prim, pd) == dnnl_success;
+    const char *impl = NULL;
+    if (ok && !is_reorder &&
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl &&
+        !strncmp(impl, "ref", 3))
+        p->n_reference++;
     const dnnl_memory_desc_t *scratch =
         dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     if (ok && scratch && dnnl_memory_desc_get_size(scratch) > 0) {
@@ -315,7 +320,11 @@ static weighted_io float_io(const dnnl_primitive_desc_t pd)
  * nhwc with the same accuracy.  bf16 has no Winograd: oneDNN picks. */
 static dnnl_format_tag_t activation_tag(dnnl_data_type_t dt, int channels)
 {
-    return dt == dnnl_f32 && channels % 16 == 0 ? dnnl_nChw16c : dnnl_format_tag_any;
+    /* nChw16c is AVX-512's block; elsewhere (AVX2: 8 floats) oneDNN has only
+     * its reference kernel for it, so it picks. */
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    int avx512 = (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+    return dt == dnnl_f32 && channels % 16 == 0 && avx512 ? dnnl_nChw16c : dnnl_format_tag_any;
 }
 
 static int winograd_fits(const net_layer *l, dnnl_data_type_t dt)
@@ -639,6 +648,11 @@ size_t net_plan_features(const net_plan *p)
 size_t net_plan_reorders(const net_plan *p)
 {
     return p->n_reorders;
+}
+
+size_t net_plan_reference_kernels(const net_plan *p)
+{
+    return p->n_reference;
 }
 
 int net_plan_run(net_plan *p, char *err, size_t err_size)

@@ -58,6 +58,10 @@ size_t net_plan_features(const net_plan *p);
  * tests check that consecutive convolutions need none. */
 size_t net_plan_reorders(const net_plan *p);
 
+/* Layers oneDNN runs with its reference (plain C, unvectorized) kernel:
+ * no precision that needs one is ever the fast choice. */
+size_t net_plan_reference_kernels(const net_plan *p);
+
 /* Frees the plan.  NULL is fine. */
 void net_plan_free(net_plan *p);
 

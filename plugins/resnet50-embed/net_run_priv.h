@@ -61,6 +61,7 @@ struct net_plan {
     int input_value, output_value;
     void *arena;
     size_t n_reorders;
+    size_t n_reference; /* layers on a reference kernel */
 };
 
 /* Sets the calling thread's OpenMP thread count to the plan's (if any). */

@@ -131,7 +131,8 @@ typedef struct search {
 } search;
 
 /* Times every layer alone in a plan with all convolutions in prec, summed
- * per segment; -1 where oneDNN cannot build such a plan on this CPU. */
+ * per segment; -1 where oneDNN cannot build such a plan on this CPU or
+ * would use a reference kernel for it. */
 static void time_precision(search *s, net_precision prec)
 {
     char err[256];
@@ -142,7 +143,9 @@ static void time_precision(search *s, net_precision prec)
                       ? NULL
                       : net_plan_new(s->n, s->batch, &mix, s->threads, err, sizeof err);
     double *t = malloc(s->n->n_layers * sizeof *t);
-    int ok = p && t && net_profile_layers(p, 3, t) == 0;
+    /* A reference kernel is never the fast choice, and timing one is slow. */
+    int usable = p && (prec == NET_FP32 || net_plan_reference_kernels(p) == 0);
+    int ok = usable && t && net_profile_layers(p, 3, t) == 0;
     for (int g = 0; g < s->n_seg; g++)
         s->time[prec][g] = ok ? 0 : -1;
     for (size_t i = 0; ok && i < s->n->n_layers; i++)
