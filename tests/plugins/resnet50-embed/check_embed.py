@@ -85,6 +85,7 @@ def make_corpus(tmp, make_fruits, make_bad):
     give, bit for bit).  Returns the .u8 file and the image count."""
     from PIL import Image
     src = os.path.join(tmp, "corpus")
+    os.makedirs(os.path.join(src, "bad"))
     run(make_fruits, "--count", 24, "--classes", 4, os.path.join(src, "fruits"))
     run(make_bad, os.path.join(src, "bad"))
     names = sorted(os.path.join(d, f) for d, _, fs in os.walk(src) for f in fs
