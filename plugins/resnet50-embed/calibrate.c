@@ -22,7 +22,9 @@ static int observe(net_plan *p, net_quant *q, int t, char *err, size_t err_size)
     return 0;
 }
 
-int calibrate_run(net_plan *p, net_quant *q, char *err, size_t err_size)
+/* Runs p (all fp32, its input written) step by step and widens q's ranges
+ * by the input and every layer's result. */
+static int calibrate_run(net_plan *p, net_quant *q, char *err, size_t err_size)
 {
     plan_set_threads(p);
     if (observe(p, q, p->net->input, err, err_size) < 0)
@@ -38,7 +40,6 @@ int calibrate_run(net_plan *p, net_quant *q, char *err, size_t err_size)
         if (!s->is_reorder && observe(p, q, p->net->layers[s->layer].dst, err, err_size) < 0)
             return -1;
     }
-    q->images += p->batch;
     return 0;
 }
 

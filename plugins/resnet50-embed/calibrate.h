@@ -8,11 +8,6 @@
 #include "net_quant.h"
 #include "net_run.h"
 
-/* Runs p, an all-fp32 plan whose input the caller wrote, and widens q's
- * ranges by the input and every layer's result, batch images at a time
- * (q->images grows by the plan's batch).  0, or -1 with a message in err. */
-int calibrate_run(net_plan *p, net_quant *q, char *err, size_t err_size);
-
 /* The whole calibration: count preprocessed images (net_plan_input's
  * layout, image after image) through p (all fp32) twice, for the ranges and
  * then their histograms, then the clipped ranges (net_quant_clip).  A short

@@ -19,13 +19,15 @@ onnx_torch.py (PyTorch, no shared code) on the same pixels, and compares.
                                          int8 vs fp32: cosine >= 0.99 per image and
                                          the fp32 features' PCA(16) scores correlate
                                          >= 0.99 on the leading 8 components.  The
-                                         calibration is made by the plugin on 32
-                                         fruit images (seed 1) and written to a file
-                                         that the measured run reuses (unchanged) on
-                                         other images: fruits (seed 2) or corpus (the
-                                         image stages' corpus: make-fruits JPEGs and
-                                         make-bad-images' decodable files, through
-                                         Pillow as jpeg-decode and resize-224 give them)
+                                         calibration is made by the plugin and written
+                                         to a file that the measured run reuses
+                                         (ranges unchanged): fruits: calibrated on 32
+                                         fruit images (seed 1), measured on 32 others
+                                         (seed 2); corpus: the image stages' corpus
+                                         (make-fruits JPEGs and make-bad-images'
+                                         decodable files, through Pillow as jpeg-decode
+                                         and resize-224 give them), calibrated on
+                                         itself as a stream without a file is
     check_embed.py auto VARIANT          precision: auto (calibrated and chosen by the
                                          plugin on 32 fruit images, seed 1) on other
                                          images (seed 2): the int8 bound above, and two
@@ -182,12 +184,15 @@ def int8_agrees(int8, fp32, what):
     return ok
 
 
-def calibrate(tmp, model, pre, fp32_layers):
-    """The plugin's calibration pass on 32 fruit images (seed 1): the file."""
-    count = 8 if SANITIZE else 32
+def calibrate(tmp, model, pre, fp32_layers, images=None, count=None):
+    """The plugin's calibration pass on images (default: 32 fruit images of
+    seed 1): the file."""
+    if images is None:
+        count = 8 if SANITIZE else 32
+        images = make_images(tmp, count, 1)
     path = os.path.join(tmp, "model.calibration")
-    flowrun(tmp, model, make_images(tmp, count, 1), count, pre, batch=8, precision="int8",
-            calibration=path, calibration_images=count, fp32_layers=fp32_layers)
+    flowrun(tmp, model, images, count, pre, batch=8, precision="int8", calibration=path,
+            calibration_images=count, fp32_layers=fp32_layers)
     return path
 
 
@@ -204,15 +209,18 @@ def int8_vs_fp32(tmp, variant, images, fp32_layers, tamper=None):
     shown = fp32_layers or "(none)"
     if fp32_layers == "all-but-stem":
         fp32_layers = all_but_stem(model)
-    calib = calibrate(tmp, model, pre, fp32_layers)
-    if tamper:
-        tamper(calib)
-    before = ranges(calib)
     if images == "fruits":
+        calib = calibrate(tmp, model, pre, fp32_layers)
         count = 8 if SANITIZE else 32
         path = make_images(tmp, count, 2)
     else:
+        # A stream without a calibration file: the plugin calibrates on its
+        # first images, here the whole corpus.
         path, count = make_corpus(tmp, *images)
+        calib = calibrate(tmp, model, pre, fp32_layers, path, count)
+    if tamper:
+        tamper(calib)
+    before = ranges(calib)
     fp32, _ = flowrun(tmp, model, path, count, pre, batch=8, precision="fp32")
     int8, report = flowrun(tmp, model, path, count, pre, batch=8, precision="int8",
                            calibration=calib, fp32_layers=fp32_layers)
