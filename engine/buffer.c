@@ -41,9 +41,13 @@ static struct {
     size_t cached_bytes;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+/* The capacity class of size, or 0 when rounding up would pass SIZE_MAX
+ * (a size from outside, such as a listed object size near 2^64). */
 static size_t capacity_for(size_t size)
 {
     size_t granule = size < 4096 ? 64 : 4096;
+    if (size > SIZE_MAX - granule)
+        return 0;
     size_t cap = (size + granule - 1) / granule * granule;
     return cap ? cap : 64;
 }
@@ -95,6 +99,8 @@ static int pool_give(fr_buffer *buf)
 fr_buffer *buffer_new(size_t size, void **data)
 {
     size_t capacity = capacity_for(size);
+    if (!capacity)
+        return NULL;
     fr_buffer *buf = pool_take(capacity);
     if (!buf) {
         buf = calloc(1, sizeof *buf);

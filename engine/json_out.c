@@ -38,18 +38,43 @@ static void appendf(json_out *j, const char *fmt, ...)
         append(j, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
 }
 
+/* Bytes of the well-formed UTF-8 sequence at s (1 to 4), or 0 when s does
+ * not start one (stray continuation, overlong form, surrogate, past
+ * U+10FFFF, cut by the terminating NUL). */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xf5 ? 0 : s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+        return 0;
+    return n;
+}
+
+/* A JSON string.  Keys and reasons carry names from outside (file names,
+ * S3 keys: any bytes): control bytes are escaped, and a byte that is not
+ * part of well-formed UTF-8 becomes U+FFFD, so every line stays JSON that
+ * strict parsers read. */
 static void quoted(json_out *j, const char *s)
 {
     append(j, "\"", 1);
-    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c;) {
+        size_t n = utf8_sequence(c);
         if (*c == '"' || *c == '\\') {
             char esc[2] = {'\\', (char)*c};
             append(j, esc, 2);
-        } else if (*c < 0x20) {
+        } else if (*c < 0x20 || *c == 0x7f) {
             appendf(j, "\\u%04x", *c);
+        } else if (!n) {
+            append(j, "\\ufffd", 6);
         } else {
-            append(j, (const char *)c, 1);
+            append(j, (const char *)c, n);
         }
+        c += n ? n : 1;
     }
     append(j, "\"", 1);
 }

@@ -18,6 +18,8 @@ static const fr_param dir_source_params[] = {
     {"suffix", FR_PARAM_STRING, "", 0, 0, NULL,
      "only files whose name ends with this, e.g. .jpg (default: every file)"},
     {"limit", FR_PARAM_INT, "0", 0, 1e12, NULL, "read at most this many files (0: all)"},
+    {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, 1099511627776.0, NULL,
+     "a file larger than this is dead-lettered, not read into memory"},
     {0},
 };
 
@@ -27,6 +29,7 @@ typedef struct dir_source {
     size_t end;  /* stop before this index (limit, and the replica's share) */
     size_t step; /* replicas split the list: instance i reads i, i+R, ... */
     const char *root;
+    size_t max_size; /* max_object_size */
 } dir_source;
 
 static fr_status dir_init(fr_stage *st, void **state)
@@ -36,6 +39,7 @@ static fr_status dir_init(fr_stage *st, void **state)
     if (!d)
         return fr_fail(st, FR_FATAL, "out of memory");
     d->root = fr_config_string(st, "path");
+    d->max_size = (size_t)fr_config_int(st, "max_object_size");
     if (fswalk(d->root, fr_config_string(st, "suffix"), &d->files, err, sizeof err) != 0) {
         free(d);
         return fr_fail(st, FR_FATAL, "cannot list %s", err);
@@ -69,7 +73,7 @@ static fr_status emit_file(dir_source *d, fr_stage *st, const char *rel)
     fr_record rec = {.id = id, .key = rel, .label = label};
     rec.payload.kind = FR_KIND_BYTES;
     snprintf(rec.payload.media, sizeof rec.payload.media, "%s", media_of(rel));
-    if (fswalk_read(st, path, &rec.payload, why, sizeof why) != 0) {
+    if (fswalk_read_max(st, path, d->max_size, &rec.payload, why, sizeof why) != 0) {
         /* Listed but unreadable: a dead letter with the reason, not a silent skip. */
         fr_reject(st, &rec, why);
         return FR_OK;

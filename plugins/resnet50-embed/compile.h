@@ -14,6 +14,13 @@ typedef enum sym_kind {
     SYM_NHWC_INPUT = 3, /* the graph input in NHWC, waiting for its Transpose */
 } sym_kind;
 
+/* Bounds on what a model file may ask for, checked before any arithmetic
+ * on them (dims, strides, kernels, pads come from the file): a side of any
+ * tensor or window, channels, and elements of one image's tensor. */
+#define COMPILE_MAX_SIDE     65536
+#define COMPILE_MAX_CHANNELS 65536
+#define COMPILE_MAX_ELEMENTS ((int64_t)1 << 28)
+
 /* What an ONNX tensor name stands for while compiling. */
 typedef struct sym {
     const char *name; /* borrowed from the model */
@@ -55,6 +62,9 @@ const sym *compile_act(compiler *c, size_t i, int allow_pad);
  * NULL after compile_fail.  Optional inputs ("") give NULL without error
  * when optional is set. */
 const onnx_tensor *compile_const(compiler *c, size_t i, int64_t numel, int optional);
+
+/* Whether v is in [lo, hi]; otherwise compile_fail naming what, and 0. */
+int compile_in_range(compiler *c, int64_t v, int64_t lo, int64_t hi, const char *what);
 
 /* Binds the node's output 0 to s (copied, name replaced) and counts its
  * readers into the tensor's uses.  0 or -1. */

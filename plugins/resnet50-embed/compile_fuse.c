@@ -40,6 +40,9 @@ int compile_batchnorm(compiler *c)
             return -1;
     const float *scale = p[0]->data, *shift = p[1]->data, *mean = p[2]->data, *var = p[3]->data;
     double eps = onnx_attr_float(c->node, "epsilon", 1e-5f);
+    for (int o = 0; o < oc; o++)
+        if (!((double)var[o] + eps > 0) || !isfinite(eps))
+            return compile_fail(c, "variance + epsilon of channel %d is not positive", o);
     size_t per_out = (size_t)l->kh * (size_t)l->kw * (size_t)c->net->tensors[l->src].c;
     for (int o = 0; o < oc; o++) {
         /* y = (conv + b - mean) · s + shift, with s = scale / sqrt(var + eps):

@@ -4,52 +4,77 @@
 
 #include "compile.h"
 
+/* The node's INTS attribute name when it has exactly n values, each in
+ * [lo, hi], copied into out; absent leaves out as it is.  0 or -1. */
+static int window_ints(compiler *c, const char *name, size_t n, int64_t lo, int64_t hi, int *out)
+{
+    size_t got = 0;
+    const int64_t *v = onnx_attr_ints(c->node, name, &got);
+    if (!v)
+        return 0;
+    if (got != n)
+        return compile_fail(c, "%s must have %zu values, not %zu", name, n, got);
+    for (size_t i = 0; i < n; i++) {
+        if (!compile_in_range(c, v[i], lo, hi, name))
+            return -1;
+        out[i] = (int)v[i];
+    }
+    return 0;
+}
+
+/* SAME_UPPER / SAME_LOWER: the padding that keeps ceil(size / stride). */
+static void window_same(const net_tensor *in, const net_layer *l, int upper, int pads[4])
+{
+    int64_t size[2] = {in->h, in->w}, k[2] = {l->kh, l->kw}, s[2] = {l->sh, l->sw};
+    for (int d = 0; d < 2; d++) {
+        int64_t out = (size[d] + s[d] - 1) / s[d];
+        int64_t total = (out - 1) * s[d] + k[d] - size[d];
+        total = total > 0 ? total : 0;
+        int small = (int)(total / 2), big = (int)(total - total / 2);
+        pads[d] = upper ? small : big;
+        pads[d + 2] = upper ? big : small;
+    }
+}
+
 /* Strides and padding of a 2-D window (Conv, MaxPool, AveragePool), padding
- * from a folded Pad included; sets the output size.  0 or -1. */
+ * from a folded Pad included; sets the output size.  Every attribute is
+ * checked before it is used (strides of 0 divide, huge ones overflow), and
+ * the arithmetic is in 64 bits on values bounded by COMPILE_MAX_SIDE.
+ * l->kh, l->kw are in 1..COMPILE_MAX_SIDE (the callers check).  0 or -1. */
 static int window(compiler *c, const sym *x, net_layer *l)
 {
     const net_tensor *in = &c->net->tensors[x->tensor];
-    size_t n = 0;
-    const int64_t *v = onnx_attr_ints(c->node, "strides", &n);
-    if (v && n == 2) {
-        l->sh = (int)v[0];
-        l->sw = (int)v[1];
-    }
-    v = onnx_attr_ints(c->node, "dilations", &n);
-    if (v && (n != 2 || v[0] != 1 || v[1] != 1))
+    int strides[2] = {1, 1}, dil[2] = {1, 1}, pads[4] = {0, 0, 0, 0}; /* t, l, b, r */
+    if (window_ints(c, "strides", 2, 1, COMPILE_MAX_SIDE, strides) < 0 ||
+        window_ints(c, "dilations", 2, 1, COMPILE_MAX_SIDE, dil) < 0 ||
+        window_ints(c, "pads", 4, 0, COMPILE_MAX_SIDE, pads) < 0)
+        return -1;
+    if (dil[0] != 1 || dil[1] != 1)
         return compile_fail(c, "dilated windows are not supported");
     if (onnx_attr_int(c->node, "ceil_mode", 0))
         return compile_fail(c, "ceil_mode 1 is not supported");
+    l->sh = strides[0];
+    l->sw = strides[1];
     const onnx_attr *ap = onnx_find_attr(c->node, "auto_pad");
     const char *mode = ap && ap->type == ONNX_ATTR_STRING ? ap->s : "NOTSET";
-    int pads[4] = {0, 0, 0, 0}; /* top, left, bottom, right */
-    v = onnx_attr_ints(c->node, "pads", &n);
-    if (v && n == 4)
-        for (int i = 0; i < 4; i++)
-            pads[i] = (int)v[i];
-    if (!strcmp(mode, "SAME_UPPER") || !strcmp(mode, "SAME_LOWER")) {
-        int size[2] = {in->h, in->w}, k[2] = {l->kh, l->kw}, s[2] = {l->sh, l->sw};
-        for (int d = 0; d < 2; d++) {
-            int out = (size[d] + s[d] - 1) / s[d];
-            int total = (out - 1) * s[d] + k[d] - size[d];
-            total = total > 0 ? total : 0;
-            int small = total / 2, big = total - small;
-            pads[d] = mode[5] == 'U' ? small : big;
-            pads[d + 2] = mode[5] == 'U' ? big : small;
-        }
-    } else if (strcmp(mode, "NOTSET") && strcmp(mode, "VALID")) {
+    if (!strcmp(mode, "SAME_UPPER") || !strcmp(mode, "SAME_LOWER"))
+        window_same(in, l, mode[5] == 'U', pads);
+    else if (strcmp(mode, "NOTSET") && strcmp(mode, "VALID"))
         return compile_fail(c, "auto_pad \"%s\" is not supported", mode);
-    }
     l->pt = pads[0] + x->pt;
     l->pl = pads[1] + x->pl;
     l->pb = pads[2] + x->pb;
     l->pr = pads[3] + x->pr;
-    int oh = (in->h + l->pt + l->pb - l->kh) / l->sh + 1;
-    int ow = (in->w + l->pl + l->pr - l->kw) / l->sw + 1;
-    if (oh < 1 || ow < 1 || l->sh < 1 || l->sw < 1)
+    int64_t oh = ((int64_t)in->h + l->pt + l->pb - l->kh) / l->sh + 1;
+    int64_t ow = ((int64_t)in->w + l->pl + l->pr - l->kw) / l->sw + 1;
+    if ((int64_t)in->h + l->pt + l->pb < l->kh || (int64_t)in->w + l->pl + l->pr < l->kw)
         return compile_fail(c, "window larger than its %dx%d input", in->h, in->w);
-    c->net->tensors[l->dst].h = oh;
-    c->net->tensors[l->dst].w = ow;
+    net_tensor *out = &c->net->tensors[l->dst];
+    if (!compile_in_range(c, (int64_t)out->c * oh * ow, 1, COMPILE_MAX_ELEMENTS,
+                          "elements of the output"))
+        return -1;
+    out->h = (int)oh;
+    out->w = (int)ow;
     return 0;
 }
 
@@ -109,6 +134,10 @@ int compile_conv(compiler *c)
         return compile_fail(c, "weights must be [out, %d, kh, kw]", src->c);
     if (onnx_attr_int(c->node, "group", 1) != 1)
         return compile_fail(c, "grouped convolutions are not supported");
+    if (!compile_in_range(c, w->dims[0], 1, COMPILE_MAX_CHANNELS, "output channels") ||
+        !compile_in_range(c, w->dims[2], 1, COMPILE_MAX_SIDE, "kernel height") ||
+        !compile_in_range(c, w->dims[3], 1, COMPILE_MAX_SIDE, "kernel width"))
+        return -1;
     int oc = (int)w->dims[0];
     const onnx_tensor *b = compile_const(c, 2, oc, 1);
     if (!b && c->node->n_inputs > 2 && c->node->inputs[2][0])
@@ -149,6 +178,9 @@ int compile_pool(compiler *c)
     const int64_t *k = onnx_attr_ints(c->node, "kernel_shape", &n);
     if (!k || n != 2)
         return compile_fail(c, "kernel_shape must have 2 values");
+    if (!compile_in_range(c, k[0], 1, COMPILE_MAX_SIDE, "kernel_shape") ||
+        !compile_in_range(c, k[1], 1, COMPILE_MAX_SIDE, "kernel_shape"))
+        return -1;
     int count_pad = (int)onnx_attr_int(c->node, "count_include_pad", 0);
     size_t np = 0;
     const int64_t *own = onnx_attr_ints(c->node, "pads", &np);
@@ -211,6 +243,8 @@ int compile_fc(compiler *c)
     if (w->rank != 2 || w->dims[trans_b ? 1 : 0] != ic)
         return compile_fail(c, "weights must be %s with %d inputs",
                             trans_b ? "[out, in]" : "[in, out]", ic);
+    if (!compile_in_range(c, w->dims[trans_b ? 0 : 1], 1, COMPILE_MAX_CHANNELS, "outputs"))
+        return -1;
     int oc = (int)w->dims[trans_b ? 0 : 1];
     const onnx_tensor *b = gemm ? compile_const(c, 2, oc, 1) : NULL;
     if (gemm && !b && c->node->n_inputs > 2 && c->node->inputs[2][0])
@@ -257,6 +291,14 @@ int compile_pad(compiler *c)
         value = *(const float *)v->data;
     if (value != 0)
         return compile_fail(c, "only zero padding is supported");
+    for (int i = 2; i < 8; i += i == 3 ? 3 : 1) /* 2, 3, 6, 7: height and width */
+        if (!compile_in_range(c, pads[i], 0, COMPILE_MAX_SIDE, "pads"))
+            return -1;
+    if (!compile_in_range(c, (int64_t)out.pt + pads[2] + out.pb + pads[6], 0, COMPILE_MAX_SIDE,
+                          "total padding") ||
+        !compile_in_range(c, (int64_t)out.pl + pads[3] + out.pr + pads[7], 0, COMPILE_MAX_SIDE,
+                          "total padding"))
+        return -1;
     out.pt += (int)pads[2];
     out.pl += (int)pads[3];
     out.pb += (int)pads[6];

@@ -1,4 +1,5 @@
 /* compile_sym.c — the name table of a compilation, and growing the net. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,26 @@ int compile_fail(compiler *c, const char *fmt, ...)
     else
         snprintf(c->err, c->err_size, "%s: %s", c->path, why);
     return -1;
+}
+
+int compile_in_range(compiler *c, int64_t v, int64_t lo, int64_t hi, const char *what)
+{
+    if (v >= lo && v <= hi)
+        return 1;
+    compile_fail(c, "%s %lld is outside %lld..%lld", what, (long long)v, (long long)lo,
+                 (long long)hi);
+    return 0;
+}
+
+/* NaN or Inf in a weight poisons every feature silently: refused. */
+static int finite_floats(const onnx_tensor *t)
+{
+    const float *f = t->data;
+    int64_t n = onnx_numel(t);
+    for (int64_t i = 0; f && i < n; i++)
+        if (!isfinite(f[i]))
+            return 0;
+    return 1;
 }
 
 const sym *compile_lookup(compiler *c, const char *name)
@@ -77,6 +98,10 @@ const onnx_tensor *compile_const(compiler *c, size_t i, int64_t numel, int optio
     }
     if (s->value->dtype != ONNX_FLOAT || (numel >= 0 && onnx_numel(s->value) != numel)) {
         compile_fail(c, "constant \"%s\" must hold %lld floats", s->name, (long long)numel);
+        return NULL;
+    }
+    if (!finite_floats(s->value)) {
+        compile_fail(c, "constant \"%s\" holds NaN or infinity", s->name);
         return NULL;
     }
     return s->value;

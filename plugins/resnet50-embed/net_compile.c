@@ -40,13 +40,18 @@ static int (*handler(const onnx_node *node))(compiler *c)
     return NULL;
 }
 
-/* Refuses the model before any work if one operator is unknown. */
+/* Refuses the model before any work if one operator is unknown, or a node
+ * names no output (every handler defines output 0). */
 static int check_operators(compiler *c)
 {
     for (size_t i = 0; i < c->m->n_nodes; i++) {
-        if (!handler(&c->m->nodes[i])) {
-            c->node = &c->m->nodes[i];
-            compile_fail(c, "unsupported operator");
+        const onnx_node *node = &c->m->nodes[i];
+        const char *why = !handler(node)                                ? "unsupported operator"
+                          : node->n_outputs < 1 || !node->outputs[0][0] ? "no output named"
+                                                                        : NULL;
+        if (why) {
+            c->node = node;
+            compile_fail(c, "%s", why);
             c->node = NULL;
             return -1;
         }
@@ -65,6 +70,11 @@ static int setup_input(compiler *c)
     int nhwc = in->rank == 4 && d[3] == 3 && d[1] > 0 && d[2] > 0;
     if (in->dtype != ONNX_FLOAT || (!nchw && !nhwc))
         return compile_fail(c, "input \"%s\" must be float [n, 3, h, w] or [n, h, w, 3]", in->name);
+    int64_t h = nchw ? d[2] : d[1], w = nchw ? d[3] : d[2];
+    if (!compile_in_range(c, h, 1, COMPILE_MAX_SIDE, "input height") ||
+        !compile_in_range(c, w, 1, COMPILE_MAX_SIDE, "input width") ||
+        !compile_in_range(c, 3 * h * w, 1, COMPILE_MAX_ELEMENTS, "input elements"))
+        return -1;
     int t = nchw ? compile_tensor(c, 3, (int)d[2], (int)d[3])
                  : compile_tensor(c, 3, (int)d[1], (int)d[2]);
     if (t < 0)

@@ -40,7 +40,8 @@ static int listing_add(void *user, const s3_object *o)
         l->cap = cap;
     }
     source_object *obj = &l->items[l->n];
-    *obj = (source_object){strdup(o->key), strdup(o->etag), strdup(o->last_modified), o->size};
+    *obj = (source_object){strdup(o->key), strdup(o->etag), strdup(o->last_modified), o->size,
+                           o->size_invalid};
     if (!obj->key || !obj->etag || !obj->last_modified) {
         free(obj->key);
         free(obj->etag);

@@ -17,6 +17,7 @@ struct source_local {
     fswalk_list files;
     size_t next, end, step; /* replicas read next, next+step, ... before end */
     const char *media;      /* static; "*": from each file's extension */
+    size_t max_size;        /* max_object_size */
 };
 
 int source_local_root(const char *url, char **root)
@@ -53,6 +54,7 @@ source_local *source_local_open(fr_stage *st, char *root, const char *suffix, ui
     }
     l->root = root;
     l->media = media;
+    l->max_size = (size_t)fr_config_int(st, "max_object_size");
     if (fswalk(root, suffix, &l->files, err, err_size) != 0) {
         source_local_free(l);
         return NULL;
@@ -91,7 +93,7 @@ static fr_status local_emit(source_local *l, fr_stage *st, const char *rel)
     rec.payload.kind = FR_KIND_BYTES;
     snprintf(rec.payload.media, sizeof rec.payload.media, "%s", media);
     fr_status s = FR_OK;
-    if (fswalk_read(st, path, &rec.payload, why, sizeof why) != 0) {
+    if (fswalk_read_max(st, path, l->max_size, &rec.payload, why, sizeof why) != 0) {
         rec.payload = (fr_payload){.kind = FR_KIND_NONE};
         fr_reject(st, &rec, why);
         fr_metric_add(st, "objects_failed", 1);

@@ -32,6 +32,7 @@ typedef struct source_state {
     source_slot *slots;
     int concurrency;
     source_local *local; /* a file:// or plain-path url: none of the above */
+    uint64_t max_object_size;
 } source_state;
 
 static const fr_param source_params[] = {
@@ -52,6 +53,15 @@ static const fr_param source_params[] = {
     {"attempts", FR_PARAM_INT, "5", 1, 20, NULL, "tries per request on 5xx, throttling, resets"},
     {"timeout", FR_PARAM_DURATION, "30s", 0.001, 3.6e6, NULL,
      "a transfer that receives nothing for this long is retried"},
+    {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, 1099511627776.0, NULL,
+     "an object listed larger than this is dead-lettered, not read into memory"},
+    {"max_listing_page", FR_PARAM_SIZE, "16MiB", 4096, 1073741824.0, NULL,
+     "a listing page (or other XML reply) larger than this is an error"},
+    {"max_error_body", FR_PARAM_SIZE, "64KiB", 1024, 67108864.0, NULL,
+     "an error reply's body is read up to this size; the error is then named by its status"},
+    {"listing_deadline", FR_PARAM_DURATION, "1h", 1, 8.64e7, NULL,
+     "the whole listing (all pages and retries) must end within this; a server that trickles "
+     "or loops fails the stage instead of holding the run"},
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -71,10 +81,22 @@ static void source_fini(void *state, fr_stage *st)
     free(s);
 }
 
+/* The client's cancelled(): a run that stops ends listings and GETs in
+ * flight, in init as in produce. */
+static int source_cancelled(void *st)
+{
+    return fr_stopping(st);
+}
+
 static s3_client *source_client(fr_stage *st, s3_error *err)
 {
     const char *addressing = fr_config_string(st, "addressing");
     s3_options opt = {
+        .cancelled = source_cancelled,
+        .cancel_user = st,
+        .max_reply_bytes = (size_t)fr_config_int(st, "max_listing_page"),
+        .max_error_bytes = (size_t)fr_config_int(st, "max_error_body"),
+        .list_deadline_ms = (long)fr_config_int(st, "listing_deadline"),
         .endpoint = fr_config_string(st, "endpoint"),
         .region = fr_config_string(st, "region"),
         .addressing = strcmp(addressing, "auto") == 0 ? NULL : addressing,
@@ -126,6 +148,7 @@ static fr_status source_init(fr_stage *st, void **state)
                        url);
     }
     s->concurrency = (int)fr_config_int(st, "concurrency");
+    s->max_object_size = (uint64_t)fr_config_int(st, "max_object_size");
     s->client = source_client(st, &err);
     if (s->client)
         fr_log(st, FR_LOG_INFO, "s3://%s/%s: region %s, endpoint %s, credentials from %s",
@@ -139,6 +162,8 @@ static fr_status source_init(fr_stage *st, void **state)
         !(s->slots = calloc((size_t)s->concurrency, sizeof *s->slots))) {
         source_fini(s, st);
         *state = NULL;
+        if (err.cls == S3_ERR_CANCELLED && fr_stopping(st))
+            return FR_STOP;
         return fr_fail(st, FR_FATAL, "%s", err.message[0] ? err.message : "out of memory");
     }
     fr_set_total(st, s->listing.n);
@@ -147,30 +172,63 @@ static fr_status source_init(fr_stage *st, void **state)
     return fr_set_output_type(st, type);
 }
 
+/* Why obj cannot be read into memory (written into why), or NULL: the
+ * listing's size comes from the server and is checked before any
+ * allocation. */
+static const char *source_unreadable(const source_state *s, const source_object *obj, char *why,
+                                     size_t n)
+{
+    if (obj->size_invalid)
+        snprintf(why, n, "s3://%s/%s: the listing gave no valid <Size> (not read)", s->bucket,
+                 obj->key);
+    else if (obj->size > s->max_object_size)
+        snprintf(why, n, "s3://%s/%s: listed size %llu bytes is above max_object_size %llu",
+                 s->bucket, obj->key, (unsigned long long)obj->size,
+                 (unsigned long long)s->max_object_size);
+    else
+        return NULL;
+    return why;
+}
+
+/* Starts obj's GET into slot, or dead-letters obj: one object that cannot
+ * be held or started never ends the run. */
+static fr_status source_start_one(source_state *s, fr_stage *st, source_slot *slot,
+                                  const source_object *obj)
+{
+    char why[sizeof(((s3_error *)0)->message) + 64];
+    s3_error err = {0};
+    const char *reason = source_unreadable(s, obj, why, sizeof why);
+    if (!reason && obj->size) {
+        slot->buf =
+            obj->size <= SIZE_MAX ? fr_buffer_new(st, (size_t)obj->size, &slot->data) : NULL;
+        if (!slot->buf) {
+            snprintf(why, sizeof why, "s3://%s/%s: cannot allocate %llu bytes", s->bucket, obj->key,
+                     (unsigned long long)obj->size);
+            reason = why;
+        } else if (s3_fetch_add(s->fetch, s->bucket, obj->key, obj->etag, slot->data,
+                                (size_t)obj->size, slot, &err) < 0) {
+            fr_buffer_unref(st, slot->buf);
+            slot->buf = NULL;
+            reason = err.message;
+        } else {
+            return FR_OK;
+        }
+    }
+    /* An empty object is emitted now: nothing to fetch. */
+    return source_emit(st, s->bucket, obj, s->media, NULL, NULL, reason);
+}
+
 /* Starts GETs until every slot is busy or the listing is exhausted. */
 static fr_status source_start_more(source_state *s, fr_stage *st)
 {
-    s3_error err = {0};
     for (int i = 0; i < s->concurrency && s->next < s->listing.n; i++) {
         source_slot *slot = &s->slots[i];
         if (slot->buf)
             continue;
-        const source_object *obj = &s->listing.items[s->next];
-        if (!obj->size) { /* nothing to fetch: an empty payload */
-            fr_status r = source_emit(st, s->bucket, obj, s->media, NULL, NULL, NULL);
-            s->next++;
-            if (r != FR_OK)
-                return r;
-            continue;
-        }
-        slot->buf = fr_buffer_new(st, obj->size, &slot->data);
-        if (!slot->buf)
-            return fr_fail(st, FR_FATAL, "out of memory for s3://%s/%s (%llu bytes)", s->bucket,
-                           obj->key, (unsigned long long)obj->size);
         slot->index = s->next++;
-        if (s3_fetch_add(s->fetch, s->bucket, obj->key, obj->etag, slot->data, obj->size, slot,
-                         &err) < 0)
-            return fr_fail(st, FR_FATAL, "%s", err.message);
+        fr_status r = source_start_one(s, st, slot, &s->listing.items[slot->index]);
+        if (r != FR_OK)
+            return r;
     }
     return FR_OK;
 }
@@ -190,6 +248,11 @@ static fr_status source_produce(void *state, fr_stage *st)
         return s->next < s->listing.n ? FR_OK : FR_DONE;
     source_slot *slot = res.user;
     const source_object *obj = &s->listing.items[slot->index];
+    if (res.failed && res.err.cls == S3_ERR_CANCELLED && fr_stopping(st)) {
+        fr_buffer_unref(st, slot->buf);
+        slot->buf = NULL;
+        return FR_STOP;
+    }
     char why[sizeof res.err.message + 32];
     const char *reason = NULL;
     if (res.failed) {

@@ -10,6 +10,7 @@
 typedef struct source_object {
     char *key, *etag, *last_modified;
     uint64_t size;
+    int size_invalid; /* the listing's <Size> was unusable: dead-lettered */
 } source_object;
 
 typedef struct source_listing {

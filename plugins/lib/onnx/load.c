@@ -15,6 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* protobuf messages are limited to 2 GiB; a larger file is not a model. */
+#define ONNX_MAX_FILE 0x7fffffffL
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "ONNX raw data is little-endian");
 
@@ -27,10 +31,22 @@ static uint8_t *read_file(const char *path, size_t *size, char *err, size_t err_
         return NULL;
     }
     uint8_t *buf = NULL;
+    struct stat sb;
     long len = -1;
+    if (fstat(fileno(f), &sb) != 0) {
+        onnx_errorf(err, err_size, "%s: cannot read ONNX model: %s", path, strerror(errno));
+        goto done;
+    }
+    if (!S_ISREG(sb.st_mode) || sb.st_size > ONNX_MAX_FILE) {
+        onnx_errorf(err, err_size, "%s: cannot read ONNX model: %s", path,
+                    S_ISDIR(sb.st_mode)    ? "is a directory"
+                    : !S_ISREG(sb.st_mode) ? "not a regular file"
+                                           : "larger than 2 GiB (protobuf's limit)");
+        goto done;
+    }
     if (fseek(f, 0, SEEK_END) == 0)
         len = ftell(f);
-    if (len < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    if (len < 0 || len > ONNX_MAX_FILE || fseek(f, 0, SEEK_SET) != 0) {
         onnx_errorf(err, err_size, "%s: cannot read ONNX model: %s", path, strerror(errno));
         goto done;
     }
@@ -84,8 +100,9 @@ static int tensor_view(const loader *ld, const Onnx__TensorProto *tp, onnx_tenso
         view->dims[i] = tp->dims[i];
     int64_t numel = onnx_numel(view);
     if (numel < 0)
-        return onnx_errorf(ld->err, ld->err_size, "%s: tensor \"%s\": negative dimension", ld->path,
-                           name);
+        return onnx_errorf(ld->err, ld->err_size,
+                           "%s: tensor \"%s\": a negative dimension, or more than 2^63 elements",
+                           ld->path, name);
     size_t elem, n_typed;
     if (view->dtype == ONNX_FLOAT) {
         elem = sizeof(float);
@@ -105,10 +122,11 @@ static int tensor_view(const loader *ld, const Onnx__TensorProto *tp, onnx_tenso
         n_bytes = tp->raw_data.len;
         view->data = tp->raw_data.data;
     }
-    if (n_bytes != (size_t)numel * elem)
+    size_t needed;
+    if (__builtin_mul_overflow((size_t)numel, elem, &needed) || n_bytes != needed)
         return onnx_errorf(ld->err, ld->err_size,
-                           "%s: tensor \"%s\": holds %zu bytes of data, its shape needs %lld",
-                           ld->path, name, n_bytes, (long long)numel * (long long)elem);
+                           "%s: tensor \"%s\": holds %zu bytes of data, its shape needs %lld x %zu",
+                           ld->path, name, n_bytes, (long long)numel, elem);
     return 0;
 }
 
@@ -279,13 +297,20 @@ static onnx_model *convert(const loader *ld, const Onnx__ModelProto *mp)
 
 onnx_model *onnx_load(const char *path, char *err, size_t err_size)
 {
-    loader ld = {path, err, err_size};
     size_t size = 0;
     uint8_t *buf = read_file(path, &size, err, err_size);
     if (!buf)
         return NULL;
-    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, buf);
+    onnx_model *m = onnx_load_memory(buf, size, path, err, err_size);
     free(buf);
+    return m;
+}
+
+onnx_model *onnx_load_memory(const void *data, size_t size, const char *path, char *err,
+                             size_t err_size)
+{
+    loader ld = {path, err, err_size};
+    Onnx__ModelProto *mp = onnx__model_proto__unpack(NULL, size, data);
     /* Arbitrary bytes sometimes parse as some protobuf message; a model
      * always has an IR version and a graph. */
     if (!mp || !mp->has_ir_version || !mp->graph) {

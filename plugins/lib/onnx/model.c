@@ -19,9 +19,10 @@ int64_t onnx_numel(const onnx_tensor *t)
         return -1;
     int64_t n = 1;
     for (int i = 0; i < t->rank; i++) {
-        if (t->dims[i] < 0)
+        /* Dims come from files: a product past int64 is as unknown as a
+         * negative dim, never a wrapped number. */
+        if (t->dims[i] < 0 || __builtin_mul_overflow(n, t->dims[i], &n))
             return -1;
-        n *= t->dims[i];
     }
     return n;
 }

@@ -110,6 +110,11 @@ typedef struct onnx_model {
  * holds tensor data of a type other than float32/int64. */
 onnx_model *onnx_load(const char *path, char *err, size_t err_size);
 
+/* The same from size bytes at data (borrowed for the call); path only names
+ * the model in errors. */
+onnx_model *onnx_load_memory(const void *data, size_t size, const char *path, char *err,
+                             size_t err_size);
+
 /* Writes m (borrowed) to path as an ONNX model (IR version 8, tensor data as
  * raw little-endian bytes).  Returns 0, or -1 if the file cannot be written. */
 int onnx_save(const onnx_model *m, const char *path, char *err, size_t err_size);
@@ -148,7 +153,7 @@ int onnx_set_tensor(onnx_node *node, const char *name, const onnx_tensor *t);
 /* ---- queries ---- */
 
 /* Number of elements (product of dims; 1 for a scalar, -1 if the rank or any
- * dim is unknown). */
+ * dim is unknown, or the product does not fit in int64). */
 int64_t onnx_numel(const onnx_tensor *t);
 /* The initializer called name, or NULL. */
 const onnx_tensor *onnx_find_initializer(const onnx_model *m, const char *name);

@@ -56,7 +56,7 @@ void pq_column_put_floats(pq_column *c, const float *v, size_t n)
 
 static int bytes_less(const void *a, size_t na, const void *b, size_t nb)
 {
-    int r = memcmp(a, b, na < nb ? na : nb);
+    int r = na && nb ? memcmp(a, b, na < nb ? na : nb) : 0; /* an empty value may be NULL */
     return r < 0 || (r == 0 && na < nb);
 }
 

@@ -8,6 +8,9 @@
 #include "s3_private.h"
 
 enum { DEFAULT_ATTEMPTS = 5, DEFAULT_STALL_MS = 30000, DEFAULT_CONNECT_MS = 10000 };
+#define DEFAULT_MAX_REPLY        ((size_t)16 << 20)
+#define DEFAULT_MAX_ERROR        ((size_t)64 << 10)
+#define DEFAULT_LIST_DEADLINE_MS (3600L * 1000)
 
 static const char *client_first(const char *a, const char *env1, const char *env2)
 {
@@ -75,6 +78,12 @@ s3_client *s3_client_new(const s3_options *opt_in, s3_error *err)
     c->connect_timeout_ms =
         opt.connect_timeout_ms > 0 ? opt.connect_timeout_ms : DEFAULT_CONNECT_MS;
     c->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)c;
+    c->cancelled = opt.cancelled;
+    c->cancel_user = opt.cancel_user;
+    c->max_reply_bytes = opt.max_reply_bytes ? opt.max_reply_bytes : DEFAULT_MAX_REPLY;
+    c->max_error_bytes = opt.max_error_bytes ? opt.max_error_bytes : DEFAULT_MAX_ERROR;
+    c->list_deadline_ms =
+        opt.list_deadline_ms > 0 ? opt.list_deadline_ms : DEFAULT_LIST_DEADLINE_MS;
     c->region = client_region(&opt, profile);
     c->easy = curl_easy_init();
     if (!c->region || !c->easy)
@@ -108,6 +117,25 @@ void s3_client_free(s3_client *c)
     free(c->authority);
     free(c->region);
     free(c);
+}
+
+int s3_client_cancelled(s3_client *c)
+{
+    return c->cancelled && c->cancelled(c->cancel_user);
+}
+
+int s3_client_sleep(s3_client *c, long ms, const char *what, s3_error *err)
+{
+    /* In slices, so a stopping run is not held up by a backoff. */
+    for (long slept = 0;; slept += 100) {
+        if (s3_client_cancelled(c)) {
+            s3_err_set(err, S3_ERR_CANCELLED, 0, "%s: cancelled, the run is stopping", what);
+            return -1;
+        }
+        if (slept >= ms)
+            return 0;
+        s3_sleep_ms(ms - slept < 100 ? ms - slept : 100);
+    }
 }
 
 const char *s3_client_region(const s3_client *c)

@@ -29,13 +29,6 @@ struct s3_fetch {
     fetch_xfer *slots; /* concurrency of them; used when .easy != NULL */
 };
 
-static long long fetch_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
-
 s3_fetch *s3_fetch_new(s3_client *c, int concurrency, s3_error *err)
 {
     s3_fetch *f = calloc(1, sizeof *f);
@@ -175,7 +168,7 @@ static void fetch_done(s3_fetch *f, fetch_xfer *x, CURLcode rc)
         }
     }
     if (transient && x->attempt < f->c->max_attempts) {
-        x->not_before_ms = fetch_now_ms() + s3_backoff_ms(x->attempt, &f->c->seed);
+        x->not_before_ms = s3_now_ms() + s3_backoff_ms(x->attempt, &f->c->seed);
         return;
     }
     if (transient) {
@@ -205,7 +198,7 @@ static int fetch_take(s3_fetch *f, s3_fetch_result *res)
 static long fetch_retry_due(s3_fetch *f)
 {
     long wait = 1000;
-    long long now = fetch_now_ms();
+    long long now = s3_now_ms();
     for (int i = 0; i < f->concurrency; i++) {
         fetch_xfer *x = &f->slots[i];
         if (!x->easy || !x->not_before_ms)

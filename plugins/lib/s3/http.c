@@ -2,9 +2,16 @@
  * endpoint): small replies, short timeouts, no retries of their own. */
 #include "s3_private.h"
 
+/* Credentials documents are a few KiB: a longer reply is refused rather
+ * than held (returning 0 aborts the transfer). */
+#define HTTP_MAX_REPLY ((size_t)64 << 10)
+
 static size_t http_sink(char *data, size_t size, size_t n, void *ud)
 {
-    return s3_buf_append(ud, data, size * n) < 0 ? 0 : size * n;
+    s3_buf *out = ud;
+    if (size * n > HTTP_MAX_REPLY - (out->len < HTTP_MAX_REPLY ? out->len : HTTP_MAX_REPLY))
+        return 0;
+    return s3_buf_append(out, data, size * n) < 0 ? 0 : size * n;
 }
 
 long s3_http(const char *method, const char *url, const char *const *headers, long timeout_ms,

@@ -30,6 +30,15 @@ static void upload_id_field(void *user, const char *path, const char *text)
         snprintf(((upload_id_reply *)user)->id, sizeof((upload_id_reply *)user)->id, "%s", text);
 }
 
+int s3_upload_id(const char *xml, size_t len, char *id, size_t id_size)
+{
+    upload_id_reply r = {""};
+    if (s3_xml_parse(xml, len, upload_id_field, &r) < 0 || !r.id[0])
+        return -1;
+    snprintf(id, id_size, "%s", r.id);
+    return 0;
+}
+
 /* Runs method on the upload's key with query; the reply stays in req. */
 static int upload_call(s3_upload *u, s3_request *req, const char *method, const char *query,
                        const char *what, s3_error *err)
@@ -39,6 +48,7 @@ static int upload_call(s3_upload *u, s3_request *req, const char *method, const 
                         .key = u->key,
                         .query = query,
                         .content_length = -1,
+                        .resp_max = u->c->max_reply_bytes,
                         .body = req->body,
                         .body_len = req->body_len};
     return s3_request_run(u->c, req, what, err);
@@ -49,8 +59,7 @@ static int upload_initiate(s3_upload *u, s3_error *err)
     s3_request req = {0};
     upload_id_reply r = {""};
     int rc = upload_call(u, &req, "POST", "uploads=", "CreateMultipartUpload", err);
-    if (rc == 0 &&
-        (s3_xml_parse(req.resp.data, req.resp.len, upload_id_field, &r) < 0 || !r.id[0])) {
+    if (rc == 0 && s3_upload_id(req.resp.data, req.resp.len, r.id, sizeof r.id) < 0) {
         s3_err_set(err, S3_ERR_INVALID, req.status,
                    "CreateMultipartUpload s3://%s/%s: no UploadId in the reply", u->bucket, u->key);
         rc = -1;

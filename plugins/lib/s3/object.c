@@ -14,7 +14,8 @@ int s3_head(s3_client *c, const char *bucket, const char *key, s3_object *obj, s
         snprintf(c->head_etag, sizeof c->head_etag, "%s", req.etag);
         snprintf(c->head_last_modified, sizeof c->head_last_modified, "%s", req.last_modified);
         *obj = (s3_object){key, c->head_etag, c->head_last_modified,
-                           req.content_length < 0 ? 0 : (uint64_t)req.content_length};
+                           req.content_length < 0 ? 0 : (uint64_t)req.content_length,
+                           req.content_length < 0};
     }
     s3_request_done(&req);
     return rc;

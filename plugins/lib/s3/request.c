@@ -16,12 +16,24 @@ static const char *request_where(const s3_request *req)
     return req->key ? req->key : req->prefix ? req->prefix : "";
 }
 
+/* Appends to resp up to the cap for this reply: a hostile server cannot
+ * make the client hold more (returning 0 aborts the transfer). */
+static size_t request_keep(s3_request *req, const char *data, size_t len)
+{
+    size_t cap = req->status >= 300 ? req->client->max_error_bytes : req->resp_max;
+    if (cap && len > cap - (req->resp.len < cap ? req->resp.len : cap)) {
+        req->resp_over = 1;
+        return 0;
+    }
+    return s3_buf_append(&req->resp, data, len) < 0 ? 0 : len;
+}
+
 static size_t request_write(char *data, size_t size, size_t n, void *ud)
 {
     s3_request *req = ud;
     size_t len = size * n;
     if (!req->dst || req->status >= 300) /* an error reply goes to resp, not the object */
-        return s3_buf_append(&req->resp, data, len) < 0 ? 0 : len;
+        return request_keep(req, data, len);
     if (len > req->dst_size - req->dst_len) {
         req->dst_overflow = 1; /* the object grew since it was listed */
         return 0;
@@ -70,6 +82,20 @@ static size_t request_header(char *line, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* Called by curl about once a second, also while nothing arrives: where a
+ * stopping run and a deadline end a transfer that trickles. */
+static int request_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                            curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    s3_request *req = ud;
+    if (s3_client_cancelled(req->client))
+        return req->cancelled = 1;
+    if (req->deadline_ms && s3_now_ms() > req->deadline_ms)
+        return req->timed_out = 1;
+    return 0;
+}
+
 static int request_headers(s3_client *c, s3_request *req)
 {
     char line[2200], sha[65];
@@ -94,7 +120,8 @@ int s3_request_setup(s3_client *c, CURL *easy, s3_request *req, s3_error *err)
 {
     s3_buf url = {0};
     req->resp.len = req->dst_len = req->sent = 0;
-    req->dst_overflow = 0;
+    req->dst_overflow = req->resp_over = req->cancelled = req->timed_out = 0;
+    req->client = c;
     req->status = 0;
     req->etag[0] = req->last_modified[0] = '\0';
     curl_slist_free_all(req->headers);
@@ -120,6 +147,12 @@ int s3_request_setup(s3_client *c, CURL *easy, s3_request *req, s3_error *err)
     curl_easy_setopt(easy, CURLOPT_WRITEDATA, req);
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, request_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, req);
+    curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, request_progress);
+    curl_easy_setopt(easy, CURLOPT_XFERINFODATA, req);
+    curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+    /* A key is a name, not a path: "a/../b" and "./x" must reach exactly
+     * that key (uri.c also encodes the dots of such segments). */
+    curl_easy_setopt(easy, CURLOPT_PATH_AS_IS, 1L);
     if (strcmp(req->method, "HEAD") == 0)
         curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
     else if (strcmp(req->method, "PUT") == 0 || strcmp(req->method, "POST") == 0) {
@@ -137,13 +170,27 @@ typedef struct request_error_xml {
     char code[64], message[256];
 } request_error_xml;
 
+typedef struct request_error_out {
+    char *code, *message;
+    size_t code_size, message_size;
+} request_error_out;
+
 static void request_error_field(void *user, const char *path, const char *text)
 {
-    request_error_xml *e = user;
+    request_error_out *e = user;
     if (strcmp(path, "Error/Code") == 0)
-        snprintf(e->code, sizeof e->code, "%s", text);
+        snprintf(e->code, e->code_size, "%s", text);
     else if (strcmp(path, "Error/Message") == 0)
-        snprintf(e->message, sizeof e->message, "%s", text);
+        snprintf(e->message, e->message_size, "%s", text);
+}
+
+void s3_error_reply(const char *xml, size_t len, char *code, size_t code_size, char *message,
+                    size_t message_size)
+{
+    request_error_out e = {code, message, code_size, message_size};
+    code[0] = message[0] = '\0';
+    if (len)
+        s3_xml_parse(xml, len, request_error_field, &e);
 }
 
 static s3_error_class request_class(long status, const char *code, int transient)
@@ -159,9 +206,9 @@ static s3_error_class request_class(long status, const char *code, int transient
 static void request_http_error(s3_client *c, s3_request *req, const char *what, int *transient,
                                s3_error *err)
 {
-    request_error_xml e = {"", ""};
-    if (req->resp.len)
-        s3_xml_parse(req->resp.data, req->resp.len, request_error_field, &e);
+    request_error_xml e;
+    s3_error_reply(req->resp.data, req->resp.len, e.code, sizeof e.code, e.message,
+                   sizeof e.message);
     if (!e.code[0])
         snprintf(e.code, sizeof e.code, "%s",
                  req->status == 404   ? (req->key ? "NoSuchKey" : "NoSuchBucket")
@@ -186,6 +233,31 @@ int s3_request_outcome(s3_client *c, s3_request *req, CURLcode rc, const char *w
     *transient = 0;
     if (s3_buf_terminate(&req->resp) < 0) { /* replies are read as C strings */
         s3_err_set(err, S3_ERR_INVALID, 0, "%s s3://%s: out of memory", what, req->bucket);
+        return -1;
+    }
+    if (req->cancelled) {
+        s3_err_set(err, S3_ERR_CANCELLED, 0, "%s s3://%s/%s: cancelled, the run is stopping", what,
+                   req->bucket, request_where(req));
+        return -1;
+    }
+    if (req->timed_out) {
+        s3_err_set(err, S3_ERR_CANCELLED, 0, "%s s3://%s/%s: %s (endpoint %s)", what, req->bucket,
+                   request_where(req), req->deadline_what ? req->deadline_what : "deadline passed",
+                   c->endpoint);
+        return -1;
+    }
+    if (req->resp_over && req->status >= 300) {
+        *transient = s3_retry_transient(CURLE_OK, req->status, NULL);
+        s3_err_set(
+            err, *transient ? S3_ERR_TRANSIENT : request_class(req->status, "", 0), req->status,
+            "%s s3://%s/%s: HTTP %ld, error body over %zu bytes not read (endpoint %s)", what,
+            req->bucket, request_where(req), req->status, c->max_error_bytes, c->endpoint);
+        return -1;
+    }
+    if (req->resp_over) {
+        s3_err_set(err, S3_ERR_INVALID, req->status,
+                   "%s s3://%s/%s: reply larger than %zu bytes (endpoint %s)", what, req->bucket,
+                   request_where(req), req->resp_max, c->endpoint);
         return -1;
     }
     if (req->dst_overflow) {
@@ -220,7 +292,8 @@ int s3_request_outcome(s3_client *c, s3_request *req, CURLcode rc, const char *w
 int s3_request_run(s3_client *c, s3_request *req, const char *what, s3_error *err)
 {
     for (int attempt = 1;; attempt++) {
-        if (s3_creds_refresh(&c->creds, c->connect_timeout_ms, err) < 0)
+        if (s3_client_sleep(c, 0, what, err) < 0 ||
+            s3_creds_refresh(&c->creds, c->connect_timeout_ms, err) < 0)
             return -1;
         curl_easy_reset(c->easy);
         if (s3_request_setup(c, c->easy, req, err) < 0)
@@ -238,7 +311,8 @@ int s3_request_run(s3_client *c, s3_request *req, const char *what, s3_error *er
             snprintf(err->message + n, sizeof err->message - n, ", after %d attempts", attempt);
             return -1;
         }
-        s3_sleep_ms(s3_backoff_ms(attempt, &c->seed));
+        if (s3_client_sleep(c, s3_backoff_ms(attempt, &c->seed), what, err) < 0)
+            return -1;
     }
 }
 

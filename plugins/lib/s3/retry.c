@@ -41,6 +41,13 @@ long s3_backoff_ms(int attempt, unsigned *seed)
     return 1 + rand_r(seed) % cap;
 }
 
+long long s3_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
 void s3_sleep_ms(long ms)
 {
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

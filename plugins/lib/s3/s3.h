@@ -28,6 +28,7 @@ typedef enum s3_error_class {
     S3_ERR_DENIED = 2,    /* 403: credentials, signature, policy */
     S3_ERR_TRANSIENT = 3, /* retries exhausted on 5xx, throttling, network */
     S3_ERR_INVALID = 4,   /* anything else: bad config, short body, bad reply */
+    S3_ERR_CANCELLED = 5, /* s3_options.cancelled said stop, or a deadline passed */
 } s3_error_class;
 
 typedef struct s3_error {
@@ -51,6 +52,19 @@ typedef struct s3_options {
     int max_attempts;        /* per request, 0: 5 */
     long stall_timeout_ms;   /* no byte for this long = a timeout; 0: 30000 */
     long connect_timeout_ms; /* 0: 10000 */
+    /* Polled about once a second during every transfer and between
+     * retries: nonzero aborts the request with S3_ERR_CANCELLED (a run
+     * that is stopping).  NULL: never. */
+    int (*cancelled)(void *user);
+    void *cancel_user;
+    /* Bounds on what a server can make the client hold or wait for (a
+     * hostile or broken server): the largest XML reply read into memory (a
+     * listing page; 0: 16 MiB), the largest error body read (0: 64 KiB; a
+     * longer one is cut and the error named by its HTTP status), and the
+     * longest a whole s3_list may take, all pages and retries (0: 1 hour). */
+    size_t max_reply_bytes;
+    size_t max_error_bytes;
+    long list_deadline_ms;
 } s3_options;
 
 typedef struct s3_client s3_client;
@@ -87,11 +101,17 @@ typedef struct s3_object {
     const char *etag;          /* without quotes */
     const char *last_modified; /* as S3 sends it: 2024-01-31T12:00:00.000Z */
     uint64_t size;
+    /* A listing's <Size> was missing or not a decimal number below 2^63:
+     * size is then 0 and means nothing. */
+    int size_invalid;
 } s3_object;
 
 /* Calls fn for every object under prefix whose key sorts after start_after
  * (NULL: all), following continuation tokens.  fn returns 0 to go on,
- * nonzero to stop the listing early (s3_list then returns 0). */
+ * nonzero to stop the listing early (s3_list then returns 0).  A server
+ * that returns the same continuation token twice, a page larger than
+ * max_reply_bytes, or a listing that outlasts list_deadline_ms is an
+ * error. */
 typedef int (*s3_list_fn)(void *user, const s3_object *obj);
 int s3_list(s3_client *c, const char *bucket, const char *prefix, const char *start_after,
             s3_list_fn fn, void *user, s3_error *err);

@@ -80,12 +80,32 @@ int s3_retry_transient(CURLcode rc, long status, const char *code);
 /* Backoff before attempt `attempt` (1-based retry number), full jitter. */
 long s3_backoff_ms(int attempt, unsigned *seed);
 void s3_sleep_ms(long ms);
+/* Sleeps ms unless the client's cancelled() says stop first; -1 then, with
+ * err filled naming what (S3_ERR_CANCELLED). */
+int s3_client_sleep(s3_client *c, long ms, const char *what, s3_error *err);
+/* Whether the client's cancelled() callback says stop. */
+int s3_client_cancelled(s3_client *c);
+/* CLOCK_MONOTONIC in milliseconds. */
+long long s3_now_ms(void);
 
 /* ---- XML replies (xml.c) ---- */
 /* Calls fn(user, path, text) at the end of every element; path is
  * "ListBucketResult/Contents/Key", text the element's own text. */
 typedef void (*s3_xml_fn)(void *user, const char *path, const char *text);
 int s3_xml_parse(const char *data, size_t len, s3_xml_fn fn, void *user);
+
+/* ---- reply parsers: XML from the server (what tests/fuzz drives) ---- */
+/* One ListObjectsV2 page: fn per object (as in s3_list), *truncated, and
+ * NextContinuationToken into token (reset first; caller frees).  0, 1 when
+ * fn asked to stop, -1 when the XML does not parse or memory ran out. */
+int s3_list_page(const char *xml, size_t len, s3_list_fn fn, void *user, int *truncated,
+                 s3_buf *token);
+/* An error reply's Code and Message, "" when absent (request.c). */
+void s3_error_reply(const char *xml, size_t len, char *code, size_t code_size, char *message,
+                    size_t message_size);
+/* CreateMultipartUpload's UploadId into id; 0, or -1 when absent or the XML
+ * does not parse (multipart.c). */
+int s3_upload_id(const char *xml, size_t len, char *id, size_t id_size);
 
 /* ---- the client and one request (client.c, request.c) ---- */
 struct s3_client {
@@ -100,7 +120,11 @@ struct s3_client {
     s3_creds creds;
     char sigv4[128]; /* "aws:amz:<region>:s3" */
     unsigned seed;   /* backoff jitter */
-    CURL *easy;      /* reused: keeps the connection open between calls */
+    int (*cancelled)(void *user);
+    void *cancel_user;
+    size_t max_reply_bytes, max_error_bytes;
+    long list_deadline_ms;
+    CURL *easy; /* reused: keeps the connection open between calls */
     /* s3_head's strings live here until the next call */
     char head_etag[128], head_last_modified[64];
 };
@@ -127,6 +151,17 @@ typedef struct s3_request {
     /* upload cursor */
     size_t sent;
     struct curl_slist *headers;
+    /* bounds: resp_max > 0 caps a success body in resp (a longer one is an
+     * error); deadline_ms > 0 is the CLOCK_MONOTONIC time (s3_now_ms) after
+     * which the request is aborted, named by deadline_what */
+    size_t resp_max;
+    long long deadline_ms;
+    const char *deadline_what;
+    /* set by the callbacks: why a transfer was aborted */
+    int resp_over;     /* the body passed resp_max or the error-body cap */
+    int cancelled;     /* the client's cancelled() said stop */
+    int timed_out;     /* deadline_ms passed */
+    s3_client *client; /* borrowed, set by s3_request_setup */
 } s3_request;
 
 /* Builds the object URL into b (percent-encoded key). */

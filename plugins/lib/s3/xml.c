@@ -1,6 +1,7 @@
 /* xml.c — S3's XML replies through expat, flattened into (path, text)
  * events: the callers want a handful of fields, not a tree. */
 #include <expat.h>
+#include <limits.h>
 #include <string.h>
 
 #include "s3_private.h"
@@ -52,7 +53,14 @@ int s3_xml_parse(const char *data, size_t len, s3_xml_fn fn, void *user)
     XML_SetUserData(p, &x);
     XML_SetElementHandler(p, xml_start, xml_end);
     XML_SetCharacterDataHandler(p, xml_chars);
-    int ok = XML_Parse(p, data, (int)len, 1) == XML_STATUS_OK && !x.oom;
+    /* expat takes int lengths: feed a long reply in pieces. */
+    int ok = 1;
+    do {
+        int piece = len > INT_MAX / 2 ? INT_MAX / 2 : (int)len;
+        ok = XML_Parse(p, data, piece, (size_t)piece == len) == XML_STATUS_OK && !x.oom;
+        data += piece;
+        len -= (size_t)piece;
+    } while (ok && len);
     XML_ParserFree(p);
     s3_buf_free(&x.path);
     s3_buf_free(&x.text);

@@ -75,16 +75,52 @@ static void work(int64_t ms)
         ;
 }
 
+/* s as a JSON string: tests feed keys of any bytes (hostile file names),
+ * so quotes, backslashes and control bytes are escaped and bytes outside
+ * well-formed UTF-8 become U+FFFD (as in the engine's dead letters). */
+static void json_text(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        size_t n = *c < 0x80    ? 1
+                   : *c >= 0xf5 ? 0
+                   : *c >= 0xf0 ? 4
+                   : *c >= 0xe0 ? 3
+                   : *c >= 0xc2 ? 2
+                                : 0;
+        for (size_t i = 1; i < n; i++)
+            n = (c[i] & 0xc0) == 0x80 ? n : 0;
+        if (n > 2 && ((c[0] == 0xe0 && c[1] < 0xa0) || (c[0] == 0xed && c[1] > 0x9f) ||
+                      (c[0] == 0xf0 && c[1] < 0x90) || (c[0] == 0xf4 && c[1] > 0x8f)))
+            n = 0;
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f)
+            fprintf(out, "\\u%04x", *c);
+        else if (!n)
+            fputs("\\ufffd", out);
+        else
+            fwrite(c, 1, n, out);
+        c += n ? n - 1 : 0;
+    }
+    fputc('"', out);
+}
+
 static fr_status capture_process(void *state, fr_stage *st, const fr_record *in)
 {
     capture *c = state;
     static const char *const kinds[] = {"none", "bytes", "image", "tensor"};
     work(c->delay_ms);
-    fprintf(c->out,
-            "{\"key\":\"%s\",\"id\":\"%s\",\"label\":\"%s\",\"model_version\":%" PRIu64
-            ",\"kind\":\"%s\",\"media\":\"%s\",\"dims\":[",
-            in->key, in->id, in->label, in->model_version, kinds[in->payload.kind & 3],
-            in->payload.media);
+    fputs("{\"key\":", c->out);
+    json_text(c->out, in->key);
+    fputs(",\"id\":", c->out);
+    json_text(c->out, in->id);
+    fputs(",\"label\":", c->out);
+    json_text(c->out, in->label);
+    fprintf(c->out, ",\"model_version\":%" PRIu64 ",\"kind\":\"%s\",\"media\":", in->model_version,
+            kinds[in->payload.kind & 3]);
+    json_text(c->out, in->payload.media);
+    fputs(",\"dims\":[", c->out);
     for (uint32_t i = 0; i < in->payload.rank; i++)
         fprintf(c->out, "%s%u", i ? "," : "", in->payload.dims[i]);
     fprintf(c->out, "],\"size\":%zu,\"fnv\":\"%016" PRIx64 "\"}\n", in->payload.size,
