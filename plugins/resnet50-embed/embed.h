@@ -29,6 +29,9 @@ typedef struct embed {
     preprocess pre;
     fr_record **held; /* owned: n_held kept records, pixels in plan (or calib) */
     int n_held, cap_held;
+    /* owned, batch entries: tails[n] is the plan for a tail of n images,
+     * made at its first use and kept (NULL until then) */
+    net_plan **tails;
 } embed;
 
 /* After the net is compiled: reads the calibration file, and either makes

@@ -50,6 +50,9 @@ static void embed_fini(void *state, fr_stage *st)
         fr_record_free(st, e->held[i]);
     free(e->held);
     free(e->calib);
+    for (int i = 0; e->tails && i < e->batch; i++)
+        net_plan_free(e->tails[i]);
+    free(e->tails);
     net_plan_free(e->plan);
     net_quant_free(e->quant);
     free(e->quant_path);
@@ -103,7 +106,8 @@ static fr_status embed_init(fr_stage *st, void **state)
     preprocess_init(&e->pre, fr_config_string(st, "preprocess"));
     e->cap_held = e->batch;
     e->held = calloc((size_t)e->batch, sizeof *e->held);
-    fr_status s = e->held ? embed_load(e, st) : fr_fail(st, FR_FATAL, "out of memory");
+    e->tails = calloc((size_t)e->batch, sizeof *e->tails);
+    fr_status s = e->held && e->tails ? embed_load(e, st) : fr_fail(st, FR_FATAL, "out of memory");
     if (s != FR_OK) {
         embed_fini(e, st);
         return s;
@@ -159,8 +163,10 @@ static fr_status embed_process(void *state, fr_stage *st, const fr_record *in)
     return embed_run(e, st, e->plan, e->held, e->batch);
 }
 
-/* The tail batch gets a plan of its own size, made once at the end of the
- * stream: cheaper than running a full batch of padding. */
+/* The tail batch gets a plan of its own size: cheaper than running a full
+ * batch of padding.  A pipeline flushes once, at the end of the stream;
+ * `flowrun serve` flushes after every group of requests, so each size's
+ * plan is made once and kept (each holds its own copy of the weights). */
 static fr_status embed_flush(void *state, fr_stage *st)
 {
     embed *e = state;
@@ -168,16 +174,14 @@ static fr_status embed_flush(void *state, fr_stage *st)
     if (s != FR_OK || e->n_held == 0)
         return s;
     char err[512];
-    net_plan *tail = embed_plan(e, e->n_held, err, sizeof err);
-    if (!tail)
+    net_plan **tail = &e->tails[e->n_held];
+    if (!*tail && !(*tail = embed_plan(e, e->n_held, err, sizeof err)))
         return fr_fail(st, FR_FATAL, "%s: %s", e->path, err);
     size_t floats = (size_t)e->n_held * net_tensor_size(e->net, e->net->input);
-    memcpy(net_plan_input(tail), net_plan_input(e->plan), floats * sizeof(float));
+    memcpy(net_plan_input(*tail), net_plan_input(e->plan), floats * sizeof(float));
     int n = e->n_held;
     e->n_held = 0;
-    s = embed_run(e, st, tail, e->held, n);
-    net_plan_free(tail);
-    return s;
+    return embed_run(e, st, *tail, e->held, n);
 }
 
 FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
