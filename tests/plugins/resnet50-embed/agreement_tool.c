@@ -11,17 +11,18 @@
 
 #include "agreement.h"
 
+/* The n floats of path, which must hold exactly that many; NULL otherwise. */
 static float *read_floats(const char *path, size_t n)
 {
     FILE *f = fopen(path, "rb");
-    float *data = malloc(n * sizeof *data);
-    int ok = f && data && fread(data, sizeof *data, n, f) == n;
+    long size = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    float *data = size == (long)(n * sizeof(float)) ? malloc(n * sizeof *data) : NULL;
+    if (data && (fseek(f, 0, SEEK_SET) != 0 || fread(data, sizeof *data, n, f) != n)) {
+        free(data);
+        data = NULL;
+    }
     if (f)
         fclose(f);
-    if (!ok) {
-        free(data);
-        return NULL;
-    }
     return data;
 }
 
