@@ -24,7 +24,7 @@ stages:
   decode: {{plugin: jpeg-decode, inputs: images, dct: islow}}
   resize: {{plugin: resize-224, inputs: decode, filter: bicubic}}
   embed: {{plugin: resnet50-embed, inputs: resize, model: "{model}", preprocess: keras,
-          batch: 1}}
+          batch: 1, precision: fp32}}
   scale: {{plugin: online-scaler, inputs: embed, flavor: spark, fit: none,
           model: "{bundle}/scaler.stats"}}
   pca: {{plugin: incremental-pca, inputs: scale, flavor: spark, fit: none,

@@ -36,7 +36,8 @@ stages:
   images: {{plugin: s3-source, url: "{data}/Test", suffix: .jpg}}
   decode: {{plugin: jpeg-decode, inputs: images, dct: islow}}
   resize: {{plugin: resize-224, inputs: decode, filter: bicubic}}
-  embed: {{plugin: resnet50-embed, inputs: resize, model: "{model}", preprocess: keras}}
+  embed: {{plugin: resnet50-embed, inputs: resize, model: "{model}", preprocess: keras,
+          precision: fp32}}
   scale: {{plugin: online-scaler, inputs: embed, flavor: spark, fit: none,
           model: "{bundle}/scaler.stats"}}
   pca: {{plugin: incremental-pca, inputs: scale, flavor: spark, fit: none,
