@@ -2,18 +2,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "failpoint.h"
 #include "partfile.h"
 
 enum { BUFFER_SIZE = 256 << 10 }; /* fewer write calls for small rows */
 
 typedef struct local_sink {
     partfile_sink base;
-    int fd;
+    int fd; /* -1 once sealed */
     int replace;
     char *final_path, *tmp_path; /* owned */
     size_t used;
@@ -89,21 +91,30 @@ static int publish(local_sink *s, char *err, size_t err_size)
     return 0;
 }
 
+/* The bytes on disk under the temporary name: drained, synced, closed. */
+static int local_seal(partfile_sink *base, char *err, size_t err_size)
+{
+    local_sink *s = (local_sink *)base;
+    if (s->fd < 0)
+        return 0;
+    if (drain(s, err, err_size))
+        return -1;
+    int rc = fsync(s->fd);
+    rc = close(s->fd) || rc;
+    s->fd = -1;
+    if (rc)
+        snprintf(err, err_size, "syncing %s: %s", s->tmp_path, strerror(errno));
+    return rc ? -1 : 0;
+}
+
 static int local_commit(partfile_sink *base, char *err, size_t err_size)
 {
     local_sink *s = (local_sink *)base;
-    int rc = -1;
-    if (drain(s, err, err_size))
-        goto done;
-    if (fsync(s->fd) || close(s->fd)) {
-        snprintf(err, err_size, "syncing %s: %s", s->tmp_path, strerror(errno));
-        s->fd = -1;
-        goto done;
+    int rc = local_seal(base, err, err_size);
+    if (rc == 0) {
+        failpoint("sink-commit");
+        rc = publish(s, err, err_size) ? -1 : fsync_dir(s->final_path, err, err_size);
     }
-    s->fd = -1;
-    if (publish(s, err, err_size) == 0)
-        rc = fsync_dir(s->final_path, err, err_size);
-done:
     unlink(s->tmp_path); /* gone already after rename; a leftover after a failure */
     local_free(s);
     return rc;
@@ -117,7 +128,7 @@ static void local_abort(partfile_sink *base)
 }
 
 static const partfile_sink_ops local_ops = {
-    .write = local_write, .commit = local_commit, .abort = local_abort};
+    .write = local_write, .seal = local_seal, .commit = local_commit, .abort = local_abort};
 
 /* ".<name>.tmp-<pid>" in the final file's directory: hidden from globs of
  * the final extension, and on the same filesystem so rename is atomic. */
@@ -131,6 +142,18 @@ static char *temp_name(const char *final_path)
         snprintf(tmp, size, "%.*s.%s.tmp-%ld", (int)dir_len, final_path, final_path + dir_len,
                  (long)getpid());
     return tmp;
+}
+
+int partfile_local_stale(const char *name)
+{
+    const char *tag = strstr(name, ".tmp-");
+    char *end;
+    if (name[0] != '.' || !tag || tag[5] < '0' || tag[5] > '9')
+        return 0;
+    long pid = strtol(tag + 5, &end, 10);
+    if (*end || pid <= 0)
+        return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
 partfile_sink *partfile_local_open(const char *final_path, int replace, char *err, size_t err_size)

@@ -1,4 +1,5 @@
 /* stage.c — the shared sink stage driving a partfile_out (see partfile.h). */
+#include "failpoint.h"
 #include "partfile.h"
 
 #include <stdio.h>
@@ -94,7 +95,19 @@ static const float *features(partfile_stage *s, fr_stage *st, const fr_record *i
     return s->scratch;
 }
 
-/* Publishes the open part, then tells the engine which ids it holds. */
+/* Tells the engine which ids the files just published hold. */
+static void acknowledge(partfile_stage *s, fr_stage *st)
+{
+    const char *const *ids;
+    size_t n = partfile_committed_ids(s->out, &ids);
+    if (n == 0)
+        return;
+    failpoint("sink-ack");
+    fr_commit(st, ids, n);
+}
+
+/* Ends the open part: published (and acknowledged) now, or staged until
+ * the run's end (see partfile_commit). */
 static fr_status commit_part(partfile_stage *s, fr_stage *st)
 {
     char err[512];
@@ -105,9 +118,7 @@ static fr_status commit_part(partfile_stage *s, fr_stage *st)
     }
     if (partfile_commit(s->out, err, sizeof err))
         return fr_fail(st, FR_FATAL, "%s", err);
-    const char *const *ids;
-    size_t n = partfile_committed_ids(s->out, &ids);
-    fr_commit(st, ids, n);
+    acknowledge(s, st);
     s->parts++;
     fr_metric_add(st, "parts", 1);
     return FR_OK;
@@ -181,6 +192,11 @@ fr_status partfile_stage_flush(void *state, fr_stage *st)
     }
     if (partfile_is_open(s->out))
         rc = commit_part(s, st);
+    char err[512];
+    if (rc == FR_OK && partfile_publish(s->out, err, sizeof err))
+        rc = fr_fail(st, FR_FATAL, "%s", err);
+    if (rc == FR_OK)
+        acknowledge(s, st);
     fr_report(st, "parts", partfile_parts_json(s->out));
     return rc;
 }

@@ -185,6 +185,13 @@ int s3_upload_commit(s3_upload *u, s3_error *err)
     return 0;
 }
 
+int s3_upload_seal(s3_upload *u, s3_error *err)
+{
+    /* An object smaller than one part gets its one part now: a PutObject
+     * would publish it. */
+    return u->part.len || !u->parts ? upload_part(u, err) : 0;
+}
+
 void s3_upload_abort(s3_upload *u)
 {
     if (!u)

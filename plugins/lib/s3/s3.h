@@ -124,6 +124,11 @@ typedef struct s3_upload s3_upload;
 s3_upload *s3_upload_begin(s3_client *c, const char *bucket, const char *key, size_t part_size,
                            s3_error *err);
 int s3_upload_write(s3_upload *u, const void *data, size_t len, s3_error *err);
+/* Sends every byte written so far (the buffered tail as the last part)
+ * without completing: the object does not exist until s3_upload_commit,
+ * which then only completes.  After it, no more writes.  On failure the
+ * upload stays open for s3_upload_abort. */
+int s3_upload_seal(s3_upload *u, s3_error *err);
 /* Completes and frees u (also on failure, after aborting). */
 int s3_upload_commit(s3_upload *u, s3_error *err);
 /* Aborts and frees u; NULL is a no-op. */
