@@ -64,6 +64,8 @@ function(flowrun_test_properties name)
         FLOWRUN_SOURCE_DIR=${CMAKE_SOURCE_DIR}
         FLOWRUN_SANITIZE=$<BOOL:${FLOWRUN_SANITIZE}>
         PYTHONDONTWRITEBYTECODE=1
+        # Pipelines without `state:` keep their ledger here, never in the HOME of the machine.
+        XDG_STATE_HOME=${CMAKE_BINARY_DIR}/test-state
         ${T_ENV})
     set_tests_properties(${name} PROPERTIES ENVIRONMENT "${env}" TIMEOUT ${T_TIMEOUT}
                                             LABELS "${T_LABELS}")

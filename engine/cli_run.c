@@ -31,6 +31,9 @@ static const char run_usage[] =
     "  --dot              with --dry-run: print the graph as Graphviz dot\n"
     "  --queue N          messages buffered per connection (default 16): bounds memory\n"
     "  --no-progress      no progress line, even on a terminal\n"
+    "  --fresh            start over: forget what the ledger holds (docs/durable-runs.md)\n"
+    "  --retry-dead       read the keys dead-lettered by earlier runs again\n"
+    "  --no-ledger        no ledger: nothing is resumed or skipped (benchmarks)\n"
     "  -h, --help         this help\n";
 
 typedef struct loaded {
@@ -81,11 +84,17 @@ static int check_node(const loaded *l, const char *node)
 
 int cli_run(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"node", required_argument, NULL, 'n'},  {"summary", required_argument, NULL, 's'},
-        {"dry-run", no_argument, NULL, 'd'},     {"dot", no_argument, NULL, 'g'},
-        {"queue", required_argument, NULL, 'Q'}, {"no-progress", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},        {0}};
+    static const struct option options[] = {{"node", required_argument, NULL, 'n'},
+                                            {"summary", required_argument, NULL, 's'},
+                                            {"dry-run", no_argument, NULL, 'd'},
+                                            {"dot", no_argument, NULL, 'g'},
+                                            {"queue", required_argument, NULL, 'Q'},
+                                            {"no-progress", no_argument, NULL, 'P'},
+                                            {"fresh", no_argument, NULL, 'F'},
+                                            {"retry-dead", no_argument, NULL, 'R'},
+                                            {"no-ledger", no_argument, NULL, 'L'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {0}};
     runtime_options opt = {.queue_depth = 16, .progress = 1};
     int dry_run = 0, dot = 0, c;
     int first = strcmp(argv[0], "run") == 0 ? 1 : 0;
@@ -110,6 +119,15 @@ int cli_run(int argc, char **argv)
             break;
         case 'Q':
             opt.queue_depth = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'F':
+            opt.fresh = 1;
+            break;
+        case 'R':
+            opt.retry_dead = 1;
+            break;
+        case 'L':
+            opt.no_ledger = 1;
             break;
         case 'h':
             fputs(run_usage, stdout);
