@@ -107,17 +107,24 @@ static int local_seal(partfile_sink *base, char *err, size_t err_size)
     return rc ? -1 : 0;
 }
 
-static int local_commit(partfile_sink *base, char *err, size_t err_size)
+/* Seals, then (at a failpoint's pass if given) publishes; frees s. */
+static int seal_and_publish(partfile_sink *base, const char *point, char *err, size_t err_size)
 {
     local_sink *s = (local_sink *)base;
     int rc = local_seal(base, err, err_size);
     if (rc == 0) {
-        failpoint("sink-commit");
+        if (point)
+            failpoint(point);
         rc = publish(s, err, err_size) ? -1 : fsync_dir(s->final_path, err, err_size);
     }
     unlink(s->tmp_path); /* gone already after rename; a leftover after a failure */
     local_free(s);
     return rc;
+}
+
+static int local_commit(partfile_sink *base, char *err, size_t err_size)
+{
+    return seal_and_publish(base, "sink-commit", err, err_size);
 }
 
 static void local_abort(partfile_sink *base)
@@ -178,4 +185,16 @@ partfile_sink *partfile_local_open(const char *final_path, int replace, char *er
         return NULL;
     }
     return &s->base;
+}
+
+int partfile_write_small(const char *path, const char *text, char *err, size_t err_size)
+{
+    partfile_sink *s = partfile_local_open(path, 1, err, err_size);
+    if (!s)
+        return -1;
+    if (local_write(s, text, strlen(text), err, err_size)) {
+        local_abort(s);
+        return -1;
+    }
+    return seal_and_publish(s, NULL, err, err_size);
 }

@@ -68,6 +68,10 @@ struct partfile_sink {
  * final_path is copied. */
 partfile_sink *partfile_local_open(const char *final_path, int replace, char *err, size_t err_size);
 
+/* Writes text (borrowed) to path atomically and durably (through
+ * partfile_local_open, replacing).  0, or -1 with err. */
+int partfile_write_small(const char *path, const char *text, char *err, size_t err_size);
+
 /* 1 when name is a temporary file of partfile_local_open (".x.tmp-<pid>")
  * whose process is gone: a leftover of a killed run, safe to remove.  0
  * otherwise, also for a running process's file (a PID reused since keeps

@@ -2,9 +2,11 @@
 #include "failpoint.h"
 #include "partfile.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 struct partfile_stage {
@@ -36,10 +38,39 @@ static uint32_t declared_width(fr_stage *st)
     return 0;
 }
 
+/* The run this stage writes for: a token kept in its state directory,
+ * which the engine keeps across reruns of one run and empties when a new
+ * one starts.  "" without a state directory. */
+static int run_token(fr_stage *st, char *token, size_t size, char *err, size_t err_size)
+{
+    const char *dir = fr_state_dir(st);
+    char path[4200];
+    token[0] = '\0';
+    if (!dir || !*dir)
+        return 0;
+    snprintf(path, sizeof path, "%s/run-token", dir);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        int ok = fgets(token, (int)size, f) != NULL;
+        fclose(f);
+        token[strcspn(token, "\n")] = '\0';
+        if (ok && *token)
+            return 0;
+    }
+    unsigned char random[12];
+    if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random) {
+        snprintf(err, err_size, "%s: no random bytes for a run token: %s", path, strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof random && 2 * i + 2 < size; i++)
+        snprintf(token + 2 * i, 3, "%02x", random[i]);
+    return partfile_write_small(path, token, err, err_size);
+}
+
 fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void *fmt,
                               const char *extension, partfile_stage **out)
 {
-    char err[512];
+    char err[4400];
     partfile_stage *s = calloc(1, sizeof *s);
     if (!s) {
         format->free(fmt);
@@ -47,6 +78,11 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
     }
     *s = (partfile_stage){.format = format, .fmt = fmt, .width = declared_width(st)};
     s->model_version = fr_config_bool(st, "model_version");
+    char run[64];
+    if (run_token(st, run, sizeof run, err, sizeof err)) {
+        partfile_stage_fini(s, st);
+        return fr_fail(st, FR_FATAL, "%s", err);
+    }
     partfile_options o = {.path = fr_config_string(st, "path"),
                           .extension = extension,
                           .mode = (partfile_mode)partfile_mode_parse(fr_config_string(st, "mode")),
@@ -56,7 +92,8 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
                           .endpoint = fr_config_string(st, "endpoint"),
                           .region = fr_config_string(st, "region"),
                           .addressing = fr_config_string(st, "addressing"),
-                          .profile = fr_config_string(st, "profile")};
+                          .profile = fr_config_string(st, "profile"),
+                          .run = run};
     if (fr_replicas(st) > 1) {
         partfile_stage_fini(s, st);
         return fr_fail(st, FR_FATAL, "replicas: %u: a file sink writes one output; use 1",

@@ -35,6 +35,7 @@ class SinkCrash(unittest.TestCase):
         with open(path, "w") as f:
             f.write("""
 name: crash
+state: {d}/state
 dead_letters: {d}/dead.jsonl
 stages:
   gen: {{plugin: gen-source, kind: tensor, size: {size}, count: {count}, labels: {labels}}}

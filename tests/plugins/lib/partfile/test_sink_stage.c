@@ -468,6 +468,45 @@ static void test_append_parts_and_ids(void)
                            "\"ids\":[\"src:9\"]}\n]}\n");
 }
 
+/* A resumed run (the same state directory: the same run token) continues
+ * what it committed before its crash, whatever the mode: its ids are
+ * acknowledged, not written again, and its parts are not replaced; a new
+ * run (a new state directory) replaces them in overwrite mode. */
+static void test_resumed_run_keeps_its_commits(void)
+{
+    const char *dir = fresh("resume");
+    char path[600], state[600], manifest[700];
+    snprintf(path, sizeof path, "%s/parts", dir);
+    snprintf(state, sizeof state, "%s/state", dir);
+    snprintf(manifest, sizeof manifest, "%s/_manifest.json", path);
+    const char *over[] = {"max_rows", "2", "mode", "overwrite", NULL};
+    for (int attempt = 0; attempt < 2; attempt++) {
+        fr_harness *h = sink("csv-sink", path, over);
+        fr_harness_set_state_dir(h, state);
+        CHECK_INT(fr_harness_start(h), FR_OK);
+        for (unsigned i = 0; i < 3 + attempt; i++)
+            CHECK_INT(push(h, i, 1), FR_OK);
+        CHECK_INT(fr_harness_commit_count(h), attempt ? 3 : 0); /* src:0..2 from the manifest */
+        CHECK_INT(fr_harness_metric(h, "duplicates_skipped"), attempt ? 3 : 0);
+        CHECK_INT(fr_harness_flush(h), FR_OK);
+        CHECK_INT(fr_harness_commit_count(h), 3 + attempt);
+        fr_harness_free(h);
+    }
+    CHECK_STR(listing(path), "_manifest.json part-00000.csv part-00001.csv part-00002.csv");
+    CHECK_CONTAINS(slurp(manifest), "{\"run\":\"");
+    CHECK_CONTAINS(slurp(manifest), "\"ids\":[\"src:3\"]}\n]}\n");
+
+    snprintf(state, sizeof state, "%s/state-of-a-new-run", dir);
+    fr_harness *h = sink("csv-sink", path, over);
+    fr_harness_set_state_dir(h, state);
+    CHECK_INT(fr_harness_start(h), FR_OK);
+    CHECK_INT(push(h, 0, 1), FR_OK);
+    CHECK_INT(fr_harness_metric(h, "duplicates_skipped"), 0);
+    CHECK_INT(fr_harness_flush(h), FR_OK);
+    fr_harness_free(h);
+    CHECK_STR(listing(path), "_manifest.json part-00003.csv");
+}
+
 static void test_ids_with_json_characters(void)
 {
     const char *dir = fresh("jsonids");
@@ -586,6 +625,7 @@ int main(void)
     test_unwritable();
     test_modes_on_a_file();
     test_append_parts_and_ids();
+    test_resumed_run_keeps_its_commits();
     test_ids_with_json_characters();
     test_duplicate_in_open_part();
     test_manifest_write_failure();
