@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "stats.h"
+#include "internal.h"
 
 #define SPILL_IO_BUFFER (1u << 20)
 
@@ -77,6 +77,41 @@ stats_spill *stats_spill_open(const char *dir, uint32_t dim, char *err, size_t e
     s->dim = dim;
     s->writing = 1;
     return s;
+}
+
+stats_spill *stats_spill_open_file(const char *path, uint32_t dim, uint64_t keep_bytes, char *err,
+                                   size_t err_size)
+{
+    stats_spill *s = calloc(1, sizeof *s);
+    int fd = s ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+    if (fd < 0 || ftruncate(fd, (off_t)keep_bytes) != 0 || !(s->f = fdopen(fd, "r+b"))) {
+        snprintf(err, err_size, "spill file %s: %s", path, s ? strerror(errno) : "out of memory");
+        if (fd >= 0)
+            close(fd);
+        free(s);
+        return NULL;
+    }
+    setvbuf(s->f, NULL, _IOFBF, SPILL_IO_BUFFER);
+    s->dim = dim;
+    return s; /* not writing: the first append seeks to the end */
+}
+
+int stats_spill_sync(stats_spill *s, uint64_t *bytes, char *err, size_t err_size)
+{
+    off_t end;
+    if (fflush(s->f) != 0 || fdatasync(fileno(s->f)) != 0 ||
+        (end = lseek(fileno(s->f), 0, SEEK_END)) < 0) {
+        snprintf(err, err_size, "syncing the spill file: %s", strerror(errno));
+        return -1;
+    }
+    s->writing = 0; /* the descriptor moved: the next append seeks again */
+    *bytes = (uint64_t)end;
+    return 0;
+}
+
+void spill_set_rows(stats_spill *s, uint64_t rows)
+{
+    s->rows = rows;
 }
 
 void stats_spill_close(stats_spill *s)
