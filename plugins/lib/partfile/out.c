@@ -267,6 +267,39 @@ static int scan_parts(partfile_out *out, char *err, size_t err_size)
     return rc;
 }
 
+typedef struct upload_scan {
+    partfile_out *out;
+    const char *prefix; /* of the keys: the parts' "key/", or the object's key */
+    s3_error e;
+    int failed;
+} upload_scan;
+
+/* An incomplete upload to one of this output's own keys: a killed run's
+ * (a run's uploads stay open until its end), aborted. */
+static int abort_leftover(void *user, const char *key, const char *upload_id)
+{
+    upload_scan *u = user;
+    const char *name = key + strlen(u->prefix);
+    int ours = u->out->parts ? !strchr(name, '/') && (part_seq(name, u->out->extension) >= 0 ||
+                                                      strcmp(name, "_manifest.json") == 0)
+                             : *name == '\0';
+    if (ours && s3_abort_upload(u->out->s3, u->out->bucket, key, upload_id, &u->e) != 0) {
+        u->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int abort_leftover_uploads(partfile_out *out, const char *prefix, char *err, size_t err_size)
+{
+    upload_scan u = {.out = out, .prefix = prefix};
+    if (s3_list_uploads(out->s3, out->bucket, prefix, abort_leftover, &u, &u.e) == 0 && !u.failed)
+        return 0;
+    snprintf(err, err_size, "%s: aborting the uploads a killed run left: %s", out->path,
+             u.e.message);
+    return -1;
+}
+
 /* Creating and removing a file is the only test of writability that also
  * holds for root and read-only mounts. */
 static int probe_dir(const char *dir, char *err, size_t err_size)
@@ -326,6 +359,15 @@ static int prepare_dir(partfile_out *out, char *err, size_t err_size)
         snprintf(err, err_size, "out of memory");
         return -1;
     }
+    if (out->s3) {
+        char *prefix = parts_prefix(out);
+        int rc = prefix ? abort_leftover_uploads(out, prefix, err, err_size) : -1;
+        if (!prefix)
+            snprintf(err, err_size, "out of memory");
+        free(prefix);
+        if (rc)
+            return -1;
+    }
     return scan_parts(out, err, err_size);
 }
 
@@ -342,6 +384,8 @@ static int prepare_s3_file(partfile_out *out, char *err, size_t err_size)
                  out->path);
         return -1;
     }
+    if (abort_leftover_uploads(out, key_of(out, out->path), err, err_size))
+        return -1;
     if (s3_head(out->s3, out->bucket, key_of(out, out->path), &obj, &e) == 0) {
         if (out->opt.mode != PARTFILE_ERROR)
             return 0;

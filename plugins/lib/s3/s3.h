@@ -134,6 +134,16 @@ int s3_upload_commit(s3_upload *u, s3_error *err);
 /* Aborts and frees u; NULL is a no-op. */
 void s3_upload_abort(s3_upload *u);
 
+/* The incomplete multipart uploads under prefix (ListMultipartUploads,
+ * every page): fn(user, key, upload_id) for each; a nonzero return stops.
+ * Strings valid for the call.  0, or -1 with err. */
+typedef int (*s3_upload_fn)(void *user, const char *key, const char *upload_id);
+int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix, s3_upload_fn fn,
+                    void *user, s3_error *err);
+/* AbortMultipartUpload of upload_id on key (a killed writer's leftover). */
+int s3_abort_upload(s3_client *c, const char *bucket, const char *key, const char *upload_id,
+                    s3_error *err);
+
 /* ---- concurrent GETs (curl multi) ------------------------------------ */
 
 /* Up to `concurrency` GETs in flight on one thread, each into a caller-owned
