@@ -62,12 +62,14 @@ static int open_unnamed(const char *dir)
     return fd;
 }
 
-stats_spill *stats_spill_open(const char *dir, uint32_t dim, char *err, size_t err_size)
+/* The spill around fd (taken over), or NULL with err naming where. */
+static stats_spill *spill_on(int fd, const char *mode, const char *where, uint32_t dim, char *err,
+                             size_t err_size)
 {
-    stats_spill *s = calloc(1, sizeof *s);
-    int fd = s ? open_unnamed(dir) : -1;
-    if (fd < 0 || !(s->f = fdopen(fd, "w+b"))) {
-        snprintf(err, err_size, "spill file in %s: %s", dir, s ? strerror(errno) : "out of memory");
+    stats_spill *s = fd >= 0 ? calloc(1, sizeof *s) : NULL;
+    if (!s || !(s->f = fdopen(fd, mode))) {
+        snprintf(err, err_size, "spill file %s: %s", where,
+                 fd < 0 || s ? strerror(errno) : "out of memory");
         if (fd >= 0)
             close(fd);
         free(s);
@@ -75,25 +77,29 @@ stats_spill *stats_spill_open(const char *dir, uint32_t dim, char *err, size_t e
     }
     setvbuf(s->f, NULL, _IOFBF, SPILL_IO_BUFFER);
     s->dim = dim;
-    s->writing = 1;
+    return s;
+}
+
+stats_spill *stats_spill_open(const char *dir, uint32_t dim, char *err, size_t err_size)
+{
+    char where[4200];
+    snprintf(where, sizeof where, "in %s", dir);
+    stats_spill *s = spill_on(open_unnamed(dir), "w+b", where, dim, err, err_size);
+    if (s)
+        s->writing = 1;
     return s;
 }
 
 stats_spill *stats_spill_open_file(const char *path, uint32_t dim, uint64_t keep_bytes, char *err,
                                    size_t err_size)
 {
-    stats_spill *s = calloc(1, sizeof *s);
-    int fd = s ? open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
-    if (fd < 0 || ftruncate(fd, (off_t)keep_bytes) != 0 || !(s->f = fdopen(fd, "r+b"))) {
-        snprintf(err, err_size, "spill file %s: %s", path, s ? strerror(errno) : "out of memory");
-        if (fd >= 0)
-            close(fd);
-        free(s);
-        return NULL;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0 && ftruncate(fd, (off_t)keep_bytes) != 0) {
+        close(fd);
+        fd = -1;
     }
-    setvbuf(s->f, NULL, _IOFBF, SPILL_IO_BUFFER);
-    s->dim = dim;
-    return s; /* not writing: the first append seeks to the end */
+    /* not writing: the first append seeks to the end */
+    return spill_on(fd, "r+b", path, dim, err, err_size);
 }
 
 int stats_spill_sync(stats_spill *s, uint64_t *bytes, char *err, size_t err_size)
