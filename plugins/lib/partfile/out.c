@@ -34,6 +34,10 @@ struct partfile_out {
     /* Parts wait sealed until partfile_publish (a batch run publishes at its
      * end); without, every roll is a commit (max_age: a rolling output). */
     int staging;
+    /* Single local file: the sidecar in the state directory recording what
+     * this run published (owned, or NULL), and whether the file is that. */
+    char *sidecar_path;
+    int resumed;
     unsigned next_seq;
     manifest manifest;
     staged_part *staged; /* owned */
@@ -424,12 +428,42 @@ static int remove_stale_temps(const char *dir, const char *base, char *err, size
     return rc;
 }
 
+/* "<run>:<size>:<mtime ns>" of the local file at path: what the sidecar
+ * says this run published.  0, or -1 when path cannot be stat'ed. */
+static int identity(const partfile_out *out, char *buf, size_t size)
+{
+    struct stat st;
+    if (stat(out->path, &st) != 0)
+        return -1;
+    snprintf(buf, size, "%s:%lld:%lld", out->opt.run, (long long)st.st_size,
+             (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+    return 0;
+}
+
+/* A single local file this run published before it was interrupted (the
+ * sidecar in the state directory names it, and it is unchanged): its ids
+ * are acknowledged, not written again, and it is kept as it is. */
+static int find_own_file(partfile_out *out, char *err, size_t err_size)
+{
+    char id[4400];
+    if (!out->sidecar_path || identity(out, id, sizeof id) != 0)
+        return 0;
+    if (manifest_load(&out->manifest, out->sidecar_path, err, err_size))
+        return -1;
+    out->resumed = out->manifest.read_run && strcmp(out->manifest.read_run, id) == 0;
+    if (!out->resumed)
+        manifest_free(&out->manifest);
+    return 0;
+}
+
 static int prepare_file(partfile_out *out, char *err, size_t err_size)
 {
     if (out->s3)
         return prepare_s3_file(out, err, err_size);
     struct stat st;
-    if (out->opt.mode == PARTFILE_ERROR && stat(out->path, &st) == 0) {
+    if (find_own_file(out, err, err_size))
+        return -1;
+    if (out->opt.mode == PARTFILE_ERROR && !out->resumed && stat(out->path, &st) == 0) {
         snprintf(err, err_size, "%s already exists (mode: error; use overwrite)", out->path);
         return -1;
     }
@@ -511,6 +545,9 @@ partfile_out *partfile_open(const partfile_options *o, char *err, size_t err_siz
         return NULL;
     }
     out->opt.run = out->run;
+    size_t size = o->state_dir ? strlen(o->state_dir) + 32 : 0;
+    if (o->run && *o->run && o->state_dir && *o->state_dir && (out->sidecar_path = malloc(size)))
+        snprintf(out->sidecar_path, size, "%s/published.json", o->state_dir);
     out->parts = o->max_rows || o->max_bytes || o->max_age_ms || o->mode == PARTFILE_APPEND_PARTS;
     out->staging = out->parts && !o->max_age_ms;
     if ((strncmp(out->path, "s3://", 5) == 0 && open_s3(out, o, err, err_size)) ||
@@ -543,6 +580,13 @@ static void drop_open_ids(partfile_out *out)
 
 int partfile_begin(partfile_out *out, int64_t now_ms, char *err, size_t err_size)
 {
+    if (out->resumed) {
+        snprintf(err, err_size,
+                 "%s was published by this run before it was interrupted, and one file cannot "
+                 "take more rows; rerun with --fresh, or write parts (max_rows or append-parts)",
+                 out->path);
+        return -1;
+    }
     size_t size = strlen(out->path) + strlen(out->extension) + 32;
     free(out->part_path);
     if (!(out->part_path = malloc(size))) {
@@ -676,6 +720,29 @@ oom:
 
 static void remove_old(partfile_out *out);
 
+/* Single local file, published: the sidecar records it with its ids. */
+static int write_sidecar(partfile_out *out, char *err, size_t err_size)
+{
+    char id[4400];
+    if (!out->sidecar_path || out->s3)
+        return 0;
+    if (identity(out, id, sizeof id) != 0) {
+        snprintf(err, err_size, "%s: %s", out->path, strerror(errno));
+        return -1;
+    }
+    manifest side = {.run = id};
+    const char *slash = strrchr(out->path, '/');
+    manifest_part part = {.file = slash ? slash + 1 : out->path,
+                          .rows = out->rows,
+                          .bytes = out->bytes,
+                          .n_ids = out->n_ids};
+    int rc = manifest_commit_parts(&side, out->sidecar_path, &part, 1,
+                                   (const char *const *)out->ids, NULL, NULL, err, err_size);
+    side.run = NULL; /* borrowed */
+    manifest_free(&side);
+    return rc == -1 ? -1 : 0;
+}
+
 /* Publishes the open part and lists it (a rolling output, or one file). */
 static int commit_now(partfile_out *out, partfile_sink *s, char *err, size_t err_size)
 {
@@ -686,6 +753,8 @@ static int commit_now(partfile_out *out, partfile_sink *s, char *err, size_t err
             snprintf(err, err_size, "out of memory listing %s", out->part_path);
             return -1;
         }
+        if (write_sidecar(out, err, err_size))
+            return -1;
         out->n_committed = out->n_ids;
         return 0;
     }
@@ -818,5 +887,6 @@ void partfile_free(partfile_out *out)
     free(out->extension);
     free(out->path);
     free(out->run);
+    free(out->sidecar_path);
     free(out);
 }

@@ -103,6 +103,11 @@ typedef struct partfile_options {
      * run's own earlier commit, continued as append-parts whatever the
      * mode: a resumed run never replaces or refuses what it committed. */
     const char *run;
+    /* The stage's state directory (NULL: none).  With run, a single local
+     * file's commit is recorded there (published.json: its ids and
+     * identity), so that a rerun of the same run acknowledges its ids and
+     * keeps the file instead of replacing it with what the rerun sees. */
+    const char *state_dir;
 } partfile_options;
 
 typedef struct partfile_out partfile_out;

@@ -93,7 +93,8 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
                           .region = fr_config_string(st, "region"),
                           .addressing = fr_config_string(st, "addressing"),
                           .profile = fr_config_string(st, "profile"),
-                          .run = run};
+                          .run = run,
+                          .state_dir = fr_state_dir(st)};
     if (fr_replicas(st) > 1) {
         partfile_stage_fini(s, st);
         return fr_fail(st, FR_FATAL, "replicas: %u: a file sink writes one output; use 1",

@@ -520,6 +520,49 @@ static void test_resumed_run_keeps_its_commits(void)
     CHECK_STR(listing(path), "_manifest.json part-00003.csv");
 }
 
+/* The same for a single file: the state directory records what this run
+ * published; a rerun acknowledges its ids and keeps the file (even when it
+ * sees no row at all: its records may all be done), refuses to add rows to
+ * it, and a new run replaces it. */
+static void test_resumed_run_keeps_its_single_file(void)
+{
+    const char *dir = fresh("resume-file");
+    char path[600], state[600];
+    snprintf(path, sizeof path, "%s/f.csv", dir);
+    snprintf(state, sizeof state, "%s/state", dir);
+    const char *over[] = {"mode", "overwrite", NULL};
+    const char *whole = "key,label,c0\r\nk0,L,0.5\r\nk1,L,1.5\r\n";
+    for (unsigned attempt = 0; attempt < 3; attempt++) {
+        fr_harness *h = sink("csv-sink", path, over);
+        fr_harness_set_state_dir(h, state);
+        CHECK_INT(fr_harness_start(h), FR_OK);
+        for (unsigned i = 0; attempt < 2 && i < 2; i++)
+            CHECK_INT(push(h, i, 1), FR_OK);
+        CHECK_INT(fr_harness_metric(h, "duplicates_skipped"), attempt == 1 ? 2 : 0);
+        CHECK_INT(fr_harness_flush(h), FR_OK);
+        CHECK_INT(fr_harness_commit_count(h), attempt < 2 ? 2 : 0);
+        fr_harness_free(h);
+        CHECK_STR(slurp(path), whole);
+    }
+    fr_harness *h = sink("csv-sink", path, over);
+    fr_harness_set_state_dir(h, state);
+    CHECK_INT(fr_harness_start(h), FR_OK);
+    CHECK_INT(push(h, 7, 1), FR_FATAL);
+    CHECK_CONTAINS(fr_harness_reason(h), "f.csv was published by this run before it was "
+                                         "interrupted");
+    fr_harness_free(h);
+    CHECK_STR(slurp(path), whole);
+
+    snprintf(state, sizeof state, "%s/state-of-a-new-run", dir);
+    h = sink("csv-sink", path, over);
+    fr_harness_set_state_dir(h, state);
+    CHECK_INT(fr_harness_start(h), FR_OK);
+    CHECK_INT(push(h, 7, 1), FR_OK);
+    CHECK_INT(fr_harness_flush(h), FR_OK);
+    fr_harness_free(h);
+    CHECK_STR(slurp(path), "key,label,c0\r\nk7,L,7.5\r\n");
+}
+
 static void test_ids_with_json_characters(void)
 {
     const char *dir = fresh("jsonids");
@@ -639,6 +682,7 @@ int main(void)
     test_modes_on_a_file();
     test_append_parts_and_ids();
     test_resumed_run_keeps_its_commits();
+    test_resumed_run_keeps_its_single_file();
     test_ids_with_json_characters();
     test_duplicate_in_open_part();
     test_manifest_write_failure();
