@@ -165,6 +165,7 @@ static int open_durable(fitted_stage *f, char *err, size_t err_size)
     int rc = stats_fitter_resume(f->fitter, spill, durable_hold, &f->durable, err, err_size);
     if (rc)
         return rc;
+    stats_fitter_keep_rows(f->fitter);
     durable_held_all(&f->durable, f->st);
     fr_metric_add(f->st, "rows_reloaded", (double)stats_spill_rows(stats_fitter_spill(f->fitter)));
     fr_log(f->st, FR_LOG_INFO, "reloaded %llu rows from %s",
@@ -178,6 +179,7 @@ static int open_durable(fitted_stage *f, char *err, size_t err_size)
 static int use_durable_spill(fitted_stage *f, char *err, size_t err_size)
 {
     stats_spill *spill = stats_spill_open_file(f->durable.spill_path, f->dim, 0, err, err_size);
+    stats_fitter_keep_rows(f->fitter);
     return spill ? stats_fitter_resume(f->fitter, spill, NULL, NULL, err, err_size) : -1;
 }
 

@@ -28,6 +28,7 @@ struct stats_fitter {
     void *ctx;
     stats_group *group; /* borrowed, or NULL */
     int pending;        /* the spill's rows are in a round not yet complete */
+    int keep;           /* emitted rows stay in the spill (stats_fitter_keep_rows) */
     int (*stop)(void *ctx);
     void *stop_ctx;
 };
@@ -77,7 +78,7 @@ static int emit_block(void *ctx, const stats_spill_block *blk, char *err, size_t
 static int emit_waiting(stats_fitter *f, char *err, size_t err_size)
 {
     int rc = stats_fitter_replay(f, emit_block, f, err, err_size);
-    return rc ? rc : stats_spill_reset(f->spill, err, err_size);
+    return rc || f->keep ? rc : stats_spill_reset(f->spill, err, err_size);
 }
 
 /* Without a group: refits on everything seen so far, releases the rows. */
@@ -214,4 +215,9 @@ int stats_fitter_resume(stats_fitter *f, stats_spill *spill,
 stats_spill *stats_fitter_spill(stats_fitter *f)
 {
     return f->spill;
+}
+
+void stats_fitter_keep_rows(stats_fitter *f)
+{
+    f->keep = 1;
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -94,6 +95,13 @@ stats_spill *stats_spill_open_file(const char *path, uint32_t dim, uint64_t keep
                                    size_t err_size)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size < keep_bytes) {
+        snprintf(err, err_size, "spill file %s: %lld bytes, its checkpoint says %llu", path,
+                 (long long)st.st_size, (unsigned long long)keep_bytes);
+        close(fd);
+        return NULL;
+    }
     if (fd >= 0 && ftruncate(fd, (off_t)keep_bytes) != 0) {
         close(fd);
         fd = -1;

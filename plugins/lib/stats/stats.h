@@ -308,6 +308,10 @@ int stats_fitter_resume(stats_fitter *f, stats_spill *spill,
                         int (*fn)(void *ctx, const stats_spill_block *blk, char *err,
                                   size_t err_size),
                         void *ctx, char *err, size_t err_size);
+/* Rows stay in the spill once emitted (a checkpoint's file: a rerun after a
+ * crash later in the run needs them).  Only for refit_every 0 (batch),
+ * where the rows are emitted once, at the end. */
+void stats_fitter_keep_rows(stats_fitter *f);
 /* The spill of the waiting rows (borrowed), to make it durable. */
 stats_spill *stats_fitter_spill(stats_fitter *f);
 /* One row (strings and floats borrowed).  May refit and emit.  These

@@ -4,7 +4,8 @@ through online-scaler and incremental-pca in the harness: a process killed
 what an uninterrupted run emits (same ids in the same order, once each, the
 same values within float rounding) whether the rerun's source skips the
 rows the checkpoint holds or sends every row again (duplicates skipped);
-also after two kills in a row.  The checks are shown to catch a rerun that
+also after two kills in a row, and after a crash that came once the stage
+had emitted everything.  The checks are shown to catch a rerun that
 lost its checkpoint.  A damaged checkpoint is a clear error, never a quiet
 fresh start."""
 import os
@@ -64,6 +65,15 @@ def plugin_case(tmp, plugin, out_dim, config, x, failures):
     R.check(f"{plugin}: two kills, then a rerun: as uninterrupted",
             rc == -signal.SIGKILL and rc2 == 0 and same_as(out, meta, ref, ref_meta) and
             counts.get("rows_reloaded") == 500, failures)
+
+    # A crash after the stage emitted everything (the sinks had not
+    # committed): the rerun gets no row (all held) and emits them all again.
+    state = os.path.join(tmp, "s-after-flush")
+    attempt(tmp, plugin, x, out_dim, state, config)
+    out, meta, counts, rc = attempt(tmp, plugin, x, out_dim, state, config, start=N)
+    R.check(f"{plugin}: rerun after its flush, no row coming: as uninterrupted",
+            rc == 0 and same_as(out, meta, ref, ref_meta) and counts.get("rows_reloaded") == N,
+            failures)
 
     # The check catches a rerun that lost its checkpoint (a new state
     # directory): rows 300.. only.
