@@ -189,15 +189,17 @@ void partfile_free(partfile_out *out);
          0,                                                                                        \
          0,                                                                                        \
          "error|overwrite|append-parts",                                                           \
-         "what to do when the output exists: fail, replace it, or add parts after it (records "    \
-         "whose ids _manifest.json lists are acknowledged, not written again)"},                   \
+         "what to do when the output exists: fail, replace it (once this run commits), or add "    \
+         "parts after it (records whose ids _manifest.json lists are acknowledged, not written "   \
+         "again); a rerun after a crash continues what the interrupted run committed"},            \
         {"max_rows",                                                                               \
          FR_PARAM_INT,                                                                             \
          "0",                                                                                      \
          0,                                                                                        \
          1e15,                                                                                     \
          NULL,                                                                                     \
-         "start a new part file after this many rows (0: no limit)"},                              \
+         "start a new part file after this many rows (0: no limit); the parts are published "      \
+         "together at the end of the run (with max_age: each as it rolls)"},                       \
         {"max_bytes",                                                                              \
          FR_PARAM_SIZE,                                                                            \
          "0",                                                                                      \
@@ -212,7 +214,8 @@ void partfile_free(partfile_out *out);
          0,                                                                                        \
          NULL,                                                                                     \
          "start a new part file when the open one is this old, checked as records arrive (0: "     \
-         "no limit)"},                                                                             \
+         "no limit); makes the output rolling: each part is published and committed as it "        \
+         "rolls, and stays if the run stops"},                                                     \
         {"model_version",                                                                          \
          FR_PARAM_BOOL,                                                                            \
          "false",                                                                                  \
