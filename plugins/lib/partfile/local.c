@@ -19,13 +19,14 @@ typedef struct local_sink {
     int replace;
     char *final_path, *tmp_path; /* owned */
     size_t used;
-    unsigned char buffer[BUFFER_SIZE];
+    unsigned char *buffer; /* owned, BUFFER_SIZE; freed once sealed (staged parts wait long) */
 } local_sink;
 
 static void local_free(local_sink *s)
 {
     if (s->fd >= 0)
         close(s->fd);
+    free(s->buffer);
     free(s->final_path);
     free(s->tmp_path);
     free(s);
@@ -102,6 +103,8 @@ static int local_seal(partfile_sink *base, char *err, size_t err_size)
     int rc = fsync(s->fd);
     rc = close(s->fd) || rc;
     s->fd = -1;
+    free(s->buffer);
+    s->buffer = NULL;
     if (rc)
         snprintf(err, err_size, "syncing %s: %s", s->tmp_path, strerror(errno));
     return rc ? -1 : 0;
@@ -173,7 +176,8 @@ partfile_sink *partfile_local_open(const char *final_path, int replace, char *er
     *s = (local_sink){.base = {&local_ops}, .fd = -1, .replace = replace};
     s->final_path = strdup(final_path);
     s->tmp_path = temp_name(final_path);
-    if (!s->final_path || !s->tmp_path) {
+    s->buffer = malloc(BUFFER_SIZE);
+    if (!s->final_path || !s->tmp_path || !s->buffer) {
         snprintf(err, err_size, "out of memory opening %s", final_path);
         local_free(s);
         return NULL;
