@@ -47,11 +47,12 @@ struct fr_harness {
     char **commits;
     size_t n_commits;
     /* durable runs (ABI 1.1) */
-    char *state_dir;    /* owned */
-    int state_dir_temp; /* made by the harness: removed at free */
-    string_list held;   /* fr_checkpoint ids */
-    string_list ledger; /* fr_harness_set_key_state: key, version, state as "%d" triples */
-    string_list hashes; /* fr_fingerprint_file: key, hash pairs */
+    char *state_dir;      /* owned */
+    int state_dir_temp;   /* made by the harness: removed at free */
+    string_list held;     /* fr_checkpoint ids */
+    string_list ledger;   /* fr_harness_set_key_state: key, version, state as "%d" triples */
+    string_list hashes;   /* fr_fingerprint_file: key, hash pairs */
+    fr_run_kind run_kind; /* fr_harness_set_run_kind */
 };
 
 static int list_push(record_list *list, fr_record *rec, char *note)
@@ -184,6 +185,12 @@ static void keep_fingerprint(void *ctx, fr_stage *st, const char *key, const cha
     strings_push(&h->hashes, hash);
 }
 
+static fr_run_kind harness_run_kind(void *ctx, fr_stage *st)
+{
+    (void)st;
+    return ((fr_harness *)ctx)->run_kind;
+}
+
 static const stage_backend keep_backend = {
     .emit = keep_emit,
     .reject = keep_reject,
@@ -194,6 +201,7 @@ static const stage_backend keep_backend = {
     .key_state = preset_key_state,
     .key_sent = key_sent_noop,
     .fingerprint = keep_fingerprint,
+    .run_kind = harness_run_kind,
 };
 
 /* ---- set-up ----------------------------------------------------------- */
@@ -332,6 +340,11 @@ void fr_harness_set_key_state(fr_harness *h, const char *key, const char *versio
     strings_push(&h->ledger, key);
     strings_push(&h->ledger, version ? version : "");
     strings_push(&h->ledger, number);
+}
+
+void fr_harness_set_run_kind(fr_harness *h, fr_run_kind kind)
+{
+    h->run_kind = kind;
 }
 
 const char *fr_harness_state_dir(const fr_harness *h)

@@ -207,6 +207,13 @@ static void backend_fingerprint(void *ctx, fr_stage *st, const char *key, const 
         ledger_add_file(in->run->ledger, gstage(in)->cfg->name, key, hash);
 }
 
+static fr_run_kind backend_run_kind(void *ctx, fr_stage *st)
+{
+    instance *in = ctx;
+    (void)st;
+    return ledger_run_kind(in->run->ledger);
+}
+
 static const stage_backend runtime_backend = {
     .emit = backend_emit,
     .reject = backend_reject,
@@ -217,6 +224,7 @@ static const stage_backend runtime_backend = {
     .key_state = backend_key_state,
     .key_sent = backend_key_sent,
     .fingerprint = backend_fingerprint,
+    .run_kind = backend_run_kind,
 };
 
 /* ---- processing one record -------------------------------------------- */

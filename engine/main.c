@@ -22,6 +22,7 @@ static const char usage[] =
     "  validate FILE.yaml    check a pipeline file and its plugins; report every error\n"
     "  plugins               list the plugins found, with ABI version and summary\n"
     "  describe PLUGIN       show a plugin's ports and configuration keys\n"
+    "  state PIPELINE.yaml   show the pipeline's ledger: last run, done/pending/dead keys\n"
     "  new-plugin NAME       write a new plugin's skeleton (code, build file, test)\n"
     "\n"
     "options:\n"
@@ -82,6 +83,8 @@ int main(int argc, char **argv)
         return cli_plugins(n, args);
     if (!strcmp(cmd, "describe"))
         return cli_describe(n, args);
+    if (!strcmp(cmd, "state"))
+        return cli_state(n, args);
     if (!strcmp(cmd, "new-plugin"))
         return cli_new_plugin(n, args);
     if (ends_with(cmd, ".yaml") || ends_with(cmd, ".yml")) {

@@ -460,10 +460,23 @@ static size_t started_count(const run *r)
 
 /* ---- the run ---------------------------------------------------------- */
 
+/* A ledger that cannot record (disk full) stops the run: what it does
+ * would not be durable. */
+static void check_ledger(coordinator *co)
+{
+    char err[5000];
+    if (co->failed || !ledger_failed(co->r->ledger, err, sizeof err))
+        return;
+    log_msg(FR_LOG_ERROR, NULL, "%s; stopping", err);
+    co->failed = 1;
+    atomic_store(&co->r->stopping, 1);
+}
+
 static void wait_all_done(coordinator *co, size_t expected)
 {
     while (co->n_done < expected) {
         poll_once(co, TICK_MS);
+        check_ledger(co);
         if (co->progress)
             progress_update(co->progress, &co->tally);
     }
@@ -564,7 +577,7 @@ static int coordinate(coordinator *co)
         return -1;
     char why[4400];
     int started = start_all(co) == 0;
-    if (started && ledger_check_files(r->ledger, why, sizeof why) != 0) {
+    if (started && ledger_begin(r->ledger, why, sizeof why) != 0) {
         log_msg(FR_LOG_ERROR, NULL, "%s", why); /* a model changed: nothing has flowed */
         co->usage = 1;
         started = 0;

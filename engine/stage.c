@@ -278,6 +278,11 @@ static fr_status host_fingerprint_file(fr_stage *st, const char *key)
     return FR_OK;
 }
 
+static fr_run_kind host_run_kind(fr_stage *st)
+{
+    return st->backend->run_kind(st->backend_ctx, st);
+}
+
 static fr_buffer *host_buffer_ref(fr_buffer *buf)
 {
     return buffer_ref(buf);
@@ -320,6 +325,7 @@ static const fr_host_api host_api = {
     .emit_key = host_emit_key,
     .reject_key = host_reject_key,
     .fingerprint_file = host_fingerprint_file,
+    .run_kind = host_run_kind,
 };
 
 /* ---- lifecycle -------------------------------------------------------- */

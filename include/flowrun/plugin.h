@@ -111,6 +111,14 @@ typedef struct fr_param {
 
 /* ---- the host: what the engine offers a plugin ------------------------- */
 
+/* How a run starts (ABI 1.1, fr_run_kind_of()). */
+typedef enum fr_run_kind {
+    FR_RUN_FRESH = 0,       /* from nothing: --fresh, no ledger, or after a completed run
+                             * whose sinks overwrite; outputs are replaced */
+    FR_RUN_RESUME = 1,      /* continues an interrupted run: keep what it committed */
+    FR_RUN_INCREMENTAL = 2, /* after a completed run, append-parts sinks: add to it */
+} fr_run_kind;
+
 /* What the ledger knows of a source key (ABI 1.1, fr_key_state()).  A
  * source emits the key when the state is below FR_KEY_DONE. */
 typedef enum fr_key_state {
@@ -120,6 +128,7 @@ typedef enum fr_key_state {
     FR_KEY_DONE = 3,    /* every sink committed it: skip */
     FR_KEY_DEAD = 4,    /* dead-lettered (reason in the ledger): skip */
     FR_KEY_HELD = 5,    /* held in checkpoints of blocking stages: skip */
+    FR_KEY_SENT = 6,    /* already emitted by this run (a source that lists again): skip */
 } fr_key_state;
 
 /* One stage instance as the engine sees it.  Opaque; valid from init to fini. */
@@ -243,6 +252,10 @@ typedef struct fr_host_api {
      * refuses to resume.  Call from init.  Returns FR_OK, or FR_FATAL with
      * the reason set (the file cannot be read). */
     fr_status (*fingerprint_file)(fr_stage *st, const char *key);
+    /* How this run relates to the output already there (sinks decide from
+     * it whether what the last run committed stays): a fresh run replaces
+     * it, a resumed or incremental one keeps it and adds to it. */
+    fr_run_kind (*run_kind)(fr_stage *st);
 } fr_host_api;
 
 /* Every fr_stage starts with the pointer to its host API, so the inline
@@ -438,6 +451,10 @@ static inline void fr_reject_key(fr_stage *st, const fr_record *rec, const char 
 static inline fr_status fr_fingerprint_file(fr_stage *st, const char *key)
 {
     return FR_API(st)->fingerprint_file(st, key);
+}
+static inline fr_run_kind fr_run_kind_of(fr_stage *st)
+{
+    return FR_API(st)->run_kind(st);
 }
 
 /* Allocates a payload for a record to emit: the buffer and its shape in one

@@ -107,6 +107,8 @@ static fr_status embed_init(fr_stage *st, void **state)
     preprocess_init(&e->pre, fr_config_string(st, "preprocess"));
     e->held = calloc((size_t)e->batch, sizeof *e->held);
     fr_status s = e->held ? embed_load(e, st) : fr_fail(st, FR_FATAL, "out of memory");
+    if (s == FR_OK) /* another model file: a rerun refuses to resume (the ledger) */
+        s = fr_fingerprint_file(st, "model");
     if (s != FR_OK) {
         embed_fini(e, st);
         return s;

@@ -167,7 +167,10 @@ dead_letters: $DIR/dead.jsonl
             ("Training/Banana/1_100.jpg", "Banana")])
         self.assertEqual([r["size"] for r in out], [3, 4, 3, 5])
         self.assertEqual(out[0]["media"], "jpeg")
-        self.assertEqual(out[0]["id"], "files:Test/Banana/9_100.jpg")
+        # The engine stamps the id: stage, key, and the file's version "<size>-<mtime ns>".
+        st = os.stat(os.path.join(self.dir, "data", "Test/Banana/9_100.jpg"))
+        self.assertEqual(out[0]["id"],
+                         "files:Test/Banana/9_100.jpg@%d-%d" % (st.st_size, st.st_mtime_ns))
         p = self.pipeline("""
 stages:
   files: {plugin: dir-source, path: $DIR/data, limit: 2, replicas: 2}
