@@ -80,6 +80,16 @@ int durable_find(durable *d, uint32_t *dim, uint64_t *bytes, char *err, size_t e
     return 1;
 }
 
+int durable_discard(durable *d, char *err, size_t err_size)
+{
+    if ((unlink(d->checkpoint_path) == 0 || errno == ENOENT) &&
+        (unlink(d->spill_path) == 0 || errno == ENOENT))
+        return 0;
+    snprintf(err, err_size, "removing an earlier run's checkpoint %s: %s", d->checkpoint_path,
+             strerror(errno));
+    return -1;
+}
+
 /* Appends a copy of id to a list. */
 static int push_id(char ***ids, size_t *n, size_t *cap, const char *id)
 {

@@ -43,6 +43,10 @@ void durable_free(durable *d);
  * silent fresh start). */
 int durable_find(durable *d, uint32_t *dim, uint64_t *bytes, char *err, size_t err_size);
 
+/* Removes the checkpoint of an earlier run (the checkpoint file first, so
+ * a crash in between leaves no checkpoint over a missing spill). */
+int durable_discard(durable *d, char *err, size_t err_size);
+
 /* stats_fitter_resume's fn: keeps the ids of a block of reloaded rows. */
 int durable_hold(void *d, const stats_spill_block *blk, char *err, size_t err_size);
 /* After the reload: sorts the held ids and declares them again (the

@@ -155,6 +155,10 @@ static int open_durable(fitted_stage *f, char *err, size_t err_size)
                      (uint64_t)fr_config_int(f->st, "checkpoint_rows"), err, err_size))
         return -1;
     f->durable_on = 1;
+    /* A checkpoint serves only the run it was made in: a fresh or an
+     * incremental run (whose held rows are done) starts without it. */
+    if (fr_run_kind_of(f->st) != FR_RUN_RESUME)
+        return durable_discard(&f->durable, err, err_size);
     int found = durable_find(&f->durable, &dim, &bytes, err, err_size);
     if (found <= 0)
         return found;

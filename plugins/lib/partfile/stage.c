@@ -38,9 +38,9 @@ static uint32_t declared_width(fr_stage *st)
     return 0;
 }
 
-/* The run this stage writes for: a token kept in its state directory,
- * which the engine keeps across reruns of one run and empties when a new
- * one starts.  "" without a state directory. */
+/* The run this stage writes for: a token kept in its state directory
+ * across the reruns that resume or extend it (fr_run_kind_of), made anew
+ * when a fresh run starts.  "" without a state directory. */
 static int run_token(fr_stage *st, char *token, size_t size, char *err, size_t err_size)
 {
     const char *dir = fr_state_dir(st);
@@ -49,7 +49,7 @@ static int run_token(fr_stage *st, char *token, size_t size, char *err, size_t e
     if (!dir || !*dir)
         return 0;
     snprintf(path, sizeof path, "%s/run-token", dir);
-    FILE *f = fopen(path, "r");
+    FILE *f = fr_run_kind_of(st) == FR_RUN_FRESH ? NULL : fopen(path, "r");
     if (f) {
         int ok = fgets(token, (int)size, f) != NULL;
         fclose(f);

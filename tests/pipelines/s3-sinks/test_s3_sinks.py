@@ -72,11 +72,14 @@ stages:
 """)
         return path
 
-    def run_flowrun(self, yaml, env=None, timeout=300):
+    def run_flowrun(self, yaml, env=None, timeout=300, fresh=True):
+        """A run from nothing (--fresh: each case here is a new run of its own
+        configuration), or with fresh=False whatever the ledger makes of it."""
         summary = os.path.join(self.dir, "summary.json")
         if os.path.exists(summary):
             os.unlink(summary)
-        run = subprocess.run([FLOWRUN, yaml, "--summary", summary], env=env or server_env(),
+        run = subprocess.run([FLOWRUN, yaml, "--summary", summary] + ["--fresh"] * fresh,
+                             env=env or server_env(),
                              capture_output=True, text=True, timeout=timeout)
         run.summary = None
         if os.path.exists(summary):
@@ -303,7 +306,7 @@ stages:
         left = {u["Key"] for u in self.s3.list_multipart_uploads(Bucket=bucket)["Uploads"]}
         self.assertEqual(left, {"other/part-00000.parquet", "p/part-00001.parquet",
                                 "p/part-00002.parquet"})
-        run = self.run_flowrun(path)
+        run = self.run_flowrun(path, fresh=False)  # resumes the killed run
         self.assertEqual(run.returncode, 0, run.stderr)
         uploads = self.s3.list_multipart_uploads(Bucket=bucket)["Uploads"]
         self.assertEqual([(u["Key"], u["UploadId"]) for u in uploads],
@@ -323,7 +326,7 @@ stages:
             bucket = new_bucket(self.s3, "term")
             yaml = self.write_yaml(100000000, f"path: s3://{bucket}/features.csv",
                                    f"path: s3://{bucket}/features.parquet")
-            proc = subprocess.Popen([FLOWRUN, "-v", yaml], env=server_env(),
+            proc = subprocess.Popen([FLOWRUN, "-v", yaml, "--fresh"], env=server_env(),
                                     stderr=subprocess.PIPE, text=True)
             for line in proc.stderr:  # synchronise on the runtime's own message
                 if "data flowing" in line:

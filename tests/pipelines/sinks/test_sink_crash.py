@@ -89,7 +89,7 @@ stages:
         steps += ["sink-ack:1"]
         for step in steps:
             with self.subTest(step=step):
-                for folder in ("csv", "pq"):
+                for folder in ("csv", "pq", "state"):  # a new run from nothing
                     shutil.rmtree(os.path.join(self.dir, folder), ignore_errors=True)
                 self.run_flowrun(step, expect=-signal.SIGKILL)
                 summary = self.run_flowrun()

@@ -6,8 +6,8 @@ same values within float rounding) whether the rerun's source skips the
 rows the checkpoint holds or sends every row again (duplicates skipped);
 also after two kills in a row, and after a crash that came once the stage
 had emitted everything.  The checks are shown to catch a rerun that
-lost its checkpoint.  A damaged checkpoint is a clear error, never a quiet
-fresh start."""
+lost its checkpoint.  A fresh run ignores an earlier run's checkpoint.  A
+damaged checkpoint is a clear error, never a quiet fresh start."""
 import os
 import shutil
 import signal
@@ -24,8 +24,11 @@ PLUGINS = [("online-scaler", D, {"flavor": "sklearn"}),
            ("incremental-pca", K, {"components": K, "flavor": "sklearn"})]
 
 
-def attempt(tmp, plugin, x, out_dim, state, config, start=0, kill_after=None):
+def attempt(tmp, plugin, x, out_dim, state, config, start=0, kill_after=None, resume=None):
+    """One run on state; a rerun (start > 0, or resume) resumes the interrupted one."""
     env = {"STAGE_ROWS_STATE": state, "STAGE_ROWS_FROM": str(start)}
+    if resume or (resume is None and start):
+        env["STAGE_ROWS_RESUME"] = "1"
     if kill_after is not None:
         env["STAGE_ROWS_KILL_AFTER"] = str(kill_after)
     return R.run_stage_env(tmp, plugin, x, out_dim, env, checkpoint_rows=EVERY,
@@ -49,7 +52,8 @@ def plugin_case(tmp, plugin, out_dim, config, x, failures):
         state = os.path.join(tmp, f"s-{rerun_from}")
         _, _, _, rc = attempt(tmp, plugin, x, out_dim, state, config, kill_after=350)
         R.check(f"{plugin}: killed", rc == -signal.SIGKILL, failures)
-        out, meta, counts, rc = attempt(tmp, plugin, x, out_dim, state, config, start=rerun_from)
+        out, meta, counts, rc = attempt(tmp, plugin, x, out_dim, state, config, start=rerun_from,
+                                        resume=True)
         R.check(f"{plugin}: rerun after a kill, {what}: as uninterrupted",
                 rc == 0 and same_as(out, meta, ref, ref_meta), failures)
         skipped = 0 if rerun_from else 300
@@ -73,6 +77,13 @@ def plugin_case(tmp, plugin, out_dim, config, x, failures):
     out, meta, counts, rc = attempt(tmp, plugin, x, out_dim, state, config, start=N)
     R.check(f"{plugin}: rerun after its flush, no row coming: as uninterrupted",
             rc == 0 and same_as(out, meta, ref, ref_meta) and counts.get("rows_reloaded") == N,
+            failures)
+
+    # A fresh (or incremental) run on a state directory holding a checkpoint
+    # does not reload it: those rows belong to an earlier run.
+    out, meta, counts, rc = attempt(tmp, plugin, x, out_dim, state, config, resume=False)
+    R.check(f"{plugin}: a fresh run ignores an earlier run's checkpoint",
+            rc == 0 and same_as(out, meta, ref, ref_meta) and counts.get("rows_reloaded") == 0,
             failures)
 
     # The check catches a rerun that lost its checkpoint (a new state

@@ -483,8 +483,8 @@ static void test_append_parts_and_ids(void)
 
 /* A resumed run (the same state directory: the same run token) continues
  * what it committed before its crash, whatever the mode: its ids are
- * acknowledged, not written again, and its parts are not replaced; a new
- * run (a new state directory) replaces them in overwrite mode. */
+ * acknowledged, not written again, and its parts are not replaced; a fresh
+ * run replaces them in overwrite mode, also on the same state directory. */
 static void test_resumed_run_keeps_its_commits(void)
 {
     const char *dir = fresh("resume");
@@ -496,6 +496,7 @@ static void test_resumed_run_keeps_its_commits(void)
     for (unsigned attempt = 0; attempt < 2; attempt++) {
         fr_harness *h = sink("csv-sink", path, over);
         fr_harness_set_state_dir(h, state);
+        fr_harness_set_run_kind(h, attempt ? FR_RUN_RESUME : FR_RUN_FRESH);
         CHECK_INT(fr_harness_start(h), FR_OK);
         for (unsigned i = 0; i < 3 + attempt; i++)
             CHECK_INT(push(h, i, 1), FR_OK);
@@ -509,8 +510,7 @@ static void test_resumed_run_keeps_its_commits(void)
     CHECK_CONTAINS(slurp(manifest), "{\"run\":\"");
     CHECK_CONTAINS(slurp(manifest), "\"ids\":[\"src:3\"]}\n]}\n");
 
-    snprintf(state, sizeof state, "%s/state-of-a-new-run", dir);
-    fr_harness *h = sink("csv-sink", path, over);
+    fr_harness *h = sink("csv-sink", path, over); /* fresh, on the same state directory */
     fr_harness_set_state_dir(h, state);
     CHECK_INT(fr_harness_start(h), FR_OK);
     CHECK_INT(push(h, 0, 1), FR_OK);
@@ -535,6 +535,7 @@ static void test_resumed_run_keeps_its_single_file(void)
     for (unsigned attempt = 0; attempt < 3; attempt++) {
         fr_harness *h = sink("csv-sink", path, over);
         fr_harness_set_state_dir(h, state);
+        fr_harness_set_run_kind(h, attempt ? FR_RUN_RESUME : FR_RUN_FRESH);
         CHECK_INT(fr_harness_start(h), FR_OK);
         for (unsigned i = 0; attempt < 2 && i < 2; i++)
             CHECK_INT(push(h, i, 1), FR_OK);
@@ -546,6 +547,7 @@ static void test_resumed_run_keeps_its_single_file(void)
     }
     fr_harness *h = sink("csv-sink", path, over);
     fr_harness_set_state_dir(h, state);
+    fr_harness_set_run_kind(h, FR_RUN_RESUME);
     CHECK_INT(fr_harness_start(h), FR_OK);
     CHECK_INT(push(h, 7, 1), FR_FATAL);
     CHECK_CONTAINS(fr_harness_reason(h), "f.csv was published by this run before it was "

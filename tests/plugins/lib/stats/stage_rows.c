@@ -14,6 +14,7 @@
  *
  * A crash and its rerun (durable runs), through the environment:
  *   STAGE_ROWS_STATE=DIR      the stage's state directory (kept)
+ *   STAGE_ROWS_RESUME=1       the run resumes an interrupted one (fr_run_kind)
  *   STAGE_ROWS_FROM=K         push rows K.. only (a source skipping held keys)
  *   STAGE_ROWS_KILL_AFTER=N   SIGKILL this process after pushing N rows
  */
@@ -142,6 +143,8 @@ int main(int argc, char **argv)
         return fail(argv[1], err ? err : "bad key=value");
     if (getenv("STAGE_ROWS_STATE"))
         fr_harness_set_state_dir(h, getenv("STAGE_ROWS_STATE"));
+    if (getenv("STAGE_ROWS_RESUME"))
+        fr_harness_set_run_kind(h, FR_RUN_RESUME);
     snprintf(type, sizeof type, "tensor/f32[%u]", d);
     fr_harness_set_input_type(h, type);
     int rc = fr_harness_start(h) != FR_OK ? fail("init", fr_harness_reason(h)) : 0;
