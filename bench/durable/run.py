@@ -162,8 +162,12 @@ def read_csv(path):
 
 def compare(got, want):
     """Same header, same keys once each, same labels, values within 1e-4 of
-    the largest magnitude."""
+    the largest magnitude.  With fewer rows than components, those past
+    rank rows - 1 span the null space, arbitrary in any run: left out."""
     (gh, grows), (wh, wrows) = got, want
+    columns = 2 + min(len(wh) - 2, len(wrows) - 1)
+    grows = [r[:columns] for r in grows]
+    wrows = [r[:columns] for r in wrows]
     if gh != wh:
         return False, "headers differ"
     gkeys, wkeys = [r[0] for r in grows], [r[0] for r in wrows]
