@@ -14,10 +14,12 @@ ResNet50 (make-resnet50), then:
  1. runs fruits.yaml uninterrupted on a fresh state directory
     (XDG_STATE_HOME under WORK): its CPU time (user + system of the flowrun
     process, from wait4) and its wall time after the "data flowing" line;
- 2. on another fresh state directory, runs it again --kills times, each
-    killed (SIGKILL) a seeded random delay after "data flowing" (uniform in
-    [0, the uninterrupted run's wall time after that line)), then once more
-    until it exits 0 (a run that ends before its kill counts as the last);
+ 2. on another fresh state directory, draws --kills moments (seeded,
+    uniform over the uninterrupted run's wall time after "data flowing"),
+    sorted; attempt k (a rerun resumes about where the last was killed) is
+    killed (SIGKILL) the gap between moments k-1 and k after its "data
+    flowing" line; then the command runs once more until it exits 0 (an
+    attempt that ends before its kill is the last);
  3. prints the CPU time of all the attempts together over the uninterrupted
     run's (target <= 1.5x), and checks the outputs: features.csv of both
     hold the same keys, once each, and the same values (within 1e-4 of the
@@ -122,11 +124,16 @@ class Bench:
         env = self.scenario_env("uninterrupted")
         code, cpu0, wall0 = self.attempt(env)
         reference = read_csv(os.path.join(env["FRUITS_OUTPUT"], "features.csv"))
+        # --kills moments of the job, uniform over the uninterrupted run's
+        # time after "data flowing"; each attempt (which resumes about where
+        # the last one was killed) is killed at the next one.
         rng = random.Random(a.seed)
+        moments = sorted(rng.uniform(0, wall0) for _ in range(a.kills))
+        delays = [t - s for s, t in zip([0.0] + moments, moments)]
         env = self.scenario_env("killed")
         attempts, kills = [], 0
         while True:
-            delay = rng.uniform(0, wall0) if kills < a.kills else None
+            delay = delays[kills] if kills < a.kills else None
             code, cpu, wall = self.attempt(env, delay)
             attempts.append({"kill_after": delay, "exit": code, "cpu_seconds": cpu})
             print(f"  attempt {len(attempts)}: {'killed after %.1f s' % delay if code else 'exit 0'}"
