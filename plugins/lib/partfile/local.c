@@ -2,28 +2,31 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "failpoint.h"
 #include "partfile.h"
 
 enum { BUFFER_SIZE = 256 << 10 }; /* fewer write calls for small rows */
 
 typedef struct local_sink {
     partfile_sink base;
-    int fd;
+    int fd; /* -1 once sealed */
     int replace;
     char *final_path, *tmp_path; /* owned */
     size_t used;
-    unsigned char buffer[BUFFER_SIZE];
+    unsigned char *buffer; /* owned, BUFFER_SIZE; freed once sealed (staged parts wait long) */
 } local_sink;
 
 static void local_free(local_sink *s)
 {
     if (s->fd >= 0)
         close(s->fd);
+    free(s->buffer);
     free(s->final_path);
     free(s->tmp_path);
     free(s);
@@ -89,24 +92,42 @@ static int publish(local_sink *s, char *err, size_t err_size)
     return 0;
 }
 
-static int local_commit(partfile_sink *base, char *err, size_t err_size)
+/* The bytes on disk under the temporary name: drained, synced, closed. */
+static int local_seal(partfile_sink *base, char *err, size_t err_size)
 {
     local_sink *s = (local_sink *)base;
-    int rc = -1;
+    if (s->fd < 0)
+        return 0;
     if (drain(s, err, err_size))
-        goto done;
-    if (fsync(s->fd) || close(s->fd)) {
-        snprintf(err, err_size, "syncing %s: %s", s->tmp_path, strerror(errno));
-        s->fd = -1;
-        goto done;
-    }
+        return -1;
+    int rc = fsync(s->fd);
+    rc = close(s->fd) || rc;
     s->fd = -1;
-    if (publish(s, err, err_size) == 0)
-        rc = fsync_dir(s->final_path, err, err_size);
-done:
+    free(s->buffer);
+    s->buffer = NULL;
+    if (rc)
+        snprintf(err, err_size, "syncing %s: %s", s->tmp_path, strerror(errno));
+    return rc ? -1 : 0;
+}
+
+/* Seals, then (at a failpoint's pass if given) publishes; frees s. */
+static int seal_and_publish(partfile_sink *base, const char *point, char *err, size_t err_size)
+{
+    local_sink *s = (local_sink *)base;
+    int rc = local_seal(base, err, err_size);
+    if (rc == 0) {
+        if (point)
+            failpoint(point);
+        rc = publish(s, err, err_size) ? -1 : fsync_dir(s->final_path, err, err_size);
+    }
     unlink(s->tmp_path); /* gone already after rename; a leftover after a failure */
     local_free(s);
     return rc;
+}
+
+static int local_commit(partfile_sink *base, char *err, size_t err_size)
+{
+    return seal_and_publish(base, "sink-commit", err, err_size);
 }
 
 static void local_abort(partfile_sink *base)
@@ -117,7 +138,7 @@ static void local_abort(partfile_sink *base)
 }
 
 static const partfile_sink_ops local_ops = {
-    .write = local_write, .commit = local_commit, .abort = local_abort};
+    .write = local_write, .seal = local_seal, .commit = local_commit, .abort = local_abort};
 
 /* ".<name>.tmp-<pid>" in the final file's directory: hidden from globs of
  * the final extension, and on the same filesystem so rename is atomic. */
@@ -133,6 +154,18 @@ static char *temp_name(const char *final_path)
     return tmp;
 }
 
+int partfile_local_stale(const char *name)
+{
+    const char *tag = strstr(name, ".tmp-");
+    char *end;
+    if (name[0] != '.' || !tag || tag[5] < '0' || tag[5] > '9')
+        return 0;
+    long pid = strtol(tag + 5, &end, 10);
+    if (*end || pid <= 0)
+        return 0;
+    return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 partfile_sink *partfile_local_open(const char *final_path, int replace, char *err, size_t err_size)
 {
     local_sink *s = malloc(sizeof *s);
@@ -143,7 +176,8 @@ partfile_sink *partfile_local_open(const char *final_path, int replace, char *er
     *s = (local_sink){.base = {&local_ops}, .fd = -1, .replace = replace};
     s->final_path = strdup(final_path);
     s->tmp_path = temp_name(final_path);
-    if (!s->final_path || !s->tmp_path) {
+    s->buffer = malloc(BUFFER_SIZE);
+    if (!s->final_path || !s->tmp_path || !s->buffer) {
         snprintf(err, err_size, "out of memory opening %s", final_path);
         local_free(s);
         return NULL;
@@ -155,4 +189,16 @@ partfile_sink *partfile_local_open(const char *final_path, int replace, char *er
         return NULL;
     }
     return &s->base;
+}
+
+int partfile_write_small(const char *path, const char *text, char *err, size_t err_size)
+{
+    partfile_sink *s = partfile_local_open(path, 1, err, err_size);
+    if (!s)
+        return -1;
+    if (local_write(s, text, strlen(text), err, err_size)) {
+        local_abort(s);
+        return -1;
+    }
+    return seal_and_publish(s, NULL, err, err_size);
 }

@@ -221,6 +221,19 @@ static int index_line(manifest *m, const char *line)
     return rc;
 }
 
+/* The run token of the first line: "{"run":"TOKEN","parts":[". */
+static int read_run(manifest *m, const char *p)
+{
+    text s = {0};
+    if (get_json_string(&p, &s) || !s.data) {
+        free(s.data);
+        return -1;
+    }
+    free(m->read_run);
+    m->read_run = s.data;
+    return 0;
+}
+
 int manifest_read(manifest *m, FILE *f, const char *name, char *err, size_t err_size)
 {
     char *line = NULL;
@@ -231,6 +244,12 @@ int manifest_read(manifest *m, FILE *f, const char *name, char *err, size_t err_
         lineno++;
         while (n && (line[n - 1] == '\n' || line[n - 1] == ','))
             line[--n] = '\0';
+        if (lineno == 1 && strncmp(line, "{\"run\":", 7) == 0) {
+            rc = read_run(m, line + 7);
+            if (rc)
+                snprintf(err, err_size, "%s:1: a bad run token", name);
+            continue;
+        }
         if (strncmp(line, "{\"file\":", 8) != 0)
             continue;
         if (index_line(m, line)) {
@@ -266,9 +285,21 @@ static int write_file(const manifest *m, const char *path, manifest_open_fn open
         open ? open(ctx, path, err, err_size) : partfile_local_open(path, 1, err, err_size);
     if (!s)
         return -1;
-    const char *head = "{\"parts\":[\n", *tail = "\n]}\n";
-    if (s->ops->write(s, head, strlen(head), err, err_size) ||
-        s->ops->write(s, m->entries ? m->entries : "", m->len, err, err_size) ||
+    const char *tail = "\n]}\n";
+    text head = {0};
+    int bad = text_put(&head, "{", 1);
+    if (!bad && m->run && *m->run)
+        bad = text_put(&head, "\"run\":", 6) || put_json_string(&head, m->run) ||
+              text_put(&head, ",", 1);
+    if (bad || text_put(&head, "\"parts\":[\n", 10)) {
+        snprintf(err, err_size, "out of memory writing %s", path);
+        free(head.data);
+        s->ops->abort(s);
+        return -1;
+    }
+    bad = s->ops->write(s, head.data, head.len, err, err_size);
+    free(head.data);
+    if (bad || s->ops->write(s, m->entries ? m->entries : "", m->len, err, err_size) ||
         s->ops->write(s, tail, strlen(tail), err, err_size)) {
         s->ops->abort(s);
         return -1;
@@ -286,36 +317,60 @@ int manifest_note(manifest *m, const char *file, uint64_t rows, uint64_t bytes)
     return join(&m->brief, &m->brief_len, line, (size_t)n) || set_json(m);
 }
 
-int manifest_commit_part(manifest *m, const char *path, const char *file, uint64_t rows,
-                         uint64_t bytes, const char *const *ids, size_t n, manifest_open_fn open,
-                         void *ctx, char *err, size_t err_size)
+/* One part's manifest line: {"file":..,"rows":..,"bytes":..,"ids":[..]}. */
+static int put_part_line(text *t, const manifest_part *p, const char *const *ids)
+{
+    char nums[96];
+    snprintf(nums, sizeof nums, ",\"rows\":%llu,\"bytes\":%llu,\"ids\":[",
+             (unsigned long long)p->rows, (unsigned long long)p->bytes);
+    t->len = 0;
+    int bad = text_put(t, "{\"file\":", 8) || put_json_string(t, p->file) ||
+              text_put(t, nums, strlen(nums));
+    for (size_t i = 0; !bad && i < p->n_ids; i++)
+        bad = (i && text_put(t, ",", 1)) || put_json_string(t, ids[p->first_id + i]);
+    return bad || text_put(t, "]}", 2);
+}
+
+/* Takes the committed parts and their ids into the sets and the summary. */
+static int index_parts(manifest *m, const manifest_part *parts, size_t n_parts,
+                       const char *const *ids)
+{
+    int bad = 0;
+    for (size_t k = 0; !bad && k < n_parts; k++) {
+        const manifest_part *p = &parts[k];
+        bad = idset_add(&m->files, p->file) < 0 || manifest_note(m, p->file, p->rows, p->bytes);
+        for (size_t i = 0; !bad && i < p->n_ids; i++)
+            bad = idset_add(&m->ids, ids[p->first_id + i]) < 0;
+    }
+    return bad;
+}
+
+int manifest_commit_parts(manifest *m, const char *path, const manifest_part *parts, size_t n_parts,
+                          const char *const *ids, manifest_open_fn open, void *ctx, char *err,
+                          size_t err_size)
 {
     text t = {0};
-    char nums[96];
-    snprintf(nums, sizeof nums, ",\"rows\":%llu,\"bytes\":%llu,\"ids\":[", (unsigned long long)rows,
-             (unsigned long long)bytes);
-    int bad = text_put(&t, "{\"file\":", 8) || put_json_string(&t, file) ||
-              text_put(&t, nums, strlen(nums));
-    for (size_t i = 0; !bad && i < n; i++)
-        bad = (i && text_put(&t, ",", 1)) || put_json_string(&t, ids[i]);
     size_t before = m->len;
-    if (bad || text_put(&t, "]}", 2) || join(&m->entries, &m->len, t.data, t.len)) {
-        snprintf(err, err_size, "out of memory adding %s to %s", file, path);
-        free(t.data);
-        return -1;
-    }
+    int bad = 0;
+    for (size_t k = 0; !bad && k < n_parts; k++)
+        bad = put_part_line(&t, &parts[k], ids) || join(&m->entries, &m->len, t.data, t.len);
     free(t.data);
-    if (write_file(m, path, open, ctx, err, err_size)) {
-        m->len = before; /* as it was: the part stays out of the manifest */
-        m->entries[m->len] = '\0';
-        return -1;
+    if (bad) {
+        snprintf(err, err_size, "out of memory adding parts to %s", path);
+        goto undo;
     }
-    bad = idset_add(&m->files, file) < 0 || manifest_note(m, file, rows, bytes);
-    for (size_t i = 0; !bad && i < n; i++)
-        bad = idset_add(&m->ids, ids[i]) < 0;
-    if (bad)
-        snprintf(err, err_size, "out of memory keeping the ids of %s", file);
-    return bad ? -2 : 0;
+    if (write_file(m, path, open, ctx, err, err_size))
+        goto undo;
+    if (index_parts(m, parts, n_parts, ids)) {
+        snprintf(err, err_size, "out of memory keeping the ids of the parts in %s", path);
+        return -2;
+    }
+    return 0;
+undo: /* as it was: the parts stay out of the manifest */
+    m->len = before;
+    if (m->entries)
+        m->entries[m->len] = '\0';
+    return -1;
 }
 
 void manifest_free(manifest *m)
@@ -325,5 +380,7 @@ void manifest_free(manifest *m)
     free(m->json);
     idset_free(&m->ids);
     idset_free(&m->files);
+    free(m->run);
+    free(m->read_run);
     *m = (manifest){0};
 }

@@ -2,17 +2,18 @@
  * manifest.h — _manifest.json of a parts directory, and the record ids it
  * lists:
  *
- *     {"parts":[
+ *     {"run":"4f0c...","parts":[
  *     {"file":"part-00000.csv","rows":2,"bytes":123456,"ids":["src:a","src:b"]},
  *     ...
  *     ]}
  *
  * one part per line, so append-parts reads it back with a small parser of
- * its own lines.  The manifest is the commit record of a parts directory: a
- * part whose ids are not in it was never acknowledged to the engine, and a
- * restarted run (append-parts) removes such a part and skips the ids that are
- * listed, so no id is ever committed twice.  Rewritten through a byte sink
- * after every part, so it is atomic too.
+ * its own lines.  "run" (when the engine gave the sink a state directory)
+ * names the pipeline run that wrote it, so a resumed run knows its own
+ * earlier commits from an older run's output.  The manifest is the commit record of a parts
+ * directory: a part whose ids are not in it was never acknowledged to the engine, and a restarted
+ * run (append-parts) removes such a part and skips the ids that are listed, so no id is ever
+ * committed twice.  Rewritten through a byte sink after every part, so it is atomic too.
  */
 #ifndef FLOWRUN_PARTFILE_MANIFEST_H
 #define FLOWRUN_PARTFILE_MANIFEST_H
@@ -40,9 +41,11 @@ typedef struct manifest {
     size_t len;
     char *brief; /* owned: this run's parts as {"file","rows","bytes"} objects */
     size_t brief_len;
-    char *json;  /* owned: "[" brief "]" for the run summary */
-    idset ids;   /* the ids of every listed part */
-    idset files; /* the listed part files */
+    char *json;     /* owned: "[" brief "]" for the run summary */
+    idset ids;      /* the ids of every listed part */
+    idset files;    /* the listed part files */
+    char *run;      /* owned: the run token written (see above), or NULL */
+    char *read_run; /* owned: the run token of the manifest read, or NULL */
 } manifest;
 
 /* Loads the part lines of an existing manifest file; a missing file is an
@@ -55,13 +58,22 @@ int manifest_read(manifest *m, FILE *f, const char *name, char *err, size_t err_
 /* Opens a byte sink that replaces path atomically (NULL with err set). */
 typedef partfile_sink *(*manifest_open_fn)(void *ctx, const char *path, char *err, size_t err_size);
 
-/* Adds a part holding ids[0..n) and rewrites the manifest at path
- * atomically, through open(ctx, ...) (NULL: a local file).  On failure the manifest (in memory and
- * on disk) is as it was before.  0; -1 with err when not committed; -2 with err when the manifest
- * on disk lists the part but the ids could not be kept in memory. */
-int manifest_commit_part(manifest *m, const char *path, const char *file, uint64_t rows,
-                         uint64_t bytes, const char *const *ids, size_t n, manifest_open_fn open,
-                         void *ctx, char *err, size_t err_size);
+/* A part to list: ids[first_id .. first_id + n_ids) of the ids array given
+ * with it. */
+typedef struct manifest_part {
+    const char *file; /* the name in the directory */
+    uint64_t rows, bytes;
+    size_t first_id, n_ids;
+} manifest_part;
+
+/* Adds the parts (published already) and rewrites the manifest at path
+ * atomically, through open(ctx, ...) (NULL: a local file).  On failure the
+ * manifest (in memory and on disk) is as it was before.  0; -1 with err
+ * when not committed; -2 with err when the manifest on disk lists the parts
+ * but the ids could not be kept in memory. */
+int manifest_commit_parts(manifest *m, const char *path, const manifest_part *parts, size_t n_parts,
+                          const char *const *ids, manifest_open_fn open, void *ctx, char *err,
+                          size_t err_size);
 
 /* Adds a file to the run summary only (a single output file, no manifest). */
 int manifest_note(manifest *m, const char *file, uint64_t rows, uint64_t bytes);

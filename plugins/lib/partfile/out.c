@@ -12,20 +12,48 @@
 #include "partfile.h"
 #include "s3_sink.h"
 
+/* A part written and sealed, waiting for partfile_publish. */
+typedef struct staged_part {
+    partfile_sink *sink; /* owned: sealed */
+    char *name;          /* owned: its name in the directory */
+    uint64_t rows, bytes;
+    size_t first_id, n_ids; /* its ids in out->ids */
+} staged_part;
+
+typedef struct names {
+    char **v; /* owned */
+    size_t n, cap;
+    const char *prefix; /* of S3 keys, stripped */
+    int oom;
+} names;
+
 struct partfile_out {
-    partfile_options opt;                   /* path and extension point at the copies below */
-    char *path, *extension, *manifest_path; /* owned */
-    int parts;                              /* path is a directory of parts */
+    partfile_options opt;                         /* path and extension point at the copies below */
+    char *path, *extension, *manifest_path, *run; /* owned */
+    int parts;                                    /* path is a directory of parts */
+    /* Parts wait sealed until partfile_publish (a batch run publishes at its
+     * end); without, every roll is a commit (max_age: a rolling output). */
+    int staging;
+    /* Single local file: the sidecar in the state directory recording what
+     * this run published (owned, or NULL), and whether the file is that. */
+    char *sidecar_path;
+    int resumed;
     unsigned next_seq;
     manifest manifest;
+    staged_part *staged; /* owned */
+    size_t n_staged, cap_staged;
+    names old; /* overwrite: the earlier output's parts, removed after the new manifest */
 
     partfile_sink *sink; /* the open part, or NULL */
     char *part_path;     /* owned: its final name */
     uint64_t rows, bytes;
     int64_t opened_ms;
-    char **ids; /* owned: the open part's ids, then the committed ones */
-    size_t n_ids, cap_ids;
-    idset open_ids; /* the same ids, to find a record that comes twice */
+    /* Owned: the ids of the open part (and of the staged ones before it),
+     * then of what the last commit published. */
+    char **ids;
+    size_t n_ids, cap_ids, first_open; /* the open part's are ids[first_open..n_ids) */
+    size_t n_committed;                /* ids[0..n_committed) were just published */
+    idset open_ids; /* the ids not yet published, to find a record that comes twice */
 
     /* An s3:// path: the bucket and a client; path is then the URL of the
      * object or of the parts' prefix, without a trailing '/'. */
@@ -83,13 +111,6 @@ static int remove_file(partfile_out *out, const char *name, char *err, size_t er
     snprintf(err, err_size, "removing %s: %s", url, strerror(errno));
     return -1;
 }
-
-typedef struct names {
-    char **v; /* owned */
-    size_t n, cap;
-    const char *prefix; /* of S3 keys, stripped */
-    int oom;
-} names;
 
 static int names_add(names *l, const char *name)
 {
@@ -199,17 +220,39 @@ static long part_seq(const char *name, const char *ext)
 }
 
 /* ".part-00001.csv.tmp-123", "._manifest.json.tmp-123": a temporary file
- * of an earlier run that stopped before its commit. */
+ * of an earlier run that was killed before its commit. */
 static int stale_temp(const char *name)
 {
     return (strncmp(name, ".part-", 6) == 0 || strncmp(name, "._manifest.json.", 16) == 0) &&
-           strstr(name, ".tmp-") != NULL;
+           partfile_local_stale(name) != 0;
 }
 
-/* Finds the existing parts: removes them (overwrite), continues after them
- * (append-parts), or refuses (error).  append-parts also removes a part the
- * manifest does not list: an earlier run published it but stopped before
- * its manifest (and so its commit) was written; its records are redone. */
+/* A part of the output found at open: mode error refuses it; overwrite
+ * keeps it until the new manifest is in place (partfile_publish), and new
+ * parts are numbered after it so the two never share a name; append-parts
+ * continues after it, and removes it when the manifest does not list it: an
+ * earlier run published it but was killed before its manifest (and so its
+ * commit) was written, so its records are redone. */
+static int found_part(partfile_out *out, const char *name, long seq, char *err, size_t err_size)
+{
+    if (out->opt.mode == PARTFILE_ERROR) {
+        snprintf(err, err_size, "%s already holds %s (mode: error; use overwrite or append-parts)",
+                 out->path, name);
+        return -1;
+    }
+    if (out->opt.mode == PARTFILE_APPEND_PARTS && !idset_has(&out->manifest.files, name))
+        return remove_file(out, name, err, err_size);
+    if (seq >= (long)out->next_seq)
+        out->next_seq = (unsigned)seq + 1;
+    if (out->opt.mode == PARTFILE_OVERWRITE && names_add(&out->old, name)) {
+        snprintf(err, err_size, "out of memory listing %s", out->path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Finds the existing parts (see found_part) and removes the temporary
+ * files of killed runs. */
 static int scan_parts(partfile_out *out, char *err, size_t err_size)
 {
     names l = {0};
@@ -217,28 +260,48 @@ static int scan_parts(partfile_out *out, char *err, size_t err_size)
     for (size_t i = 0; rc == 0 && i < l.n; i++) {
         const char *name = l.v[i];
         long seq = part_seq(name, out->extension);
-        int ours = seq >= 0 || strcmp(name, "_manifest.json") == 0;
-        int orphan = seq >= 0 && out->opt.mode == PARTFILE_APPEND_PARTS &&
-                     !idset_has(&out->manifest.files, name);
-        if (out->opt.mode != PARTFILE_ERROR && (orphan || stale_temp(name))) {
+        if (!out->s3 && stale_temp(name))
             rc = remove_file(out, name, err, err_size);
-            continue;
-        }
-        if (!ours)
-            continue;
-        if (out->opt.mode == PARTFILE_ERROR) {
-            snprintf(err, err_size,
-                     "%s already holds %s (mode: error; use overwrite or append-parts)", out->path,
-                     name);
-            rc = -1;
-        } else if (out->opt.mode == PARTFILE_OVERWRITE) {
-            rc = remove_file(out, name, err, err_size);
-        } else if (out->opt.mode == PARTFILE_APPEND_PARTS && seq >= (long)out->next_seq) {
-            out->next_seq = (unsigned)seq + 1;
-        }
+        else if (seq >= 0)
+            rc = found_part(out, name, seq, err, err_size);
+        else if (strcmp(name, "_manifest.json") == 0 && out->opt.mode == PARTFILE_ERROR)
+            rc = found_part(out, name, -1, err, err_size);
     }
     names_free(&l);
     return rc;
+}
+
+typedef struct upload_scan {
+    partfile_out *out;
+    const char *prefix; /* of the keys: the parts' "key/", or the object's key */
+    s3_error e;
+    int failed;
+} upload_scan;
+
+/* An incomplete upload to one of this output's own keys: a killed run's
+ * (a run's uploads stay open until its end), aborted. */
+static int abort_leftover(void *user, const char *key, const char *upload_id)
+{
+    upload_scan *u = user;
+    const char *name = key + strlen(u->prefix);
+    int ours = u->out->parts ? !strchr(name, '/') && (part_seq(name, u->out->extension) >= 0 ||
+                                                      strcmp(name, "_manifest.json") == 0)
+                             : *name == '\0';
+    if (ours && s3_abort_upload(u->out->s3, u->out->bucket, key, upload_id, &u->e) != 0) {
+        u->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int abort_leftover_uploads(partfile_out *out, const char *prefix, char *err, size_t err_size)
+{
+    upload_scan u = {.out = out, .prefix = prefix};
+    if (s3_list_uploads(out->s3, out->bucket, prefix, abort_leftover, &u, &u.e) == 0 && !u.failed)
+        return 0;
+    snprintf(err, err_size, "%s: aborting the uploads a killed run left: %s", out->path,
+             u.e.message);
+    return -1;
 }
 
 /* Creating and removing a file is the only test of writability that also
@@ -287,10 +350,28 @@ static int prepare_dir(partfile_out *out, char *err, size_t err_size)
     snprintf(out->manifest_path, size, "%s/_manifest.json", out->path);
     if (!out->s3 && probe_dir(out->path, err, err_size))
         return -1;
-    if (out->opt.mode == PARTFILE_APPEND_PARTS &&
+    int resumable = out->opt.run && *out->opt.run;
+    if ((out->opt.mode == PARTFILE_APPEND_PARTS || resumable) &&
         (out->s3 ? load_s3_manifest(out, err, err_size)
                  : manifest_load(&out->manifest, out->manifest_path, err, err_size)))
         return -1;
+    if (resumable && out->manifest.read_run && strcmp(out->manifest.read_run, out->opt.run) == 0)
+        out->opt.mode = PARTFILE_APPEND_PARTS; /* this run's own earlier commits: continue them */
+    else if (out->opt.mode != PARTFILE_APPEND_PARTS)
+        manifest_free(&out->manifest); /* an earlier run's output: replaced or refused */
+    if (resumable && !(out->manifest.run = strdup(out->opt.run))) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    if (out->s3) {
+        char *prefix = parts_prefix(out);
+        int rc = prefix ? abort_leftover_uploads(out, prefix, err, err_size) : -1;
+        if (!prefix)
+            snprintf(err, err_size, "out of memory");
+        free(prefix);
+        if (rc)
+            return -1;
+    }
     return scan_parts(out, err, err_size);
 }
 
@@ -307,6 +388,8 @@ static int prepare_s3_file(partfile_out *out, char *err, size_t err_size)
                  out->path);
         return -1;
     }
+    if (abort_leftover_uploads(out, key_of(out, out->path), err, err_size))
+        return -1;
     if (s3_head(out->s3, out->bucket, key_of(out, out->path), &obj, &e) == 0) {
         if (out->opt.mode != PARTFILE_ERROR)
             return 0;
@@ -319,12 +402,68 @@ static int prepare_s3_file(partfile_out *out, char *err, size_t err_size)
     return -1;
 }
 
+/* The temporary files ".<base>.tmp-<pid>" of killed runs writing base in
+ * dir: only that pattern, never another file. */
+static int remove_stale_temps(const char *dir, const char *base, char *err, size_t err_size)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, err_size, "reading directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    size_t n = strlen(base);
+    int rc = 0;
+    for (struct dirent *e; rc == 0 && (e = readdir(d));) {
+        const char *name = e->d_name;
+        if (name[0] != '.' || strncmp(name + 1, base, n) || strncmp(name + 1 + n, ".tmp-", 5) ||
+            !partfile_local_stale(name))
+            continue;
+        if (unlinkat(dirfd(d), name, 0) != 0 && errno != ENOENT) {
+            snprintf(err, err_size, "removing %s/%s, left by a killed run: %s", dir, name,
+                     strerror(errno));
+            rc = -1;
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* "<run>:<size>:<mtime ns>" of the local file at path: what the sidecar
+ * says this run published.  0, or -1 when path cannot be stat'ed. */
+static int identity(const partfile_out *out, char *buf, size_t size)
+{
+    struct stat st;
+    if (stat(out->path, &st) != 0)
+        return -1;
+    snprintf(buf, size, "%s:%lld:%lld", out->opt.run, (long long)st.st_size,
+             (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
+    return 0;
+}
+
+/* A single local file this run published before it was interrupted (the
+ * sidecar in the state directory names it, and it is unchanged): its ids
+ * are acknowledged, not written again, and it is kept as it is. */
+static int find_own_file(partfile_out *out, char *err, size_t err_size)
+{
+    char id[4400];
+    if (!out->sidecar_path || identity(out, id, sizeof id) != 0)
+        return 0;
+    if (manifest_load(&out->manifest, out->sidecar_path, err, err_size))
+        return -1;
+    out->resumed = out->manifest.read_run && strcmp(out->manifest.read_run, id) == 0;
+    if (!out->resumed)
+        manifest_free(&out->manifest);
+    return 0;
+}
+
 static int prepare_file(partfile_out *out, char *err, size_t err_size)
 {
     if (out->s3)
         return prepare_s3_file(out, err, err_size);
     struct stat st;
-    if (out->opt.mode == PARTFILE_ERROR && stat(out->path, &st) == 0) {
+    if (find_own_file(out, err, err_size))
+        return -1;
+    if (out->opt.mode == PARTFILE_ERROR && !out->resumed && stat(out->path, &st) == 0) {
         snprintf(err, err_size, "%s already exists (mode: error; use overwrite)", out->path);
         return -1;
     }
@@ -344,6 +483,8 @@ static int prepare_file(partfile_out *out, char *err, size_t err_size)
     }
     if (rc == 0)
         rc = probe_dir(parent, err, err_size);
+    if (rc == 0)
+        rc = remove_stale_temps(parent, slash ? slash + 1 : dir, err, err_size);
     free(dir);
     return rc;
 }
@@ -398,7 +539,17 @@ partfile_out *partfile_open(const partfile_options *o, char *err, size_t err_siz
     out->opt = *o;
     out->opt.path = out->path;
     out->opt.extension = out->extension;
+    if (o->run && !(out->run = strdup(o->run))) {
+        snprintf(err, err_size, "out of memory opening %s", o->path);
+        partfile_free(out);
+        return NULL;
+    }
+    out->opt.run = out->run;
+    size_t size = o->state_dir ? strlen(o->state_dir) + 32 : 0;
+    if (o->run && *o->run && o->state_dir && *o->state_dir && (out->sidecar_path = malloc(size)))
+        snprintf(out->sidecar_path, size, "%s/published.json", o->state_dir);
     out->parts = o->max_rows || o->max_bytes || o->max_age_ms || o->mode == PARTFILE_APPEND_PARTS;
+    out->staging = out->parts && !o->max_age_ms;
     if ((strncmp(out->path, "s3://", 5) == 0 && open_s3(out, o, err, err_size)) ||
         (out->parts ? prepare_dir(out, err, err_size) : prepare_file(out, err, err_size))) {
         partfile_free(out);
@@ -411,12 +562,31 @@ static void clear_ids(partfile_out *out)
 {
     for (size_t i = 0; i < out->n_ids; i++)
         free(out->ids[i]);
-    out->n_ids = 0;
+    out->n_ids = out->first_open = out->n_committed = 0;
     idset_clear(&out->open_ids);
+}
+
+/* Forgets the open part's ids (after it failed or was aborted). */
+static void drop_open_ids(partfile_out *out)
+{
+    if (out->n_staged == 0) {
+        clear_ids(out);
+        return;
+    }
+    for (size_t i = out->first_open; i < out->n_ids; i++)
+        free(out->ids[i]);
+    out->n_ids = out->first_open; /* open_ids keeps them: harmless, they never come back */
 }
 
 int partfile_begin(partfile_out *out, int64_t now_ms, char *err, size_t err_size)
 {
+    if (out->resumed) {
+        snprintf(err, err_size,
+                 "%s was published by this run before it was interrupted, and one file cannot "
+                 "take more rows; rerun with --fresh, or write parts (max_rows or append-parts)",
+                 out->path);
+        return -1;
+    }
     size_t size = strlen(out->path) + strlen(out->extension) + 32;
     free(out->part_path);
     if (!(out->part_path = malloc(size))) {
@@ -430,7 +600,10 @@ int partfile_begin(partfile_out *out, int64_t now_ms, char *err, size_t err_size
     int replace = !out->parts && out->opt.mode == PARTFILE_OVERWRITE;
     if (!(out->sink = open_sink(out, out->part_path, replace, err, err_size)))
         return -1;
-    clear_ids(out);
+    if (out->n_staged == 0)
+        clear_ids(out);
+    out->first_open = out->n_ids;
+    out->n_committed = 0;
     out->rows = out->bytes = 0;
     out->opened_ms = now_ms;
     return 0;
@@ -485,55 +658,190 @@ int partfile_seen(const partfile_out *out, const char *id)
     return idset_has(&out->manifest.ids, id) ? 2 : idset_has(&out->open_ids, id) ? 1 : 0;
 }
 
-/* Takes back a published part whose manifest could not be written, so the
- * directory holds only what the manifest lists. */
-static void unpublish(partfile_out *out)
+/* Takes back a published file, so the output holds only what its manifest
+ * lists. */
+static void unpublish(partfile_out *out, const char *name)
 {
-    if (out->s3) {
-        s3_error ignored;
-        s3_delete(out->s3, out->bucket, key_of(out, out->part_path), &ignored);
-        return;
-    }
-    unlink(out->part_path);
-    int fd = open(out->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char err[256];
+    remove_file(out, name, err,
+                sizeof err); /* best effort: a leftover is cleaned at the next open */
+    int fd = out->s3 ? -1 : open(out->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd);
         close(fd);
     }
 }
 
+/* Lists the parts (published already) in the manifest, taking them back
+ * when that fails. */
+static int list_parts(partfile_out *out, const manifest_part *parts, size_t n, char *err,
+                      size_t err_size)
+{
+    int rc =
+        manifest_commit_parts(&out->manifest, out->manifest_path, parts, n,
+                              (const char *const *)out->ids, open_manifest, out, err, err_size);
+    for (size_t k = 0; rc == -1 && k < n; k++)
+        unpublish(out, parts[k].file);
+    return rc;
+}
+
+/* staging: the open part sealed, to be published by partfile_publish. */
+static int stage_part(partfile_out *out, partfile_sink *s, char *err, size_t err_size)
+{
+    if (out->n_staged == out->cap_staged) {
+        size_t cap = out->cap_staged ? out->cap_staged * 2 : 16;
+        staged_part *p = realloc(out->staged, cap * sizeof *p);
+        if (!p)
+            goto oom;
+        out->staged = p;
+        out->cap_staged = cap;
+    }
+    char *name = strdup(strrchr(out->part_path, '/') + 1);
+    if (!name)
+        goto oom;
+    if (s->ops->seal(s, err, err_size)) {
+        free(name);
+        s->ops->abort(s);
+        return -1;
+    }
+    out->staged[out->n_staged++] = (staged_part){.sink = s,
+                                                 .name = name,
+                                                 .rows = out->rows,
+                                                 .bytes = out->bytes,
+                                                 .first_id = out->first_open,
+                                                 .n_ids = out->n_ids - out->first_open};
+    out->next_seq++;
+    return 0;
+oom:
+    snprintf(err, err_size, "out of memory staging %s", out->part_path);
+    s->ops->abort(s);
+    return -1;
+}
+
+static void remove_old(partfile_out *out);
+
+/* Single local file, published: the sidecar records it with its ids. */
+static int write_sidecar(partfile_out *out, char *err, size_t err_size)
+{
+    char id[4400];
+    if (!out->sidecar_path || out->s3)
+        return 0;
+    if (identity(out, id, sizeof id) != 0) {
+        snprintf(err, err_size, "%s: %s", out->path, strerror(errno));
+        return -1;
+    }
+    manifest side = {.run = id};
+    const char *slash = strrchr(out->path, '/');
+    manifest_part part = {.file = slash ? slash + 1 : out->path,
+                          .rows = out->rows,
+                          .bytes = out->bytes,
+                          .n_ids = out->n_ids};
+    int rc = manifest_commit_parts(&side, out->sidecar_path, &part, 1,
+                                   (const char *const *)out->ids, NULL, NULL, err, err_size);
+    side.run = NULL; /* borrowed */
+    manifest_free(&side);
+    return rc == -1 ? -1 : 0;
+}
+
+/* Publishes the open part and lists it (a rolling output, or one file). */
+static int commit_now(partfile_out *out, partfile_sink *s, char *err, size_t err_size)
+{
+    if (s->ops->commit(s, err, err_size))
+        return -1;
+    if (!out->parts) {
+        if (manifest_note(&out->manifest, out->part_path, out->rows, out->bytes)) {
+            snprintf(err, err_size, "out of memory listing %s", out->part_path);
+            return -1;
+        }
+        if (write_sidecar(out, err, err_size))
+            return -1;
+        out->n_committed = out->n_ids;
+        return 0;
+    }
+    manifest_part part = {.file = strrchr(out->part_path, '/') + 1,
+                          .rows = out->rows,
+                          .bytes = out->bytes,
+                          .n_ids = out->n_ids};
+    int rc = list_parts(out, &part, 1, err, err_size);
+    if (rc != -1)
+        out->next_seq++;
+    if (rc == 0) {
+        remove_old(out); /* overwrite: the first new manifest no longer lists them */
+        out->n_committed = out->n_ids;
+    }
+    return rc ? -1 : 0;
+}
+
 int partfile_commit(partfile_out *out, char *err, size_t err_size)
 {
     partfile_sink *s = out->sink;
     out->sink = NULL;
-    if (s->ops->commit(s, err, err_size))
-        goto fail;
-    if (!out->parts) {
-        if (manifest_note(&out->manifest, out->part_path, out->rows, out->bytes)) {
-            snprintf(err, err_size, "out of memory listing %s", out->part_path);
-            goto fail;
-        }
-        return 0;
+    out->n_committed = 0;
+    int rc = out->staging ? stage_part(out, s, err, err_size) : commit_now(out, s, err, err_size);
+    if (rc)
+        drop_open_ids(out);
+    return rc;
+}
+
+/* overwrite: the earlier output's parts go once the new manifest is in
+ * place.  A failure leaves them unlisted, for the next open to remove. */
+static void remove_old(partfile_out *out)
+{
+    char err[256];
+    for (size_t i = 0; i < out->old.n; i++)
+        remove_file(out, out->old.v[i], err, sizeof err);
+    names_free(&out->old);
+    out->old = (names){0};
+}
+
+/* Aborts the staged parts: nothing of them stays. */
+static void free_staged(partfile_out *out)
+{
+    for (size_t k = 0; k < out->n_staged; k++) {
+        out->staged[k].sink->ops->abort(out->staged[k].sink);
+        free(out->staged[k].name);
     }
-    const char *name = strrchr(out->part_path, '/') + 1;
-    const char *const *ids = (const char *const *)out->ids;
-    int rc = manifest_commit_part(&out->manifest, out->manifest_path, name, out->rows, out->bytes,
-                                  ids, out->n_ids, open_manifest, out, err, err_size);
-    if (rc == -1)
-        unpublish(out);
-    if (rc != -1)
-        out->next_seq++;
-    if (rc == 0)
+    out->n_staged = 0;
+}
+
+int partfile_publish(partfile_out *out, char *err, size_t err_size)
+{
+    size_t n = out->n_staged, done = 0;
+    out->n_committed = 0;
+    if (n == 0)
         return 0;
-fail:
-    clear_ids(out);
-    return -1;
+    manifest_part *parts = calloc(n, sizeof *parts);
+    int rc = parts ? 0 : -1;
+    if (!parts)
+        snprintf(err, err_size, "out of memory publishing %s", out->path);
+    for (; rc == 0 && done < n; done++) {
+        staged_part *p = &out->staged[done];
+        parts[done] = (manifest_part){p->name, p->rows, p->bytes, p->first_id, p->n_ids};
+        rc = p->sink->ops->commit(p->sink, err, err_size);
+        p->sink = NULL;
+    }
+    if (rc == 0)
+        rc = list_parts(out, parts, n, err, err_size); /* takes the parts back on failure */
+    else
+        for (size_t k = 0; k + 1 < done; k++) /* those published before the one that failed */
+            unpublish(out, parts[k].file);
+    for (size_t k = 0; k < done; k++)
+        free(out->staged[k].name);
+    out->n_staged -= done;
+    memmove(out->staged, out->staged + done, out->n_staged * sizeof *out->staged);
+    free_staged(out);
+    free(parts);
+    if (rc == 0) {
+        remove_old(out);
+        out->n_committed = out->n_ids;
+    }
+    return rc ? -1 : 0;
 }
 
 size_t partfile_committed_ids(const partfile_out *out, const char *const **ids)
 {
     *ids = (const char *const *)out->ids;
-    return out->n_ids;
+    return out->n_committed;
 }
 
 size_t partfile_part_count(const partfile_out *out)
@@ -546,6 +854,13 @@ void partfile_abort(partfile_out *out)
     if (out->sink)
         out->sink->ops->abort(out->sink);
     out->sink = NULL;
+    drop_open_ids(out);
+}
+
+static void partfile_abort_all(partfile_out *out)
+{
+    partfile_abort(out);
+    free_staged(out);
     clear_ids(out);
 }
 
@@ -558,7 +873,7 @@ void partfile_free(partfile_out *out)
 {
     if (!out)
         return;
-    partfile_abort(out); /* with the client, which it may use */
+    partfile_abort_all(out); /* with the client, which it may use */
     s3_client_free(out->s3);
     free(out->bucket);
     free(out->where);
@@ -567,7 +882,11 @@ void partfile_free(partfile_out *out)
     manifest_free(&out->manifest);
     free(out->part_path);
     free(out->manifest_path);
+    free(out->staged);
+    names_free(&out->old);
     free(out->extension);
     free(out->path);
+    free(out->run);
+    free(out->sidecar_path);
     free(out);
 }

@@ -11,8 +11,11 @@
  *    sink provides the same ops.
  *
  * 2. An output (partfile_out): what `path`, `mode` and the rolling limits of
- *    a sink mean.  A path starting with s3:// is an object (one file) or a
- *    prefix (parts and their manifest) in a bucket, written through
+ *    a sink mean, and when a run's output becomes visible: a batch run's
+ *    parts at its end (partfile_publish), a rolling output's (max_age) at
+ *    every roll, a single file at its commit; a run that stops before
+ *    publishes nothing, and overwrite replaces the old output only then.  A path starting with
+ * s3:// is an object (one file) or a prefix (parts and their manifest) in a bucket, written through
  *    multipart uploads completed at commit; the rest is the same.  Without limits `path` is one
  * file; with max_rows / max_bytes / max_age (or mode append-parts) it is a directory of
  *    part-00000.<ext>, part-00001.<ext>, ... listed in _manifest.json.  The
@@ -43,6 +46,11 @@ typedef struct partfile_sink partfile_sink;
 typedef struct partfile_sink_ops {
     /* Appends data[0..n) (borrowed).  0, or -1 with err naming the file. */
     int (*write)(partfile_sink *s, const void *data, size_t n, char *err, size_t err_size);
+    /* Makes every byte written durable without publishing it (local: fsync
+     * the temporary file; S3: send the last part, not completing), so a
+     * staged file's commit is only the publishing step.  No write after it.
+     * On failure, only abort remains. */
+    int (*seal)(partfile_sink *s, char *err, size_t err_size);
     /* Publishes the file under its final name, durably.  Frees s whatever
      * the outcome; on failure nothing appears under the final name. */
     int (*commit)(partfile_sink *s, char *err, size_t err_size);
@@ -60,11 +68,21 @@ struct partfile_sink {
  * final_path is copied. */
 partfile_sink *partfile_local_open(const char *final_path, int replace, char *err, size_t err_size);
 
+/* Writes text (borrowed) to path atomically and durably (through
+ * partfile_local_open, replacing).  0, or -1 with err. */
+int partfile_write_small(const char *path, const char *text, char *err, size_t err_size);
+
+/* 1 when name is a temporary file of partfile_local_open (".x.tmp-<pid>")
+ * whose process is gone: a leftover of a killed run, safe to remove.  0
+ * otherwise, also for a running process's file (a PID reused since keeps
+ * its leftover until a later open). */
+int partfile_local_stale(const char *name);
+
 /* ---- outputs -------------------------------------------------------------- */
 
 typedef enum partfile_mode {
     PARTFILE_ERROR = 0,        /* fail at open if the output exists */
-    PARTFILE_OVERWRITE = 1,    /* replace it (a file: at commit; parts: at open) */
+    PARTFILE_OVERWRITE = 1,    /* replace it when the new output is committed */
     PARTFILE_APPEND_PARTS = 2, /* add parts after the existing ones */
 } partfile_mode;
 
@@ -80,6 +98,16 @@ typedef struct partfile_options {
     /* For an s3:// path, as s3_options (NULL or "": the environment's, see
      * plugins/lib/s3/s3.h); addressing NULL, "" or "auto": the default. */
     const char *endpoint, *region, *addressing, *profile;
+    /* The pipeline run writing (a token kept in the stage's state
+     * directory), or NULL.  A manifest written by the same run is this
+     * run's own earlier commit, continued as append-parts whatever the
+     * mode: a resumed run never replaces or refuses what it committed. */
+    const char *run;
+    /* The stage's state directory (NULL: none).  With run, a single local
+     * file's commit is recorded there (published.json: its ids and
+     * identity), so that a rerun of the same run acknowledges its ids and
+     * keeps the file instead of replacing it with what the rerun sees. */
+    const char *state_dir;
 } partfile_options;
 
 typedef struct partfile_out partfile_out;
@@ -112,25 +140,35 @@ int partfile_should_roll(const partfile_out *out, uint64_t pending_bytes, int64_
  * append-parts); 1: the open part holds it already; 0: new. */
 int partfile_seen(const partfile_out *out, const char *id);
 
-/* Publishes the open part and, for parts, adds it with its ids to the
- * manifest.  Afterwards partfile_committed_ids() returns the ids it holds,
- * valid until the next partfile_begin/free.  On failure nothing new is
- * left under a final name: a part whose manifest could not be written is
- * removed again. */
+/* Ends the open part.  A batch output of parts stages it (sealed: durable
+ * under a temporary name, or a multipart upload not yet completed) until
+ * partfile_publish, so a run that stops before its end publishes nothing;
+ * a rolling output (max_age) and a single file publish it now and, for
+ * parts, add it with its ids to the manifest.  Afterwards
+ * partfile_committed_ids() returns the ids just published (none when
+ * staged), valid until the next partfile_begin/publish/free.  On failure
+ * nothing new is left under a final name: a part whose manifest could not
+ * be written is removed again. */
 int partfile_commit(partfile_out *out, char *err, size_t err_size);
+/* The end of a batch run: publishes the staged parts, then the manifest
+ * listing them (the commit point: a reader following the manifest sees the
+ * old output or the new one, never a mix), then removes what overwrite
+ * replaced.  partfile_committed_ids() then returns every id they hold.  On
+ * failure the parts published are taken back.  Without staged parts, 0. */
+int partfile_publish(partfile_out *out, char *err, size_t err_size);
 size_t partfile_committed_ids(const partfile_out *out, const char *const **ids);
 
 /* Parts the output lists: this run's and, with append-parts, earlier ones. */
 size_t partfile_part_count(const partfile_out *out);
 
-/* Discards the open part, if any. */
+/* Discards the open part, if any (staged ones wait for publish or free). */
 void partfile_abort(partfile_out *out);
 
 /* The parts committed by this output as a JSON array of
  * {"file","rows","bytes"} objects, for the run summary.  Owned by out. */
 const char *partfile_parts_json(const partfile_out *out);
 
-/* Aborts an open part and frees out. */
+/* Aborts the open and the staged parts and frees out. */
 void partfile_free(partfile_out *out);
 
 /* ---- the sink stage --------------------------------------------------------- */
@@ -151,15 +189,17 @@ void partfile_free(partfile_out *out);
          0,                                                                                        \
          0,                                                                                        \
          "error|overwrite|append-parts",                                                           \
-         "what to do when the output exists: fail, replace it, or add parts after it (records "    \
-         "whose ids _manifest.json lists are acknowledged, not written again)"},                   \
+         "what to do when the output exists: fail, replace it (once this run commits), or add "    \
+         "parts after it (records whose ids _manifest.json lists are acknowledged, not written "   \
+         "again); a rerun after a crash continues what the interrupted run committed"},            \
         {"max_rows",                                                                               \
          FR_PARAM_INT,                                                                             \
          "0",                                                                                      \
          0,                                                                                        \
          FR_NO_MAX,                                                                                \
          NULL,                                                                                     \
-         "start a new part file after this many rows (0: no limit)"},                              \
+         "start a new part file after this many rows (0: no limit); the parts are published "      \
+         "together at the end of the run (with max_age: each as it rolls)"},                       \
         {"max_bytes",                                                                              \
          FR_PARAM_SIZE,                                                                            \
          "0",                                                                                      \
@@ -174,7 +214,8 @@ void partfile_free(partfile_out *out);
          0,                                                                                        \
          NULL,                                                                                     \
          "start a new part file when the open one is this old, checked as records arrive (0: "     \
-         "no limit)"},                                                                             \
+         "no limit); makes the output rolling: each part is published and committed as it "        \
+         "rolls, and stays if the run stops"},                                                     \
         {"model_version",                                                                          \
          FR_PARAM_BOOL,                                                                            \
          "false",                                                                                  \

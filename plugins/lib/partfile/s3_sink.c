@@ -1,6 +1,7 @@
 /* s3_sink.c — the S3 byte sink: one multipart upload per file (see s3_sink.h). */
 #include "s3_sink.h"
 
+#include "failpoint.h"
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -28,11 +29,29 @@ static int s3_sink_write(partfile_sink *base, const void *data, size_t n, char *
     return -1;
 }
 
+static int s3_sink_seal(partfile_sink *base, char *err, size_t err_size)
+{
+    s3_sink *s = (s3_sink *)base;
+    s3_error e = {0};
+    if (!s->upload) {
+        snprintf(err, err_size, "sealing an upload that already failed");
+        return -1;
+    }
+    if (s3_upload_seal(s->upload, &e) == 0)
+        return 0;
+    s3_upload_abort(s->upload);
+    s->upload = NULL;
+    snprintf(err, err_size, "%s", e.message);
+    return -1;
+}
+
 static int s3_sink_commit(partfile_sink *base, char *err, size_t err_size)
 {
     s3_sink *s = (s3_sink *)base;
     s3_error e = {0};
     int rc = -1;
+    if (s->upload)
+        failpoint("sink-commit");
     if (!s->upload)
         snprintf(err, err_size, "committing an upload that already failed");
     else if ((rc = s3_upload_commit(s->upload, &e)) != 0) /* frees (and aborts) the upload */
@@ -49,7 +68,7 @@ static void s3_sink_abort(partfile_sink *base)
 }
 
 static const partfile_sink_ops s3_sink_ops = {
-    .write = s3_sink_write, .commit = s3_sink_commit, .abort = s3_sink_abort};
+    .write = s3_sink_write, .seal = s3_sink_seal, .commit = s3_sink_commit, .abort = s3_sink_abort};
 
 partfile_sink *partfile_s3_open(s3_client *c, const char *bucket, const char *key, char *err,
                                 size_t err_size)

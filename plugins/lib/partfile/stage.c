@@ -1,9 +1,12 @@
 /* stage.c — the shared sink stage driving a partfile_out (see partfile.h). */
+#include "failpoint.h"
 #include "partfile.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 struct partfile_stage {
@@ -35,10 +38,39 @@ static uint32_t declared_width(fr_stage *st)
     return 0;
 }
 
+/* The run this stage writes for: a token kept in its state directory
+ * across the reruns that resume or extend it (fr_run_kind_of), made anew
+ * when a fresh run starts.  "" without a state directory. */
+static int run_token(fr_stage *st, char *token, size_t size, char *err, size_t err_size)
+{
+    const char *dir = fr_state_dir(st);
+    char path[4200];
+    token[0] = '\0';
+    if (!dir || !*dir)
+        return 0;
+    snprintf(path, sizeof path, "%s/run-token", dir);
+    FILE *f = fr_run_kind_of(st) == FR_RUN_FRESH ? NULL : fopen(path, "r");
+    if (f) {
+        int ok = fgets(token, (int)size, f) != NULL;
+        fclose(f);
+        token[strcspn(token, "\n")] = '\0';
+        if (ok && *token)
+            return 0;
+    }
+    unsigned char random[12];
+    if (getrandom(random, sizeof random, 0) != (ssize_t)sizeof random) {
+        snprintf(err, err_size, "%s: no random bytes for a run token: %s", path, strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof random && 2 * i + 2 < size; i++)
+        snprintf(token + 2 * i, 3, "%02x", random[i]);
+    return partfile_write_small(path, token, err, err_size);
+}
+
 fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void *fmt,
                               const char *extension, partfile_stage **out)
 {
-    char err[512];
+    char err[4400];
     partfile_stage *s = calloc(1, sizeof *s);
     if (!s) {
         format->free(fmt);
@@ -46,6 +78,11 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
     }
     *s = (partfile_stage){.format = format, .fmt = fmt, .width = declared_width(st)};
     s->model_version = fr_config_bool(st, "model_version");
+    char run[64];
+    if (run_token(st, run, sizeof run, err, sizeof err)) {
+        partfile_stage_fini(s, st);
+        return fr_fail(st, FR_FATAL, "%s", err);
+    }
     partfile_options o = {.path = fr_config_string(st, "path"),
                           .extension = extension,
                           .mode = (partfile_mode)partfile_mode_parse(fr_config_string(st, "mode")),
@@ -55,7 +92,9 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
                           .endpoint = fr_config_string(st, "endpoint"),
                           .region = fr_config_string(st, "region"),
                           .addressing = fr_config_string(st, "addressing"),
-                          .profile = fr_config_string(st, "profile")};
+                          .profile = fr_config_string(st, "profile"),
+                          .run = run,
+                          .state_dir = fr_state_dir(st)};
     if (fr_replicas(st) > 1) {
         partfile_stage_fini(s, st);
         return fr_fail(st, FR_FATAL, "replicas: %u: a file sink writes one output; use 1",
@@ -94,7 +133,19 @@ static const float *features(partfile_stage *s, fr_stage *st, const fr_record *i
     return s->scratch;
 }
 
-/* Publishes the open part, then tells the engine which ids it holds. */
+/* Tells the engine which ids the files just published hold. */
+static void acknowledge(partfile_stage *s, fr_stage *st)
+{
+    const char *const *ids;
+    size_t n = partfile_committed_ids(s->out, &ids);
+    if (n == 0)
+        return;
+    failpoint("sink-ack");
+    fr_commit(st, ids, n);
+}
+
+/* Ends the open part: published (and acknowledged) now, or staged until
+ * the run's end (see partfile_commit). */
 static fr_status commit_part(partfile_stage *s, fr_stage *st)
 {
     char err[512];
@@ -105,9 +156,7 @@ static fr_status commit_part(partfile_stage *s, fr_stage *st)
     }
     if (partfile_commit(s->out, err, sizeof err))
         return fr_fail(st, FR_FATAL, "%s", err);
-    const char *const *ids;
-    size_t n = partfile_committed_ids(s->out, &ids);
-    fr_commit(st, ids, n);
+    acknowledge(s, st);
     s->parts++;
     fr_metric_add(st, "parts", 1);
     return FR_OK;
@@ -181,6 +230,11 @@ fr_status partfile_stage_flush(void *state, fr_stage *st)
     }
     if (partfile_is_open(s->out))
         rc = commit_part(s, st);
+    char err[512];
+    if (rc == FR_OK && partfile_publish(s->out, err, sizeof err))
+        rc = fr_fail(st, FR_FATAL, "%s", err);
+    if (rc == FR_OK)
+        acknowledge(s, st);
     fr_report(st, "parts", partfile_parts_json(s->out));
     return rc;
 }

@@ -92,8 +92,7 @@ int s3_list_page(const char *xml, size_t len, s3_list_fn fn, void *user, int *tr
     return rc;
 }
 
-/* Appends "&name=value" (or "name=value" first) with the value encoded. */
-static int list_param(s3_buf *q, const char *name, const char *value)
+int s3_query_param(s3_buf *q, const char *name, const char *value)
 {
     if (!value || !*value)
         return 0;
@@ -107,8 +106,9 @@ static int list_param(s3_buf *q, const char *name, const char *value)
 static int list_query(s3_buf *q, const char *token, const char *prefix, const char *start_after)
 {
     q->len = 0;
-    return list_param(q, "continuation-token", token) | list_param(q, "list-type", "2") |
-                   list_param(q, "prefix", prefix) | list_param(q, "start-after", start_after)
+    return s3_query_param(q, "continuation-token", token) | s3_query_param(q, "list-type", "2") |
+                   s3_query_param(q, "prefix", prefix) |
+                   s3_query_param(q, "start-after", start_after)
                ? -1
                : 0;
 }

@@ -194,6 +194,16 @@ int s3_upload_commit(s3_upload *u, s3_error *err)
     return 0;
 }
 
+int s3_upload_seal(s3_upload *u, s3_error *err)
+{
+    /* An object smaller than one part gets its one part now: a PutObject
+     * would publish it. */
+    int rc = u->part.len || !u->parts ? upload_part(u, err) : 0;
+    if (rc == 0)
+        s3_buf_free(&u->part); /* a sealed upload may wait long: keep only its part list */
+    return rc;
+}
+
 void s3_upload_abort(s3_upload *u)
 {
     if (!u)

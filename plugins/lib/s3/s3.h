@@ -147,10 +147,25 @@ typedef struct s3_upload s3_upload;
 s3_upload *s3_upload_begin(s3_client *c, const char *bucket, const char *key, size_t part_size,
                            s3_error *err);
 int s3_upload_write(s3_upload *u, const void *data, size_t len, s3_error *err);
+/* Sends every byte written so far (the buffered tail as the last part)
+ * without completing: the object does not exist until s3_upload_commit,
+ * which then only completes.  After it, no more writes.  On failure the
+ * upload stays open for s3_upload_abort. */
+int s3_upload_seal(s3_upload *u, s3_error *err);
 /* Completes and frees u (also on failure, after aborting). */
 int s3_upload_commit(s3_upload *u, s3_error *err);
 /* Aborts and frees u; NULL is a no-op. */
 void s3_upload_abort(s3_upload *u);
+
+/* The incomplete multipart uploads under prefix (ListMultipartUploads,
+ * every page): fn(user, key, upload_id) for each; a nonzero return stops.
+ * Strings valid for the call.  0, or -1 with err. */
+typedef int (*s3_upload_fn)(void *user, const char *key, const char *upload_id);
+int s3_list_uploads(s3_client *c, const char *bucket, const char *prefix, s3_upload_fn fn,
+                    void *user, s3_error *err);
+/* AbortMultipartUpload of upload_id on key (a killed writer's leftover). */
+int s3_abort_upload(s3_client *c, const char *bucket, const char *key, const char *upload_id,
+                    s3_error *err);
 
 /* ---- concurrent GETs (curl multi) ------------------------------------ */
 

@@ -67,6 +67,9 @@ void s3_md5_hex(const void *data, size_t len, char out[33]);
  * every byte but A-Za-z0-9-_.~ (and '/' in paths), upper-case hex.
  * Appends to b; -1 when out of memory. */
 int s3_uri_encode(s3_buf *b, const char *s, int slash_too);
+/* Appends "&name=value" (or "name=value" first) with the value encoded; an
+ * empty or NULL value adds nothing.  0 or -1 (out of memory). */
+int s3_query_param(s3_buf *q, const char *name, const char *value);
 
 /* ---- plain HTTP for the metadata services (http.c) ---- */
 /* method url with extra headers (NULL-terminated, borrowed); body appended

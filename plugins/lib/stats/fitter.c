@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "stats.h"
+#include "internal.h"
 
 struct stats_fitter {
     /* The rows not yet added to a round (all rows so far without a group). */
@@ -28,6 +28,7 @@ struct stats_fitter {
     void *ctx;
     stats_group *group; /* borrowed, or NULL */
     int pending;        /* the spill's rows are in a round not yet complete */
+    int keep;           /* emitted rows stay in the spill (stats_fitter_keep_rows) */
     int (*stop)(void *ctx);
     void *stop_ctx;
 };
@@ -77,7 +78,7 @@ static int emit_block(void *ctx, const stats_spill_block *blk, char *err, size_t
 static int emit_waiting(stats_fitter *f, char *err, size_t err_size)
 {
     int rc = stats_fitter_replay(f, emit_block, f, err, err_size);
-    return rc ? rc : stats_spill_reset(f->spill, err, err_size);
+    return rc || f->keep ? rc : stats_spill_reset(f->spill, err, err_size);
 }
 
 /* Without a group: refits on everything seen so far, releases the rows. */
@@ -181,4 +182,42 @@ int stats_fitter_replay(stats_fitter *f,
     while (rc == 0 && (n = stats_spill_read(f->spill, STATS_REPLAY_ROWS, &blk, err, err_size)) > 0)
         rc = fn(ctx, &blk, err, err_size);
     return rc ? rc : n < 0 ? -1 : 0;
+}
+
+int stats_fitter_resume(stats_fitter *f, stats_spill *spill,
+                        int (*fn)(void *ctx, const stats_spill_block *blk, char *err,
+                                  size_t err_size),
+                        void *ctx, char *err, size_t err_size)
+{
+    stats_spill_block blk;
+    uint64_t rows = 0;
+    long n;
+    int rc = stats_spill_rewind(spill, err, err_size);
+    while (rc == 0 && (n = stats_spill_read(spill, STATS_REPLAY_ROWS, &blk, err, err_size)) > 0) {
+        for (long i = 0; i < n; i++)
+            stats_moments_add(f->moments, blk.rows + (size_t)i * stats_moments_dim(f->moments));
+        rows += (uint64_t)n;
+        rc = fn ? fn(ctx, &blk, err, err_size) : 0;
+    }
+    if (rc == 0 && n < 0)
+        rc = -1;
+    if (rc != 0) {
+        stats_spill_close(spill);
+        stats_moments_reset(f->moments);
+        return rc;
+    }
+    spill_set_rows(spill, rows);
+    stats_spill_close(f->spill);
+    f->spill = spill;
+    return 0;
+}
+
+stats_spill *stats_fitter_spill(stats_fitter *f)
+{
+    return f->spill;
+}
+
+void stats_fitter_keep_rows(stats_fitter *f)
+{
+    f->keep = 1;
 }

@@ -30,4 +30,8 @@ void moments_settle(stats_moments *m);
 /* (Re)allocates p's arrays for dim x k; -1 when out of memory. */
 int stats_pca_alloc(stats_pca *p, uint32_t dim, uint32_t k);
 
+/* The number of rows a spill opened on an existing file holds (counted by
+ * reading it back). */
+void spill_set_rows(stats_spill *s, uint64_t rows);
+
 #endif

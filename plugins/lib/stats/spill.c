@@ -12,9 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "stats.h"
+#include "internal.h"
 
 #define SPILL_IO_BUFFER (1u << 20)
 
@@ -62,12 +63,14 @@ static int open_unnamed(const char *dir)
     return fd;
 }
 
-stats_spill *stats_spill_open(const char *dir, uint32_t dim, char *err, size_t err_size)
+/* The spill around fd (taken over), or NULL with err naming where. */
+static stats_spill *spill_on(int fd, const char *mode, const char *where, uint32_t dim, char *err,
+                             size_t err_size)
 {
-    stats_spill *s = calloc(1, sizeof *s);
-    int fd = s ? open_unnamed(dir) : -1;
-    if (fd < 0 || !(s->f = fdopen(fd, "w+b"))) {
-        snprintf(err, err_size, "spill file in %s: %s", dir, s ? strerror(errno) : "out of memory");
+    stats_spill *s = fd >= 0 ? calloc(1, sizeof *s) : NULL;
+    if (!s || !(s->f = fdopen(fd, mode))) {
+        snprintf(err, err_size, "spill file %s: %s", where,
+                 fd < 0 || s ? strerror(errno) : "out of memory");
         if (fd >= 0)
             close(fd);
         free(s);
@@ -75,8 +78,54 @@ stats_spill *stats_spill_open(const char *dir, uint32_t dim, char *err, size_t e
     }
     setvbuf(s->f, NULL, _IOFBF, SPILL_IO_BUFFER);
     s->dim = dim;
-    s->writing = 1;
     return s;
+}
+
+stats_spill *stats_spill_open(const char *dir, uint32_t dim, char *err, size_t err_size)
+{
+    char where[4200];
+    snprintf(where, sizeof where, "in %s", dir);
+    stats_spill *s = spill_on(open_unnamed(dir), "w+b", where, dim, err, err_size);
+    if (s)
+        s->writing = 1;
+    return s;
+}
+
+stats_spill *stats_spill_open_file(const char *path, uint32_t dim, uint64_t keep_bytes, char *err,
+                                   size_t err_size)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0 && (uint64_t)st.st_size < keep_bytes) {
+        snprintf(err, err_size, "spill file %s: %lld bytes, its checkpoint says %llu", path,
+                 (long long)st.st_size, (unsigned long long)keep_bytes);
+        close(fd);
+        return NULL;
+    }
+    if (fd >= 0 && ftruncate(fd, (off_t)keep_bytes) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    /* not writing: the first append seeks to the end */
+    return spill_on(fd, "r+b", path, dim, err, err_size);
+}
+
+int stats_spill_sync(stats_spill *s, uint64_t *bytes, char *err, size_t err_size)
+{
+    off_t end;
+    if (fflush(s->f) != 0 || fdatasync(fileno(s->f)) != 0 ||
+        (end = lseek(fileno(s->f), 0, SEEK_END)) < 0) {
+        snprintf(err, err_size, "syncing the spill file: %s", strerror(errno));
+        return -1;
+    }
+    s->writing = 0; /* the descriptor moved: the next append seeks again */
+    *bytes = (uint64_t)end;
+    return 0;
+}
+
+void spill_set_rows(stats_spill *s, uint64_t rows)
+{
+    s->rows = rows;
 }
 
 void stats_spill_close(stats_spill *s)

@@ -184,6 +184,17 @@ typedef struct stats_spill_block {
  * unlinked (O_TMPFILE, or mkstemp + unlink), so no exit path, a crash
  * included, leaves it behind.  Owned by the caller. */
 stats_spill *stats_spill_open(const char *dir, uint32_t dim, char *err, size_t err_size);
+/* A spill kept in the file at path (created if missing), for a checkpoint
+ * that survives the process: its first keep_bytes (rows made durable
+ * before) are kept, anything after them (rows written after the last
+ * stats_spill_sync) is cut off.  Appends go after them; its rows are
+ * counted when a fitter resumes from it (stats_fitter_resume).  Owned by
+ * the caller. */
+stats_spill *stats_spill_open_file(const char *path, uint32_t dim, uint64_t keep_bytes, char *err,
+                                   size_t err_size);
+/* Writes what is buffered and fdatasyncs the file; *bytes: its size, all
+ * whole rows (what to keep at the next stats_spill_open_file). */
+int stats_spill_sync(stats_spill *s, uint64_t *bytes, char *err, size_t err_size);
 void stats_spill_close(stats_spill *s);
 /* Appends a row, its strings (borrowed; NULL reads back as "") and its
  * n_attrs attributes (borrowed; names and values not NULL). */
@@ -300,6 +311,21 @@ void stats_fitter_free(stats_fitter *f);
  * round numbers, and finish always takes its part (the last).  stop: see
  * stats_group_sync. */
 void stats_fitter_join(stats_fitter *f, stats_group *g, int (*stop)(void *ctx), void *stop_ctx);
+/* Before the first row: takes spill (transferred; see
+ * stats_spill_open_file) as the fitter's waiting rows, adding each row it
+ * holds to the statistics as if it had just come; fn(ctx, ...) (may be NULL)
+ * sees them a block at a time (the ids a stage holds).  On failure spill is
+ * freed and the fitter keeps its own.  0, -1 with err, or fn's code. */
+int stats_fitter_resume(stats_fitter *f, stats_spill *spill,
+                        int (*fn)(void *ctx, const stats_spill_block *blk, char *err,
+                                  size_t err_size),
+                        void *ctx, char *err, size_t err_size);
+/* Rows stay in the spill once emitted (a checkpoint's file: a rerun after a
+ * crash later in the run needs them).  Only for refit_every 0 (batch),
+ * where the rows are emitted once, at the end. */
+void stats_fitter_keep_rows(stats_fitter *f);
+/* The spill of the waiting rows (borrowed), to make it durable. */
+stats_spill *stats_fitter_spill(stats_fitter *f);
 /* One row (strings and floats borrowed).  May refit and emit.  These
  * three return 0, -1 with err, or a callback's positive code. */
 int stats_fitter_add(stats_fitter *f, const float *row, const char *id, const char *key,

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +67,26 @@ static fr_status push(fr_harness *h, unsigned id, uint32_t width)
     return fr_harness_push(h, &rec);
 }
 
+/* The PID of a process that has exited: a killed run's. */
+static long dead_pid(void)
+{
+    pid_t child = fork();
+    if (child == 0)
+        _exit(0);
+    waitpid(child, NULL, 0); /* its PID now names no process */
+    return (long)child;
+}
+
+/* dir/name in a static ring. */
+static const char *at2(const char *dir, const char *name)
+{
+    static char paths[4][1024];
+    static int next;
+    char *p = paths[next++ % 4];
+    snprintf(p, 1024, "%s/%s", dir, name);
+    return p;
+}
+
 static char *slurp(const char *path)
 {
     FILE *f = fopen(path, "rb");
@@ -86,6 +107,18 @@ static void spit(const char *path, const char *text)
         fputs(text, f);
         fclose(f);
     }
+}
+
+/* A manifest without its run token ("run":"...", a random per run). */
+static const char *without_run(const char *text)
+{
+    static char out[1 << 16];
+    const char *run = text ? strstr(text, "\"run\":\"") : NULL;
+    const char *end = run ? strstr(run + 7, "\",") : NULL;
+    if (!end)
+        return text;
+    snprintf(out, sizeof out, "%.*s%s", (int)(run - text), text, end + 2);
+    return out;
 }
 
 static int count_lines(const char *text)
@@ -197,16 +230,78 @@ static void test_nothing_final_before_flush(void)
     fr_harness_free(h); /* a stop: fini without flush */
     CHECK_STR(listing(dir), "");
 
-    /* Rolling: committed parts stay, the open one goes. */
+    /* Parts of a batch run wait, sealed under hidden names, for the run's
+     * end: a stop publishes none of them and leaves nothing behind. */
     snprintf(path, sizeof path, "%s/parts", dir);
     const char *roll[] = {"max_rows", "4", NULL};
     h = sink("csv-sink", path, roll);
     CHECK_INT(fr_harness_start(h), FR_OK);
     for (unsigned i = 0; i < 10; i++)
         CHECK_INT(push(h, i, 2), FR_OK);
+    CHECK_INT(fr_harness_commit_count(h), 0);
+    snprintf(tmp, sizeof tmp,
+             ".part-00000.csv.tmp-%ld .part-00001.csv.tmp-%ld .part-00002.csv.tmp-%ld",
+             (long)getpid(), (long)getpid(), (long)getpid());
+    CHECK_STR(listing(path), tmp);
+    fr_harness_free(h);
+    CHECK_STR(listing(path), "");
+
+    /* At the end they are published, the manifest last, and acknowledged. */
+    h = sink("csv-sink", path, roll);
+    CHECK_INT(fr_harness_start(h), FR_OK);
+    for (unsigned i = 0; i < 10; i++)
+        CHECK_INT(push(h, i, 2), FR_OK);
+    CHECK_INT(fr_harness_flush(h), FR_OK);
+    CHECK_INT(fr_harness_commit_count(h), 10);
+    fr_harness_free(h);
+    CHECK_STR(listing(path), "_manifest.json part-00000.csv part-00001.csv part-00002.csv");
+
+    /* A rolling output (max_age): every roll is a commit and stays. */
+    snprintf(path, sizeof path, "%s/rolling", dir);
+    const char *age[] = {"max_rows", "4", "max_age", "1h", NULL};
+    h = sink("csv-sink", path, age);
+    CHECK_INT(fr_harness_start(h), FR_OK);
+    for (unsigned i = 0; i < 10; i++)
+        CHECK_INT(push(h, i, 2), FR_OK);
     CHECK_INT(fr_harness_commit_count(h), 8);
     fr_harness_free(h);
     CHECK_STR(listing(path), "_manifest.json part-00000.csv part-00001.csv");
+}
+
+/* A temporary file of a killed run (its process is gone) is removed by the
+ * next open; a running process's, and any other file, stay. */
+static void test_leftovers_of_killed_runs(void)
+{
+    const char *dir = fresh("leftovers");
+    long child = dead_pid();
+    char path[600], name[700], file[800];
+    snprintf(path, sizeof path, "%s/s.csv", dir);
+    snprintf(name, sizeof name, ".s.csv.tmp-%ld", (long)getpid());
+    spit(at2(dir, name), "running");
+    snprintf(name, sizeof name, ".s.csv.tmp-%ld", child);
+    spit(at2(dir, name), "killed");
+    spit(at2(dir, ".other.csv.tmp-1"), "not ours");
+    spit(at2(dir, "s.csv.tmp-1"), "not ours either");
+    const char *over[] = {"mode", "overwrite", NULL};
+    fr_harness *h = sink("csv-sink", path, over);
+    CHECK_INT(fr_harness_start(h), FR_OK);
+    fr_harness_free(h);
+    snprintf(file, sizeof file, ".other.csv.tmp-1 .s.csv.tmp-%ld s.csv.tmp-1", (long)getpid());
+    CHECK_STR(listing(dir), file);
+
+    /* The same in a parts directory. */
+    snprintf(path, sizeof path, "%s/parts", dir);
+    mkdir(path, 0755);
+    snprintf(name, sizeof name, ".part-00000.csv.tmp-%ld", child);
+    spit(at2(path, name), "killed");
+    snprintf(name, sizeof name, "._manifest.json.tmp-%ld", child);
+    spit(at2(path, name), "killed");
+    spit(at2(path, "notes.txt"), "the user's");
+    const char *parts[] = {"max_rows", "2", NULL};
+    h = sink("csv-sink", path, parts);
+    CHECK_INT(fr_harness_start(h), FR_OK);
+    fr_harness_free(h);
+    CHECK_STR(listing(path), "notes.txt");
 }
 
 /* ---- bad destinations ----------------------------------------------------- */
@@ -316,7 +411,7 @@ static void test_append_parts_and_ids(void)
     fr_harness_free(h);
     snprintf(part, sizeof part, "%s/_manifest.json", path);
     CHECK_STR(
-        slurp(part),
+        without_run(slurp(part)),
         "{\"parts\":[\n"
         "{\"file\":\"part-00000.csv\",\"rows\":2,\"bytes\":34,\"ids\":[\"src:0\",\"src:1\"]},\n"
         "{\"file\":\"part-00001.csv\",\"rows\":1,\"bytes\":24,\"ids\":[\"src:2\"]}\n"
@@ -333,7 +428,7 @@ static void test_append_parts_and_ids(void)
      * temporary file of the crashed run are removed. */
     snprintf(part, sizeof part, "%s/part-00002.csv", path);
     spit(part, "key,label,c0\r\nk3,L,3.5\r\n");
-    snprintf(part, sizeof part, "%s/.part-00003.csv.tmp-1", path);
+    snprintf(part, sizeof part, "%s/.part-00003.csv.tmp-%ld", path, dead_pid());
     spit(part, "key,label,c0\r\nk4,L,");
     const char *again[] = {"max_rows", "2", "mode", "append-parts", NULL};
     h = sink("csv-sink", path, again);
@@ -341,7 +436,7 @@ static void test_append_parts_and_ids(void)
     CHECK_STR(listing(path), "_manifest.json part-00000.csv part-00001.csv");
     for (unsigned i = 1; i < 6; i++)
         CHECK_INT(push(h, i, 1), FR_OK);
-    CHECK_INT(fr_harness_commit_count(h), 4); /* src:1, src:2 at once, then src:3 src:4 */
+    CHECK_INT(fr_harness_commit_count(h), 2); /* src:1, src:2 at once; the rest at the end */
     CHECK_STR(fr_harness_commit(h, 0), "src:1");
     CHECK_STR(fr_harness_commit(h, 1), "src:2");
     CHECK_INT(fr_harness_metric(h, "duplicates_skipped"), 2);
@@ -358,15 +453,116 @@ static void test_append_parts_and_ids(void)
     CHECK_CONTAINS(m, "\"ids\":[\"src:3\",\"src:4\"]},\n{\"file\":\"part-00003.csv\",\"rows\":1,"
                       "\"bytes\":24,\"ids\":[\"src:5\"]}\n]}\n");
 
-    /* overwrite empties the directory first. */
+    /* overwrite keeps the old output until the new one is committed: a
+     * stopped run leaves it as it was. */
+    const char *before = "_manifest.json part-00000.csv part-00001.csv part-00002.csv "
+                         "part-00003.csv";
     const char *over[] = {"max_rows", "2", "mode", "overwrite", NULL};
     h = sink("csv-sink", path, over);
     CHECK_INT(fr_harness_start(h), FR_OK);
-    CHECK_STR(listing(path), "");
+    CHECK_INT(push(h, 9, 1), FR_OK);
+    CHECK_INT(push(h, 10, 1), FR_OK);
+    fr_harness_free(h);
+    CHECK_STR(listing(path), before);
+    CHECK_CONTAINS(slurp(part), "\"ids\":[\"src:5\"]");
+
+    /* Committed, the new parts (numbered after the old ones, so no name is
+     * shared) and their manifest replace it. */
+    h = sink("csv-sink", path, over);
+    CHECK_INT(fr_harness_start(h), FR_OK);
+    CHECK_STR(listing(path), before);
     CHECK_INT(push(h, 9, 1), FR_OK);
     CHECK_INT(fr_harness_flush(h), FR_OK);
+    CHECK_INT(fr_harness_commit_count(h), 1);
     fr_harness_free(h);
-    CHECK_STR(listing(path), "_manifest.json part-00000.csv");
+    CHECK_STR(listing(path), "_manifest.json part-00004.csv");
+    CHECK_STR(without_run(slurp(part)),
+              "{\"parts\":[\n{\"file\":\"part-00004.csv\",\"rows\":1,\"bytes\":24,"
+              "\"ids\":[\"src:9\"]}\n]}\n");
+}
+
+/* A resumed run (the same state directory: the same run token) continues
+ * what it committed before its crash, whatever the mode: its ids are
+ * acknowledged, not written again, and its parts are not replaced; a fresh
+ * run replaces them in overwrite mode, also on the same state directory. */
+static void test_resumed_run_keeps_its_commits(void)
+{
+    const char *dir = fresh("resume");
+    char path[600], state[600], manifest[700];
+    snprintf(path, sizeof path, "%s/parts", dir);
+    snprintf(state, sizeof state, "%s/state", dir);
+    snprintf(manifest, sizeof manifest, "%s/_manifest.json", path);
+    const char *over[] = {"max_rows", "2", "mode", "overwrite", NULL};
+    for (unsigned attempt = 0; attempt < 2; attempt++) {
+        fr_harness *h = sink("csv-sink", path, over);
+        fr_harness_set_state_dir(h, state);
+        fr_harness_set_run_kind(h, attempt ? FR_RUN_RESUME : FR_RUN_FRESH);
+        CHECK_INT(fr_harness_start(h), FR_OK);
+        for (unsigned i = 0; i < 3 + attempt; i++)
+            CHECK_INT(push(h, i, 1), FR_OK);
+        CHECK_INT(fr_harness_commit_count(h), attempt ? 3 : 0); /* src:0..2 from the manifest */
+        CHECK_INT(fr_harness_metric(h, "duplicates_skipped"), attempt ? 3 : 0);
+        CHECK_INT(fr_harness_flush(h), FR_OK);
+        CHECK_INT(fr_harness_commit_count(h), 3 + attempt);
+        fr_harness_free(h);
+    }
+    CHECK_STR(listing(path), "_manifest.json part-00000.csv part-00001.csv part-00002.csv");
+    CHECK_CONTAINS(slurp(manifest), "{\"run\":\"");
+    CHECK_CONTAINS(slurp(manifest), "\"ids\":[\"src:3\"]}\n]}\n");
+
+    fr_harness *h = sink("csv-sink", path, over); /* fresh, on the same state directory */
+    fr_harness_set_state_dir(h, state);
+    CHECK_INT(fr_harness_start(h), FR_OK);
+    CHECK_INT(push(h, 0, 1), FR_OK);
+    CHECK_INT(fr_harness_metric(h, "duplicates_skipped"), 0);
+    CHECK_INT(fr_harness_flush(h), FR_OK);
+    fr_harness_free(h);
+    CHECK_STR(listing(path), "_manifest.json part-00003.csv");
+}
+
+/* The same for a single file: the state directory records what this run
+ * published; a rerun acknowledges its ids and keeps the file (even when it
+ * sees no row at all: its records may all be done), refuses to add rows to
+ * it, and a new run replaces it. */
+static void test_resumed_run_keeps_its_single_file(void)
+{
+    const char *dir = fresh("resume-file");
+    char path[600], state[600];
+    snprintf(path, sizeof path, "%s/f.csv", dir);
+    snprintf(state, sizeof state, "%s/state", dir);
+    const char *over[] = {"mode", "overwrite", NULL};
+    const char *whole = "key,label,c0\r\nk0,L,0.5\r\nk1,L,1.5\r\n";
+    for (unsigned attempt = 0; attempt < 3; attempt++) {
+        fr_harness *h = sink("csv-sink", path, over);
+        fr_harness_set_state_dir(h, state);
+        fr_harness_set_run_kind(h, attempt ? FR_RUN_RESUME : FR_RUN_FRESH);
+        CHECK_INT(fr_harness_start(h), FR_OK);
+        for (unsigned i = 0; attempt < 2 && i < 2; i++)
+            CHECK_INT(push(h, i, 1), FR_OK);
+        CHECK_INT(fr_harness_metric(h, "duplicates_skipped"), attempt == 1 ? 2 : 0);
+        CHECK_INT(fr_harness_flush(h), FR_OK);
+        CHECK_INT(fr_harness_commit_count(h), attempt < 2 ? 2 : 0);
+        fr_harness_free(h);
+        CHECK_STR(slurp(path), whole);
+    }
+    fr_harness *h = sink("csv-sink", path, over);
+    fr_harness_set_state_dir(h, state);
+    fr_harness_set_run_kind(h, FR_RUN_RESUME);
+    CHECK_INT(fr_harness_start(h), FR_OK);
+    CHECK_INT(push(h, 7, 1), FR_FATAL);
+    CHECK_CONTAINS(fr_harness_reason(h), "f.csv was published by this run before it was "
+                                         "interrupted");
+    fr_harness_free(h);
+    CHECK_STR(slurp(path), whole);
+
+    snprintf(state, sizeof state, "%s/state-of-a-new-run", dir);
+    h = sink("csv-sink", path, over);
+    fr_harness_set_state_dir(h, state);
+    CHECK_INT(fr_harness_start(h), FR_OK);
+    CHECK_INT(push(h, 7, 1), FR_OK);
+    CHECK_INT(fr_harness_flush(h), FR_OK);
+    fr_harness_free(h);
+    CHECK_STR(slurp(path), "key,label,c0\r\nk7,L,7.5\r\n");
 }
 
 static void test_ids_with_json_characters(void)
@@ -428,13 +624,15 @@ static void test_manifest_write_failure(void)
     fr_harness *h = sink("csv-sink", path, opts);
     CHECK_INT(fr_harness_start(h), FR_OK);
     CHECK_INT(push(h, 1, 1), FR_OK);
-    CHECK_INT(push(h, 2, 1), FR_FATAL);
+    CHECK_INT(push(h, 2, 1), FR_OK);
+    CHECK_INT(push(h, 3, 1), FR_OK);
+    CHECK_INT(fr_harness_flush(h), FR_FATAL);
     CHECK_CONTAINS(fr_harness_reason(h), "_manifest.json.tmp-");
     CHECK_CONTAINS(fr_harness_reason(h), "Is a directory");
     CHECK_INT(fr_harness_commit_count(h), 0);
     fr_harness_free(h);
     rmdir(blocker);
-    CHECK_STR(listing(path), ""); /* the part was taken back */
+    CHECK_STR(listing(path), ""); /* the parts were taken back */
 }
 
 /* ---- rolling by age --------------------------------------------------------- */
@@ -480,10 +678,13 @@ int main(void)
     test_first_record_fixes_width();
     test_declared_width_and_parquet_reject();
     test_nothing_final_before_flush();
+    test_leftovers_of_killed_runs();
     test_disk_full();
     test_unwritable();
     test_modes_on_a_file();
     test_append_parts_and_ids();
+    test_resumed_run_keeps_its_commits();
+    test_resumed_run_keeps_its_single_file();
     test_ids_with_json_characters();
     test_duplicate_in_open_part();
     test_manifest_write_failure();

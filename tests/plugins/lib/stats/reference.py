@@ -73,6 +73,16 @@ def run_stage(tmp, plugin, x, out_dim, **config):
     """Pushes x's rows through the plugin (harness driver stage_rows.c).
     Returns (outputs, [(id, key, label, version)], emitted_before_flush,
     report json or None)."""
+    out, meta, counts, _ = run_stage_env(tmp, plugin, x, out_dim, {}, **config)
+    return out, meta, counts["emitted_before_flush"], counts.get("report")
+
+
+def run_stage_env(tmp, plugin, x, out_dim, env, **config):
+    """run_stage with the driver's environment (STAGE_ROWS_STATE, _FROM,
+    _KILL_AFTER: a crash and its rerun).  Returns (outputs, meta, counts:
+    {"emitted_before_flush", "checkpointed", "rows_reloaded",
+    "duplicates_skipped", "report"}, the driver's return code); outputs and
+    meta are None when the driver was killed."""
     import json
     import os
     import subprocess
@@ -81,20 +91,23 @@ def run_stage(tmp, plugin, x, out_dim, **config):
     paths = [os.path.join(tmp, f) for f in ("in.f32", "out.f32", "meta.txt")]
     x.astype(np.float32).tofile(paths[0])
     args = [f"{k}={v}" for k, v in config.items()]
-    subprocess.run([tool, plugin, str(x.shape[0]), str(x.shape[1])] + paths + args, check=True)
-    meta, before, report = [], None, None
+    run = subprocess.run([tool, plugin, str(x.shape[0]), str(x.shape[1])] + paths + args,
+                         env=dict(os.environ, **env))
+    if run.returncode != 0:
+        return None, None, {}, run.returncode
+    meta, counts = [], {}
     with open(paths[2]) as f:
         for line in f:
             word, _, rest = line.rstrip("\n").partition(" ")
-            if word == "emitted_before_flush":
-                before = int(rest)
-            elif word == "report":
-                report = json.loads(rest)
+            if word == "report":
+                counts[word] = json.loads(rest)
+            elif len(line.split()) == 2:
+                counts[word] = int(rest)
             else:
                 i, k, label, version = line.split()
                 meta.append((i, k, label, int(version)))
     out = np.fromfile(paths[1], np.float32).reshape(len(meta), out_dim)
-    return out, meta, before, report
+    return out, meta, counts, 0
 
 
 def expected_meta(n, versions):

@@ -7,10 +7,20 @@
  *
  * Row r is sent as id "src:r", key "k/r", label "L<r mod 3>".  OUT gets the
  * output payloads in order (float32); META one line per output record,
- * "id key label model_version", then "emitted_before_flush N" and
- * "report <json>" for the stage's "pca" report, if any.
+ * "id key label model_version", then "emitted_before_flush N",
+ * "checkpointed N" (ids declared with fr_checkpoint), "rows_reloaded N",
+ * "duplicates_skipped N" and "report <json>" for the stage's "pca" report,
+ * if any.
+ *
+ * A crash and its rerun (durable runs), through the environment:
+ *   STAGE_ROWS_STATE=DIR      the stage's state directory (kept)
+ *   STAGE_ROWS_RESUME=1       the run resumes an interrupted one (fr_run_kind)
+ *   STAGE_ROWS_FROM=K         push rows K.. only (a source skipping held keys)
+ *   STAGE_ROWS_KILL_AFTER=N   SIGKILL this process after pushing N rows
  */
 #include <flowrun/harness.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,10 +64,19 @@ static int attrs_as_pushed(const fr_record *r)
     return 1;
 }
 
+static size_t env_size(const char *name, size_t otherwise)
+{
+    const char *v = getenv(name);
+    return v && *v ? (size_t)atol(v) : otherwise;
+}
+
 static int push_rows(fr_harness *h, const float *x, size_t n, uint32_t d)
 {
     char id[32], key[32], label[8];
-    for (size_t r = 0; r < n; r++) {
+    size_t kill_after = env_size("STAGE_ROWS_KILL_AFTER", SIZE_MAX), pushed = 0;
+    for (size_t r = env_size("STAGE_ROWS_FROM", 0); r < n; r++) {
+        if (pushed++ == kill_after)
+            raise(SIGKILL); /* a crash: no flush, no fini */
         snprintf(id, sizeof id, "src:%zu", r);
         snprintf(key, sizeof key, "k/%zu", r);
         snprintf(label, sizeof label, "L%zu", r % 3);
@@ -95,6 +114,9 @@ static int write_outputs(fr_harness *h, size_t before_flush, const char *out, co
     if (fm) {
         const char *report = fr_harness_report(h, "pca");
         fprintf(fm, "emitted_before_flush %zu\n", before_flush);
+        fprintf(fm, "checkpointed %zu\n", fr_harness_checkpoint_count(h));
+        fprintf(fm, "rows_reloaded %.0f\n", fr_harness_metric(h, "rows_reloaded"));
+        fprintf(fm, "duplicates_skipped %.0f\n", fr_harness_metric(h, "duplicates_skipped"));
         if (report)
             fprintf(fm, "report %s\n", report);
     }
@@ -119,6 +141,10 @@ int main(int argc, char **argv)
     fr_harness *h = config ? fr_harness_new(argv[1], config, &err) : NULL;
     if (!h)
         return fail(argv[1], err ? err : "bad key=value");
+    if (getenv("STAGE_ROWS_STATE"))
+        fr_harness_set_state_dir(h, getenv("STAGE_ROWS_STATE"));
+    if (getenv("STAGE_ROWS_RESUME"))
+        fr_harness_set_run_kind(h, FR_RUN_RESUME);
     snprintf(type, sizeof type, "tensor/f32[%u]", d);
     fr_harness_set_input_type(h, type);
     int rc = fr_harness_start(h) != FR_OK ? fail("init", fr_harness_reason(h)) : 0;
