@@ -11,7 +11,7 @@ import unittest
 
 
 import wire_client as w
-from node_process import Node as NodeProcess
+from node_process import Node as NodeProcess, kill_all
 from flowrun_test import FLOWRUN, FlowrunCase, free_ports
 
 
@@ -35,6 +35,10 @@ def Node(name, yaml):
 
 class Split(FlowrunCase):
     CURVE = False
+
+    def tearDown(self):
+        kill_all()
+        super().tearDown()
 
     def yaml(self, count=200, mid="", sink="", join="20s", name="p.yaml", curve=None,
              core_bind=""):

@@ -18,7 +18,7 @@ from netns_hosts import Hosts
 FLOWRUN = os.environ["FLOWRUN_BIN"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "engine", "runtime"))
-from node_process import Node as NodeProcess  # noqa: E402
+from node_process import Node as NodeProcess, kill_all  # noqa: E402
 
 PORT = 7100
 IMAGES = """
@@ -63,6 +63,7 @@ class ThreeHosts(unittest.TestCase):
             img.save(self.path("images/%s/%02d.jpg" % (label, i)), quality=90)
 
     def tearDown(self):
+        kill_all()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def path(self, name):
