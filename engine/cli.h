@@ -9,6 +9,7 @@ int cli_run(int argc, char **argv);      /* flowrun run [options] FILE */
 int cli_validate(int argc, char **argv); /* flowrun validate FILE */
 int cli_plugins(int argc, char **argv);  /* flowrun plugins */
 int cli_describe(int argc, char **argv); /* flowrun describe PLUGIN */
+int cli_keygen(int argc, char **argv);   /* flowrun keygen [--force] PREFIX */
 /* flowrun new-plugin NAME [--dir DIR] */
 int cli_new_plugin(int argc, char **argv);
 

@@ -40,9 +40,18 @@ typedef struct graph {
  * cycles, dangling inputs, misplaced sources and sinks, and checks the type
  * of every edge.  Reports all problems to d; returns NULL if there was any. */
 graph *graph_build(const config_pipeline *p, loader *l, diag *d);
+/* Reports to d when the graph needs more ZeroMQ sockets on a node than one
+ * process may open (graph_limits.c); graph_build calls it. */
+void graph_check_limits(const graph *g, diag *d);
 void graph_free(graph *g);
 
 size_t graph_find(const graph *g, const char *name); /* index, or g->n_stages */
+
+/* The node replica `replica` of stage s runs on: its stage's node, or its
+ * own with replicas: {node: n, ...}. */
+size_t graph_instance_node(const graph *g, size_t s, uint32_t replica);
+/* 1 if any replica of stage s runs on node. */
+int graph_stage_on_node(const graph *g, size_t s, size_t node);
 int graph_is_source(const graph_stage *s);
 int graph_is_sink(const graph_stage *s);
 

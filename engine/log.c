@@ -31,12 +31,32 @@ void log_set_status_line(void (*clear)(void *), void (*redraw)(void *), void *ct
     pthread_mutex_unlock(&logger.lock);
 }
 
+/* Copies text into out (4x its size) with control bytes written as \xNN:
+ * messages carry keys and file names of any bytes, and a newline or a
+ * terminal escape in one must not forge a log line or drive the terminal. */
+static void log_visible(const char *text, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        if (*c < 0x20 && *c != '\t') {
+            *out++ = '\\';
+            *out++ = 'x';
+            *out++ = hex[*c >> 4];
+            *out++ = hex[*c & 15];
+        } else {
+            *out++ = (char)(*c == 0x7f ? '?' : *c);
+        }
+    }
+    *out = '\0';
+}
+
 void log_vmsg(fr_log_level level, const char *scope, const char *fmt, va_list ap)
 {
     if (level > logger.level)
         return;
-    char text[2048];
-    vsnprintf(text, sizeof text, fmt, ap);
+    char raw[2048], text[4 * sizeof raw];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    log_visible(raw, text);
     pthread_mutex_lock(&logger.lock);
     if (logger.clear)
         logger.clear(logger.ctx);

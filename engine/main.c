@@ -28,6 +28,7 @@ static const char usage[] =
     "  classify BUNDLE PHOTO...  classify photos with a bundle\n"
     "  evaluate BUNDLE DIR   accuracy, precision/recall, confusion matrix on labelled photos\n"
     "  serve BUNDLE          serve a bundle over HTTP (KServe v2 and /v1/classify)\n"
+    "  keygen PREFIX         write a CURVE key pair for a node (PREFIX.key, PREFIX.pub)\n"
     "\n"
     "options:\n"
     "  -v, --verbose         more messages (debug)\n"
@@ -97,6 +98,8 @@ int flowrun_main(int argc, char **argv)
         return cli_evaluate(n, args);
     if (!strcmp(cmd, "serve"))
         return cli_serve(n, args);
+    if (!strcmp(cmd, "keygen"))
+        return cli_keygen(n, args);
     if (ends_with(cmd, ".yaml") || ends_with(cmd, ".yml")) {
         /* flowrun FILE.yaml [options]: run, with the file as the last argument. */
         return cli_run(n, args);

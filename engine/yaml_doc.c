@@ -12,7 +12,7 @@
  * expanded (an alias bomb is a small file whose expansion is not). */
 #define YAML_DOC_MAX_DEPTH   64
 #define YAML_DOC_MAX_NODES   1000000
-#define YAML_DOC_MAX_BYTES   ((size_t)64 << 20)
+#define YAML_DOC_MAX_BYTES   ((size_t)16 << 20)
 #define YAML_DOC_MAX_ANCHORS 1024
 
 typedef struct yaml_doc_anchor {
@@ -61,7 +61,7 @@ static int yaml_doc_charge(yaml_doc_build *b, size_t text_len)
 {
     b->bytes += sizeof(yaml_doc_node) + sizeof(yaml_doc_node *) + text_len;
     if (++b->nodes > YAML_DOC_MAX_NODES || b->bytes > YAML_DOC_MAX_BYTES) {
-        b->why = "more than 1000000 nodes or 64 MiB once aliases are expanded (an alias bomb?)";
+        b->why = "more than 1000000 nodes or 16 MiB once aliases are expanded (an alias bomb?)";
         return -1;
     }
     return 0;

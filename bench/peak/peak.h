@@ -1,8 +1,8 @@
 /*
  * peak.h — this machine's arithmetic peak, measured, so that a benchmark can
- * say how far from the hardware a rate is (bench/embed, bench/pca).  PLATFORM.md's peak
- * was measured on another CPU model (a Zen 5 with a full 512-bit FMA
- * datapath); a Zen 4 issues one 512-bit FMA per cycle, half of that.
+ * say how far from the hardware a rate is (bench/embed, bench/pca).  The
+ * project's machines differ (docs/platform.md, "CPU"): a Zen 5 has a full
+ * 512-bit FMA datapath; a Zen 4 issues one 512-bit FMA per cycle, half of that.
  */
 #ifndef BENCH_EMBED_PEAK_H
 #define BENCH_EMBED_PEAK_H

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "utf8.h"
+
 typedef struct csv {
     char *prefix; /* owned */
     int gzip;     /* zlib level, 0: plain text */
@@ -14,6 +16,7 @@ typedef struct csv {
     uint32_t width;
     partfile_out *out; /* borrowed from the stage while a file is open */
     char *line;        /* owned: the row being formatted */
+    utf8_buf utf8;     /* scratch: a key or label made valid UTF-8 */
     size_t len, cap;
     z_stream z;
     int z_open;
@@ -41,11 +44,12 @@ static void put(csv *c, const char *s, size_t n)
     c->len += n;
 }
 
-/* A field, quoted when it holds a comma, quote, CR or LF (quotes doubled). */
+/* A field, quoted when it holds a comma, quote, CR or LF (quotes doubled),
+ * as UTF-8 (bytes outside it written as U+FFFD: see utf8.h). */
 static int put_field(csv *c, const char *s)
 {
     size_t n = strlen(s);
-    if (reserve(c, 2 * n + 3))
+    if (!(s = utf8_valid(s, &n, &c->utf8)) || reserve(c, 2 * n + 3))
         return -1;
     if (strcspn(s, ",\"\r\n") == n) {
         put(c, s, n);
@@ -182,6 +186,7 @@ static void csv_free(void *fmt)
     csv_discard(c);
     free(c->prefix);
     free(c->line);
+    utf8_buf_free(&c->utf8);
     free(c);
 }
 

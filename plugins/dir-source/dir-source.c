@@ -17,8 +17,8 @@ static const fr_param dir_source_params[] = {
     {"path", FR_PARAM_PATH, NULL, 0, 0, NULL, "directory to read (recursively)"},
     {"suffix", FR_PARAM_STRING, "", 0, 0, NULL,
      "only files whose name ends with this, e.g. .jpg (default: every file)"},
-    {"limit", FR_PARAM_INT, "0", 0, 1e12, NULL, "read at most this many files (0: all)"},
-    {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, 1099511627776.0, NULL,
+    {"limit", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL, "read at most this many files (0: all)"},
+    {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, FR_NO_MAX, NULL,
      "a file larger than this is dead-lettered, not read into memory"},
     {0},
 };
@@ -32,6 +32,12 @@ typedef struct dir_source {
     size_t max_size; /* max_object_size */
 } dir_source;
 
+/* fswalk's stop(): a run stopping while a huge tree is listed. */
+static int dir_stopping(void *st)
+{
+    return fr_stopping(st);
+}
+
 static fr_status dir_init(fr_stage *st, void **state)
 {
     dir_source *d = calloc(1, sizeof *d);
@@ -40,9 +46,11 @@ static fr_status dir_init(fr_stage *st, void **state)
         return fr_fail(st, FR_FATAL, "out of memory");
     d->root = fr_config_string(st, "path");
     d->max_size = (size_t)fr_config_int(st, "max_object_size");
-    if (fswalk(d->root, fr_config_string(st, "suffix"), &d->files, err, sizeof err) != 0) {
+    int rc = fswalk_stoppable(d->root, fr_config_string(st, "suffix"), &d->files, err, sizeof err,
+                              dir_stopping, st);
+    if (rc != 0) {
         free(d);
-        return fr_fail(st, FR_FATAL, "cannot list %s", err);
+        return rc > 0 ? FR_STOP : fr_fail(st, FR_FATAL, "cannot list %s", err);
     }
     int64_t limit = fr_config_int(st, "limit");
     d->end = limit > 0 && (size_t)limit < d->files.n ? (size_t)limit : d->files.n;

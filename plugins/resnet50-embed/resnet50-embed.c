@@ -38,7 +38,7 @@ static const fr_param embed_params[] = {
      "tensor to emit, by ONNX name (default: the graph output), e.g. the pooled features"},
     {"preprocess", FR_PARAM_ENUM, "keras", 0, 0, "keras|torch|none",
      "keras: RGB→BGR minus ImageNet means; torch: /255, mean/std; none: raw pixel values"},
-    {"precision", FR_PARAM_ENUM, "fp32", 0, 0, "fp32|bf16",
+    {"precision", FR_PARAM_ENUM, "fp32", 0, 0, "fp32|bf16", /* net_precision's order */
      "bf16 convolutions (fp32 accumulation) except the fp32_layers"},
     {"fp32_layers", FR_PARAM_STRING, "stem,stage1", 0, 0, NULL,
      "bf16 only: convolutions kept fp32: node names, \"stem\" (the first), \"entry\" (those "
@@ -109,7 +109,7 @@ static fr_status embed_init(fr_stage *st, void **state)
     e->path = fr_config_string(st, "model");
     e->batch = (int)fr_config_int(st, "batch");
     e->threads = (int)fr_config_int(st, "threads");
-    e->precision = strcmp(fr_config_string(st, "precision"), "bf16") ? NET_FP32 : NET_BF16;
+    e->precision = (net_precision)fr_config_enum(st, "precision");
     preprocess_init(&e->pre, fr_config_string(st, "preprocess"));
     e->held = calloc((size_t)e->batch, sizeof *e->held);
     e->tails = calloc((size_t)e->batch, sizeof *e->tails);

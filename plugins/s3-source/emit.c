@@ -1,5 +1,5 @@
 /* emit.c — one object as a record: id "<stage>:<key>@<etag>" (what a rerun
- * skips once committed, ARCHITECTURE.md §5), label = the key's parent
+ * skips once committed, docs/architecture.md, "Delivery"), label = the key's parent
  * folder (Fruits-360's "Training/Apple Braeburn/1.jpg" → "Apple Braeburn"),
  * and the object's key, ETag, size and LastModified as attributes. */
 #include <inttypes.h>

@@ -43,6 +43,12 @@ int source_local_root(const char *url, char **root)
     return (*root = strndup(path, n)) ? 1 : -1;
 }
 
+/* fswalk's stop(): a run stopping while a huge tree is listed. */
+static int local_stopping(void *st)
+{
+    return fr_stopping(st);
+}
+
 source_local *source_local_open(fr_stage *st, char *root, const char *suffix, uint64_t limit,
                                 const char *media, char *err, size_t err_size)
 {
@@ -55,7 +61,7 @@ source_local *source_local_open(fr_stage *st, char *root, const char *suffix, ui
     l->root = root;
     l->media = media;
     l->max_size = (size_t)fr_config_int(st, "max_object_size");
-    if (fswalk(root, suffix, &l->files, err, err_size) != 0) {
+    if (fswalk_stoppable(root, suffix, &l->files, err, err_size, local_stopping, st) != 0) {
         source_local_free(l);
         return NULL;
     }

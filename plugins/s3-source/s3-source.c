@@ -41,7 +41,7 @@ static const fr_param source_params[] = {
      "instead, with the same records as dir-source"},
     {"suffix", FR_PARAM_STRING, "", 0, 0, NULL,
      "only keys ending with this, case-insensitive (.jpg also sets the output to bytes/jpeg)"},
-    {"limit", FR_PARAM_INT, "0", 0, 1e15, NULL, "read at most this many objects (0: all)"},
+    {"limit", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL, "read at most this many objects (0: all)"},
     {"concurrency", FR_PARAM_INT, "32", 1, 512, NULL, "GETs in flight per instance"},
     {"endpoint", FR_PARAM_STRING, "", 0, 0, NULL,
      "S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)"},
@@ -53,7 +53,7 @@ static const fr_param source_params[] = {
     {"attempts", FR_PARAM_INT, "5", 1, 20, NULL, "tries per request on 5xx, throttling, resets"},
     {"timeout", FR_PARAM_DURATION, "30s", 0.001, 3.6e6, NULL,
      "a transfer that receives nothing for this long is retried"},
-    {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, 1099511627776.0, NULL,
+    {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, FR_NO_MAX, NULL,
      "an object listed larger than this is dead-lettered, not read into memory"},
     {"max_listing_page", FR_PARAM_SIZE, "16MiB", 4096, 1073741824.0, NULL,
      "a listing page (or other XML reply) larger than this is an error"},
@@ -62,6 +62,9 @@ static const fr_param source_params[] = {
     {"listing_deadline", FR_PARAM_DURATION, "1h", 1, 8.64e7, NULL,
      "the whole listing (all pages and retries) must end within this; a server that trickles "
      "or loops fails the stage instead of holding the run"},
+    {"object_deadline", FR_PARAM_DURATION, "15m", 1, 8.64e7, NULL,
+     "one GET must end within this (a server trickling bytes never stalls); the object is then "
+     "dead-lettered"},
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -97,6 +100,7 @@ static s3_client *source_client(fr_stage *st, s3_error *err)
         .max_reply_bytes = (size_t)fr_config_int(st, "max_listing_page"),
         .max_error_bytes = (size_t)fr_config_int(st, "max_error_body"),
         .list_deadline_ms = (long)fr_config_int(st, "listing_deadline"),
+        .object_deadline_ms = (long)fr_config_int(st, "object_deadline"),
         .endpoint = fr_config_string(st, "endpoint"),
         .region = fr_config_string(st, "region"),
         .addressing = strcmp(addressing, "auto") == 0 ? NULL : addressing,
@@ -115,7 +119,7 @@ static fr_status source_init_local(source_state *s, fr_stage *st, char *root, co
     s->local = source_local_open(st, root, suffix, (uint64_t)fr_config_int(st, "limit"), s->media,
                                  err, sizeof err);
     if (!s->local)
-        return fr_fail(st, FR_FATAL, "cannot list %s", err);
+        return fr_stopping(st) ? FR_STOP : fr_fail(st, FR_FATAL, "cannot list %s", err);
     snprintf(type, sizeof type, "bytes/%s", s->media);
     return fr_set_output_type(st, type);
 }

@@ -35,6 +35,9 @@ typedef struct walk_path {
     dev_t dev[64];
     ino_t ino[64];
     int depth;
+    int (*stop)(void *user); /* polled per entry: a huge tree ends when the run stops */
+    void *stop_user;
+    int stopped;
 } walk_path;
 
 static int walk_is_loop(const walk_path *wp, const struct stat *sb)
@@ -94,6 +97,12 @@ static int walk(const char *root, const char *rel, const char *suffix, walk_path
     int rc = 0;
     struct dirent *e;
     while (rc == 0 && (e = readdir(dir))) {
+        if (wp->stop && wp->stop(wp->stop_user)) {
+            snprintf(err, err_size, "%s: listing stopped, the run is stopping", root);
+            wp->stopped = 1;
+            rc = -1;
+            break;
+        }
         if (e->d_name[0] == '.')
             continue;
         if ((size_t)snprintf(child, sizeof child, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name) >=
@@ -115,8 +124,14 @@ static int by_bytes(const void *a, const void *b)
 
 int fswalk(const char *root, const char *suffix, fswalk_list *out, char *err, size_t err_size)
 {
+    return fswalk_stoppable(root, suffix, out, err, err_size, NULL, NULL);
+}
+
+int fswalk_stoppable(const char *root, const char *suffix, fswalk_list *out, char *err,
+                     size_t err_size, int (*stop)(void *user), void *user)
+{
     memset(out, 0, sizeof *out);
-    walk_path wp = {.depth = 0};
+    walk_path wp = {.depth = 0, .stop = stop, .stop_user = user};
     struct stat sb;
     if (stat(root, &sb) == 0) {
         wp.dev[0] = sb.st_dev;
@@ -125,7 +140,7 @@ int fswalk(const char *root, const char *suffix, fswalk_list *out, char *err, si
     }
     if (walk(root, "", suffix, &wp, out, err, err_size) != 0) {
         fswalk_free(out);
-        return -1;
+        return wp.stopped ? 1 : -1;
     }
     if (out->n)
         qsort(out->paths, out->n, sizeof *out->paths, by_bytes);

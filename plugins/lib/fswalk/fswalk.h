@@ -24,6 +24,10 @@ typedef struct fswalk_list {
  * directory that leads back to one being walked (a loop) is not entered
  * again.  Returns 0, or -1 with a message naming the path in err. */
 int fswalk(const char *root, const char *suffix, fswalk_list *out, char *err, size_t err_size);
+/* The same, asking stop(user) at every entry: when it says stop, returns 1
+ * with nothing listed (a stage's init ends as soon as the run stops). */
+int fswalk_stoppable(const char *root, const char *suffix, fswalk_list *out, char *err,
+                     size_t err_size, int (*stop)(void *user), void *user);
 void fswalk_free(fswalk_list *list);
 
 /* The label of a relative path: the name of its parent folder

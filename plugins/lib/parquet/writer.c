@@ -6,6 +6,7 @@
 #include "column.h"
 #include "footer.h"
 #include "parquet.h"
+#include "utf8.h"
 
 /* PLAIN values are copied from memory as they are: little-endian hosts only. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the Parquet writer needs little-endian");
@@ -33,6 +34,7 @@ struct pq_writer {
     pq_buf metadata;
     uint32_t n_metadata;
     char *created_by;
+    utf8_buf utf8; /* scratch: a key or label made valid UTF-8 */
     int failed;
 };
 
@@ -176,7 +178,15 @@ int pq_writer_add_row(pq_writer *w, const char *key, const char *label, const fl
         return -1;
     }
     size_t key_len = strlen(key), label_len = strlen(label);
+    if (!(key = utf8_valid(key, &key_len, &w->utf8))) {
+        snprintf(err, err_size, "parquet: out of memory");
+        goto fail;
+    }
     pq_column_put_bytes(&w->columns[COL_KEY], key, (uint32_t)key_len);
+    if (!(label = utf8_valid(label, &label_len, &w->utf8))) {
+        snprintf(err, err_size, "parquet: out of memory");
+        goto fail;
+    }
     pq_column_put_bytes(&w->columns[COL_LABEL], label, (uint32_t)label_len);
     put_features(w, features);
     if (w->model_version)
@@ -256,6 +266,7 @@ void pq_writer_free(pq_writer *w)
     pq_buf_free(&w->group_columns);
     pq_buf_free(&w->row_groups);
     pq_buf_free(&w->metadata);
+    utf8_buf_free(&w->utf8);
     free(w->created_by);
     free(w);
 }

@@ -8,9 +8,10 @@
 #include "s3_private.h"
 
 enum { DEFAULT_ATTEMPTS = 5, DEFAULT_STALL_MS = 30000, DEFAULT_CONNECT_MS = 10000 };
-#define DEFAULT_MAX_REPLY        ((size_t)16 << 20)
-#define DEFAULT_MAX_ERROR        ((size_t)64 << 10)
-#define DEFAULT_LIST_DEADLINE_MS (3600L * 1000)
+#define DEFAULT_MAX_REPLY          ((size_t)16 << 20)
+#define DEFAULT_MAX_ERROR          ((size_t)64 << 10)
+#define DEFAULT_LIST_DEADLINE_MS   (3600L * 1000)
+#define DEFAULT_OBJECT_DEADLINE_MS (900L * 1000)
 
 static const char *client_first(const char *a, const char *env1, const char *env2)
 {
@@ -84,6 +85,11 @@ s3_client *s3_client_new(const s3_options *opt_in, s3_error *err)
     c->max_error_bytes = opt.max_error_bytes ? opt.max_error_bytes : DEFAULT_MAX_ERROR;
     c->list_deadline_ms =
         opt.list_deadline_ms > 0 ? opt.list_deadline_ms : DEFAULT_LIST_DEADLINE_MS;
+    c->object_deadline_ms =
+        opt.object_deadline_ms > 0 ? opt.object_deadline_ms : DEFAULT_OBJECT_DEADLINE_MS;
+    snprintf(c->object_deadline_what, sizeof c->object_deadline_what,
+             "the transfer took longer than its deadline of %ld s",
+             (c->object_deadline_ms + 999) / 1000);
     c->region = client_region(&opt, profile);
     c->easy = curl_easy_init();
     if (!c->region || !c->easy)

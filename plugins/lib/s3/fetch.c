@@ -94,6 +94,8 @@ static void fetch_start(s3_fetch *f, fetch_xfer *x)
         x->finished = x->failed = 1;
         return;
     }
+    x->req.deadline_ms = s3_now_ms() + f->c->object_deadline_ms;
+    x->req.deadline_what = f->c->object_deadline_what;
     curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
     curl_multi_add_handle(f->multi, x->easy);
 }

@@ -65,6 +65,9 @@ typedef struct s3_options {
     size_t max_reply_bytes;
     size_t max_error_bytes;
     long list_deadline_ms;
+    /* The longest one GET of s3_fetch may take (a server that trickles an
+     * object byte by byte never stalls); 0: 15 minutes. */
+    long object_deadline_ms;
 } s3_options;
 
 typedef struct s3_client s3_client;

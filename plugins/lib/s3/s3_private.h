@@ -123,8 +123,9 @@ struct s3_client {
     int (*cancelled)(void *user);
     void *cancel_user;
     size_t max_reply_bytes, max_error_bytes;
-    long list_deadline_ms;
-    CURL *easy; /* reused: keeps the connection open between calls */
+    long list_deadline_ms, object_deadline_ms;
+    char object_deadline_what[96]; /* its message */
+    CURL *easy;                    /* reused: keeps the connection open between calls */
     /* s3_head's strings live here until the next call */
     char head_etag[128], head_last_modified[64];
 };

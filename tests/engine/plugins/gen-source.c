@@ -10,7 +10,8 @@
 #include "flowrun/plugin.h"
 
 static const fr_param gen_params[] = {
-    {"count", FR_PARAM_INT, "100", 0, 1e12, NULL, "records to emit in all (split over replicas)"},
+    {"count", FR_PARAM_INT, "100", 0, FR_NO_MAX, NULL,
+     "records to emit in all (split over replicas)"},
     {"size", FR_PARAM_SIZE, "64", 0, 1 << 30, NULL, "payload bytes (tensor: a multiple of 4)"},
     {"kind", FR_PARAM_ENUM, "bytes", 0, 0, "bytes|tensor", "payload kind"},
     {"labels", FR_PARAM_INT, "3", 1, 1000, NULL, "labels cycle over class-0 .. class-N-1"},
@@ -31,7 +32,7 @@ static fr_status gen_init(fr_stage *st, void **state)
         return fr_fail(st, FR_FATAL, "out of memory");
     g->end = (uint64_t)fr_config_int(st, "count");
     g->size = (size_t)fr_config_int(st, "size");
-    g->tensor = strcmp(fr_config_string(st, "kind"), "tensor") == 0;
+    g->tensor = fr_config_enum(st, "kind") == 1; /* "bytes|tensor" */
     g->labels = fr_config_int(st, "labels");
     g->next = fr_instance(st);
     g->step = fr_replicas(st);

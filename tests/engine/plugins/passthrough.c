@@ -10,12 +10,12 @@
 #include "flowrun/plugin.h"
 
 static const fr_param pass_params[] = {
-    {"reject_every", FR_PARAM_INT, "0", 0, 1e9, NULL,
+    {"reject_every", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL,
      "REJECT records whose number % N == 0 (0: none)"},
     {"retry_times", FR_PARAM_INT, "0", 0, 100, NULL,
      "answer RETRY this many times per record first"},
-    {"fatal_after", FR_PARAM_INT, "0", 0, 1e12, NULL, "return FATAL at record N (0: never)"},
-    {"drop_every", FR_PARAM_INT, "0", 0, 1e9, NULL,
+    {"fatal_after", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL, "return FATAL at record N (0: never)"},
+    {"drop_every", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL,
      "silently drop every Nth record (a bug, for tests)"},
     {0},
 };

@@ -11,6 +11,8 @@ broken server could, per scenario:
                  hangs up)
     huge-error   a good listing, then every GET answers 500 with a body
                  that never ends
+    trickle-get  a good listing, then every GET trickles (never stalls, never
+                 ends)
 
 It prints "listening PORT" once, then "trickling" when a trickle has begun
 (the test's synchronisation point), on stdout.  Nothing here checks
@@ -101,6 +103,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         key = urllib.parse.unquote(parts[1])
         if SCENARIO == "huge-error":
             return self.endless(500)
+        if SCENARIO == "trickle-get":
+            return self.trickle()
         if key in GOOD:
             return self.reply(200, GOOD[key], "image/jpeg")
         return self.reply(404, b"<Error><Code>NoSuchKey</Code></Error>")
@@ -117,6 +121,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.trickle()
         if SCENARIO == "huge-page":
             return self.endless(200)
+        if SCENARIO == "trickle-get":  # as large as the trickle announces
+            return self.reply(200, listing([(k, 1 << 20) for k in GOOD]))
         return self.reply(200, listing([(k, len(v)) for k, v in GOOD.items()]))
 
 

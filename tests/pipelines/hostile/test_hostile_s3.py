@@ -130,6 +130,14 @@ stages:
         self.assertEqual(code, 4, err)
         self.assertIn("stopping", err)
 
+    def test_trickling_get_hits_the_object_deadline(self):
+        code, err, _ = self.finish(self.start("trickle-get", object_deadline="2s", attempts=1))
+        self.assertEqual(code, 1, err)
+        dead = [json.dumps(d) for d in read_jsonl(self.dead)]
+        self.assertEqual(len(dead), 2, err)
+        for d in dead:
+            self.assertIn("the transfer took longer than its deadline of 2 s", d)
+
     def test_endless_listing_page_is_cut(self):
         code, err, rss = self.finish(self.start("huge-page", max_listing_page="4MiB"))
         self.assertEqual(code, 3, err)
