@@ -35,7 +35,8 @@ static const fr_param train_params[] = {
      "value of liblinear's constant bias feature (its weight is the intercept, regularised "
      "with the others); negative: no intercept"},
     {"eps", FR_PARAM_FLOAT, "1e-6", 1e-12, 1, NULL,
-     "liblinear's stopping tolerance (scikit-learn's tol, whose default 1e-4 leaves probabilities ~1e-2 from the optimum)"},
+     "liblinear's stopping tolerance (scikit-learn's tol, whose default 1e-4 leaves probabilities "
+     "~1e-2 from the optimum)"},
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
