@@ -16,14 +16,26 @@ endfunction()
 # flowrun_add_plugin(NAME SOURCES a.c b.c [LIBS x y] [FAST] [TEST_ONLY])
 # Builds plugins/NAME as NAME.so in the plugin directory and installs it.
 # FAST compiles it with -O3 -march=native for hot loops (measured first).
-# TEST_ONLY: built for the tests and benchmarks, never installed.
+# TEST_ONLY: built for the tests and benchmarks into their own directory
+# (lib/flowrun/test-plugins, which only tests put on FLOWRUN_PLUGIN_PATH), so
+# a user of the build tree never sees them; never installed.
 function(flowrun_add_plugin name)
     cmake_parse_arguments(P "FAST;TEST_ONLY" "" "SOURCES;LIBS" ${ARGN})
     add_library(plugin-${name} MODULE ${P_SOURCES})
+    set(output_dir ${FLOWRUN_PLUGIN_OUTPUT_DIR})
+    if(P_TEST_ONLY)
+        set(output_dir ${FLOWRUN_TEST_PLUGIN_OUTPUT_DIR})
+    endif()
     set_target_properties(plugin-${name} PROPERTIES
         OUTPUT_NAME ${name} PREFIX ""
-        LIBRARY_OUTPUT_DIRECTORY ${FLOWRUN_PLUGIN_OUTPUT_DIR})
+        LIBRARY_OUTPUT_DIRECTORY ${output_dir})
     target_link_libraries(plugin-${name} PRIVATE flowrun-headers ${P_LIBS})
+    # Hidden visibility (the project default) plus the export map: only
+    # flowrun_plugin leaves the .so, whatever its static libraries export.
+    target_link_options(plugin-${name} PRIVATE
+                        "LINKER:--version-script=${PROJECT_SOURCE_DIR}/cmake/flowrun-plugin.map")
+    set_property(TARGET plugin-${name} APPEND PROPERTY LINK_DEPENDS
+                 ${PROJECT_SOURCE_DIR}/cmake/flowrun-plugin.map)
     if(P_FAST)
         target_compile_options(plugin-${name} PRIVATE -O3 -march=native)
     endif()
@@ -58,12 +70,14 @@ function(flowrun_test_properties name)
         set(T_TIMEOUT 300)
     endif()
     set(env
-        FLOWRUN_PLUGIN_PATH=${FLOWRUN_PLUGIN_OUTPUT_DIR}
+        FLOWRUN_PLUGIN_PATH=${FLOWRUN_TEST_PLUGIN_OUTPUT_DIR}
         FLOWRUN_BIN=${CMAKE_BINARY_DIR}/bin/flowrun
         FLOWRUN_BUILD_DIR=${CMAKE_BINARY_DIR}
         FLOWRUN_SOURCE_DIR=${CMAKE_SOURCE_DIR}
         FLOWRUN_SANITIZE=$<BOOL:${FLOWRUN_SANITIZE}>
         PYTHONDONTWRITEBYTECODE=1
+        # Pipelines without `state:` keep their ledger here, never in the HOME of the machine.
+        XDG_STATE_HOME=${CMAKE_BINARY_DIR}/test-state
         ${T_ENV})
     set_tests_properties(${name} PROPERTIES ENVIRONMENT "${env}" TIMEOUT ${T_TIMEOUT}
                                             LABELS "${T_LABELS}")

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "config.h"
 #include "graph.h"
+#include "input_files.h"
 #include "loader.h"
 #include "log.h"
 #include "runtime.h"
@@ -27,10 +28,14 @@ static const char run_usage[] =
     "options:\n"
     "  --node NAME        run only the stages placed on node NAME\n"
     "  --summary FILE     write a JSON run summary (counts, throughput, reports)\n"
-    "  --dry-run          check everything and print the placed graph; run nothing\n"
+    "  --dry-run          check everything (keys, edge types, the files the stages\n"
+    "                     read) and print the placed graph; run nothing\n"
     "  --dot              with --dry-run: print the graph as Graphviz dot\n"
     "  --queue N          messages buffered per connection (default 16): bounds memory\n"
     "  --no-progress      no progress line, even on a terminal\n"
+    "  --fresh            start over: forget what the ledger holds (docs/durable-runs.md)\n"
+    "  --retry-dead       read the keys dead-lettered by earlier runs again\n"
+    "  --no-ledger        no ledger: nothing is resumed or skipped (benchmarks)\n"
     "  -h, --help         this help\n";
 
 typedef struct loaded {
@@ -46,8 +51,9 @@ static void unload(loaded *l)
     config_free(l->cfg);
 }
 
-/* Returns 0, or prints every error and returns -1. */
-static int load(const char *path, loaded *l)
+/* Returns 0, or prints every error and returns -1.  The input files checked
+ * are those of node's stages (all with node NULL). */
+static int load(const char *path, const char *node, loaded *l)
 {
     diag *d = diag_new();
     memset(l, 0, sizeof *l);
@@ -59,6 +65,8 @@ static int load(const char *path, loaded *l)
         l->graph = graph_build(l->cfg, l->loader, d);
     else if (l->cfg)
         graph_free(graph_build(l->cfg, l->loader, d)); /* more errors in one run */
+    if (l->graph && diag_error_count(d) == 0)
+        input_files_check(l->graph, node, d);
     int ok = l->graph && diag_error_count(d) == 0;
     diag_print(d, stderr);
     if (!ok && diag_error_count(d))
@@ -81,11 +89,17 @@ static int check_node(const loaded *l, const char *node)
 
 int cli_run(int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"node", required_argument, NULL, 'n'},  {"summary", required_argument, NULL, 's'},
-        {"dry-run", no_argument, NULL, 'd'},     {"dot", no_argument, NULL, 'g'},
-        {"queue", required_argument, NULL, 'Q'}, {"no-progress", no_argument, NULL, 'P'},
-        {"help", no_argument, NULL, 'h'},        {0}};
+    static const struct option options[] = {{"node", required_argument, NULL, 'n'},
+                                            {"summary", required_argument, NULL, 's'},
+                                            {"dry-run", no_argument, NULL, 'd'},
+                                            {"dot", no_argument, NULL, 'g'},
+                                            {"queue", required_argument, NULL, 'Q'},
+                                            {"no-progress", no_argument, NULL, 'P'},
+                                            {"fresh", no_argument, NULL, 'F'},
+                                            {"retry-dead", no_argument, NULL, 'R'},
+                                            {"no-ledger", no_argument, NULL, 'L'},
+                                            {"help", no_argument, NULL, 'h'},
+                                            {0}};
     runtime_options opt = {.queue_depth = 16, .progress = 1};
     int dry_run = 0, dot = 0, c;
     int first = strcmp(argv[0], "run") == 0 ? 1 : 0;
@@ -111,6 +125,15 @@ int cli_run(int argc, char **argv)
         case 'Q':
             opt.queue_depth = (unsigned)strtoul(optarg, NULL, 10);
             break;
+        case 'F':
+            opt.fresh = 1;
+            break;
+        case 'R':
+            opt.retry_dead = 1;
+            break;
+        case 'L':
+            opt.no_ledger = 1;
+            break;
         case 'h':
             fputs(run_usage, stdout);
             return EXIT_DELIVERED;
@@ -126,7 +149,7 @@ int cli_run(int argc, char **argv)
         return EXIT_USAGE;
     }
     loaded l;
-    if (load(file, &l) != 0 || check_node(&l, opt.node) != 0) {
+    if (load(file, opt.node, &l) != 0 || check_node(&l, opt.node) != 0) {
         unload(&l);
         return EXIT_USAGE;
     }
@@ -143,19 +166,22 @@ int cli_run(int argc, char **argv)
 
 int cli_validate(int argc, char **argv)
 {
-    static const char usage[] = "usage: flowrun validate PIPELINE.yaml\n"
-                                "\n"
-                                "Checks the file, loads its plugins and checks every stage's "
-                                "keys and every edge's\ntypes, reporting all errors as "
-                                "file:line:col.  Exit 0 when valid, 2 otherwise.\n";
+    static const char usage[] =
+        "usage: flowrun validate PIPELINE.yaml [--node NAME]\n"
+        "\n"
+        "Checks the file, loads its plugins and checks every stage's keys and every edge's\n"
+        "types, and that the files the stages read (models) exist and are readable,\n"
+        "reporting all errors as file:line:col.  With --node, only the files of the\n"
+        "stages placed on NAME are checked.  Exit 0 when valid, 2 otherwise.\n";
     if (cli_wants_help(argc, argv, usage))
         return EXIT_DELIVERED;
-    if (argc != 2) {
+    const char *node = argc == 4 && strcmp(argv[2], "--node") == 0 ? argv[3] : NULL;
+    if (argc != 2 && !node) {
         fputs(usage, stderr);
         return EXIT_USAGE;
     }
     loaded l;
-    int ok = load(argv[1], &l) == 0;
+    int ok = load(argv[1], node, &l) == 0 && check_node(&l, node) == 0;
     if (ok)
         printf("%s: ok (%zu stages)\n", argv[1], l.graph->n_stages);
     unload(&l);

@@ -16,8 +16,8 @@
 #include "envsubst.h"
 #include "yaml_doc.h"
 
-static const char *const config_top_keys[] = {"name", "dead_letters", "plugin_path", "nodes",
-                                              "stages"};
+static const char *const config_top_keys[] = {"name",        "dead_letters", "state",
+                                              "plugin_path", "nodes",        "stages"};
 #define CONFIG_N_TOP (sizeof config_top_keys / sizeof config_top_keys[0])
 
 /* The engine's own stage keys with a value type, checked by the schema code. */
@@ -479,6 +479,16 @@ static config_pipeline *config_load_buffer(const char *data, size_t len, const c
                            "key \"dead_letters\": expected a local file, got \"%s\" "
                            "(dead letters are appended as they happen)",
                            p->dead_letters);
+        } else if (strcmp(k->text, "state") == 0) {
+            p->state = config_scalar(&c, v, "key \"state\": ", "a directory");
+            if (p->state && strstr(p->state, "://"))
+                diag_error(c.d, c.file, v->line, v->col,
+                           "key \"state\": expected a local directory, got \"%s\" "
+                           "(the ledger is a SQLite database)",
+                           p->state);
+            else if (p->state && !p->state[0])
+                diag_error(c.d, c.file, v->line, v->col,
+                           "key \"state\": expected a local directory, got \"\"");
         } else if (strcmp(k->text, "plugin_path") == 0) {
             config_ref *refs = NULL;
             size_t n = 0;
@@ -600,6 +610,7 @@ void config_free(config_pipeline *p)
         free(p->plugin_path[i]);
     free(p->plugin_path);
     free(p->dead_letters);
+    free(p->state);
     free(p->name);
     free(p->file);
     free(p);

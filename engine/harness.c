@@ -7,8 +7,13 @@
  */
 #include "flowrun/harness.h"
 
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "buffer.h"
 #include "diag.h"
@@ -17,6 +22,11 @@
 #include "record_copy.h"
 #include "schema.h"
 #include "stage.h"
+
+typedef struct string_list {
+    char **items; /* owned */
+    size_t n;
+} string_list;
 
 typedef struct record_list {
     fr_record **items;
@@ -36,6 +46,12 @@ struct fr_harness {
     record_list rejected;
     char **commits;
     size_t n_commits;
+    /* durable runs (ABI 1.1) */
+    char *state_dir;    /* owned */
+    int state_dir_temp; /* made by the harness: removed at free */
+    string_list held;   /* fr_checkpoint ids */
+    string_list ledger; /* fr_harness_set_key_state: key, version, state as "%d" triples */
+    string_list hashes; /* fr_fingerprint_file: key, hash pairs */
 };
 
 static int list_push(record_list *list, fr_record *rec, char *note)
@@ -66,6 +82,26 @@ static void list_clear(record_list *list)
     free(list->items);
     free(list->notes);
     *list = (record_list){0};
+}
+
+static int strings_push(string_list *list, const char *text)
+{
+    char **grown = realloc(list->items, (list->n + 1) * sizeof *grown);
+    if (!grown)
+        return -1;
+    list->items = grown;
+    if (!(list->items[list->n] = strdup(text)))
+        return -1;
+    list->n++;
+    return 0;
+}
+
+static void strings_clear(string_list *list)
+{
+    for (size_t i = 0; i < list->n; i++)
+        free(list->items[i]);
+    free(list->items);
+    *list = (string_list){0};
 }
 
 /* ---- backend: keep everything for the test ---------------------------- */
@@ -114,12 +150,50 @@ static fr_status idle_returns(void *ctx, fr_stage *st, int64_t timeout_ms)
     return FR_OK;
 }
 
+static void keep_checkpoint(void *ctx, fr_stage *st, const char *const *ids, size_t n)
+{
+    fr_harness *h = ctx;
+    (void)st;
+    for (size_t i = 0; i < n; i++)
+        strings_push(&h->held, ids[i]);
+}
+
+/* What the test said of key (fr_harness_set_key_state), else NEW. */
+static fr_key_state preset_key_state(void *ctx, fr_stage *st, const char *key, const char *version)
+{
+    fr_harness *h = ctx;
+    (void)st;
+    for (size_t i = h->ledger.n; i >= 3; i -= 3) /* the latest setting wins */
+        if (strcmp(h->ledger.items[i - 3], key) == 0)
+            return strcmp(h->ledger.items[i - 2], version) == 0
+                       ? (fr_key_state)atoi(h->ledger.items[i - 1])
+                       : FR_KEY_CHANGED;
+    return FR_KEY_NEW;
+}
+
+static void key_sent_noop(void *ctx, fr_stage *st, const char *key, const char *version)
+{
+    (void)ctx, (void)st, (void)key, (void)version; /* the id is in the output */
+}
+
+static void keep_fingerprint(void *ctx, fr_stage *st, const char *key, const char *hash)
+{
+    fr_harness *h = ctx;
+    (void)st;
+    strings_push(&h->hashes, key);
+    strings_push(&h->hashes, hash);
+}
+
 static const stage_backend keep_backend = {
     .emit = keep_emit,
     .reject = keep_reject,
     .commit = keep_commit,
     .stopping = never_stopping,
     .idle = idle_returns,
+    .checkpoint = keep_checkpoint,
+    .key_state = preset_key_state,
+    .key_sent = key_sent_noop,
+    .fingerprint = keep_fingerprint,
 };
 
 /* ---- set-up ----------------------------------------------------------- */
@@ -203,9 +277,84 @@ void fr_harness_set_input_type(fr_harness *h, const char *type)
     snprintf(h->stage.input_type, sizeof h->stage.input_type, "%s", type);
 }
 
+/* mkdir -p; 0 or -1 with errno. */
+static int make_dirs(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+void fr_harness_set_state_dir(fr_harness *h, const char *dir)
+{
+    free(h->state_dir);
+    h->state_dir = strdup(dir);
+    h->state_dir_temp = 0;
+}
+
+/* The state directory the stage sees: the test's, or a new temporary one. */
+static fr_status prepare_state_dir(fr_harness *h)
+{
+    if (!h->state_dir) {
+        const char *tmp = getenv("TMPDIR");
+        char path[4096];
+        snprintf(path, sizeof path, "%s/flowrun-harness-state-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(path) || !(h->state_dir = strdup(path)))
+            return fr_fail(&h->stage, FR_FATAL, "harness: cannot make a state directory in %s: %s",
+                           tmp && *tmp ? tmp : "/tmp", strerror(errno));
+        h->state_dir_temp = 1;
+    } else if (make_dirs(h->state_dir) != 0) {
+        return fr_fail(&h->stage, FR_FATAL, "harness: cannot make the state directory %s: %s",
+                       h->state_dir, strerror(errno));
+    }
+    h->stage.state_dir = h->state_dir;
+    return FR_OK;
+}
+
 fr_status fr_harness_start(fr_harness *h)
 {
-    return stage_init(&h->stage);
+    fr_status s = prepare_state_dir(h);
+    return s == FR_OK ? stage_init(&h->stage) : s;
+}
+
+void fr_harness_set_key_state(fr_harness *h, const char *key, const char *version,
+                              fr_key_state state)
+{
+    char number[16];
+    snprintf(number, sizeof number, "%d", (int)state);
+    strings_push(&h->ledger, key);
+    strings_push(&h->ledger, version ? version : "");
+    strings_push(&h->ledger, number);
+}
+
+const char *fr_harness_state_dir(const fr_harness *h)
+{
+    return h->state_dir;
+}
+
+size_t fr_harness_checkpoint_count(const fr_harness *h)
+{
+    return h->held.n;
+}
+
+const char *fr_harness_checkpoint(const fr_harness *h, size_t i)
+{
+    return i < h->held.n ? h->held.items[i] : NULL;
+}
+
+const char *fr_harness_fingerprint(const fr_harness *h, const char *key)
+{
+    for (size_t i = 0; i + 1 < h->hashes.n; i += 2)
+        if (strcmp(h->hashes.items[i], key) == 0)
+            return h->hashes.items[i + 1];
+    return NULL;
 }
 
 fr_status fr_harness_push(fr_harness *h, const fr_record *rec)
@@ -309,6 +458,13 @@ const char *fr_harness_report(const fr_harness *h, const char *name)
     return stage_report_json((fr_stage *)&h->stage, name);
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
 void fr_harness_free(fr_harness *h)
 {
     if (!h)
@@ -322,6 +478,12 @@ void fr_harness_free(fr_harness *h)
     for (size_t i = 0; i < h->n_commits; i++)
         free(h->commits[i]);
     free(h->commits);
+    if (h->state_dir && h->state_dir_temp)
+        nftw(h->state_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(h->state_dir);
+    strings_clear(&h->held);
+    strings_clear(&h->ledger);
+    strings_clear(&h->hashes);
     schema_values_free(h->config);
     for (size_t i = 0; i < h->n_entries; i++) {
         free(h->entries[i].key);

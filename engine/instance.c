@@ -171,12 +171,52 @@ static fr_status backend_idle(void *ctx, fr_stage *st, int64_t timeout_ms)
     return take_commands(ctx, timeout_ms);
 }
 
+/* ---- durable runs: the ledger ---------------------------------------- */
+
+static void backend_checkpoint(void *ctx, fr_stage *st, const char *const *ids, size_t n)
+{
+    instance *in = ctx;
+    (void)st;
+    if (in->run->ledger)
+        ledger_checkpoint(in->run->ledger, in->stage_index, ids, n);
+}
+
+static fr_key_state backend_key_state(void *ctx, fr_stage *st, const char *key, const char *version)
+{
+    instance *in = ctx;
+    (void)st;
+    if (in->run->ledger && !in->reader)
+        in->reader = ledger_reader_new(in->run->ledger, in->stage_index);
+    /* No ledger (a node of a split run): every key is read; sinks dedupe. */
+    return in->reader ? ledger_key_state(in->reader, key, version) : FR_KEY_NEW;
+}
+
+static void backend_key_sent(void *ctx, fr_stage *st, const char *key, const char *version)
+{
+    instance *in = ctx;
+    (void)st;
+    if (in->run->ledger)
+        ledger_key_sent(in->run->ledger, in->stage_index, key, version);
+}
+
+static void backend_fingerprint(void *ctx, fr_stage *st, const char *key, const char *hash)
+{
+    instance *in = ctx;
+    (void)st;
+    if (in->run->ledger)
+        ledger_add_file(in->run->ledger, gstage(in)->cfg->name, key, hash);
+}
+
 static const stage_backend runtime_backend = {
     .emit = backend_emit,
     .reject = backend_reject,
     .commit = backend_commit,
     .stopping = backend_stopping,
     .idle = backend_idle,
+    .checkpoint = backend_checkpoint,
+    .key_state = backend_key_state,
+    .key_sent = backend_key_sent,
+    .fingerprint = backend_fingerprint,
 };
 
 /* ---- processing one record -------------------------------------------- */
@@ -380,6 +420,8 @@ static void *instance_main(void *arg)
     char done_text[1200];
     snprintf(done_text, sizeof done_text, "%s", reason);
     stage_fini(&in->stage);
+    ledger_reader_free(in->reader);
+    in->reader = NULL;
     const char *text = done_text;
     send_control(in, CTL_DONE, s, &text, 1);
     return NULL;

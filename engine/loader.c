@@ -14,7 +14,7 @@
 /* Every released minor's descriptor size, appended when FR_ABI_MINOR grows.
  * A plugin built for minor m must have exactly this size. */
 static const size_t descriptor_sizes[] = {
-    [0] = sizeof(fr_plugin),
+    [0] = sizeof(fr_plugin), [1] = sizeof(fr_plugin), /* 1.1: host calls and a param type, no field */
 };
 
 size_t loader_descriptor_size(unsigned minor)

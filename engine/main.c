@@ -1,11 +1,12 @@
 /*
- * main.c — `flowrun`: dispatches to a command.  `flowrun FILE.yaml` is
- * `flowrun run FILE.yaml`.
+ * main.c — flowrun_main(), the `flowrun` command line (include/flowrun/main.h):
+ * dispatches to a command.  `flowrun FILE.yaml` is `flowrun run FILE.yaml`.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "flowrun/main.h"
 #include "flowrun/plugin.h"
 #include "log.h"
 #include "runtime.h"
@@ -47,7 +48,7 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-int main(int argc, char **argv)
+int flowrun_main(int argc, char **argv)
 {
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {

@@ -56,6 +56,40 @@ static const char *status_word(int code)
     return code >= 0 && code <= 4 ? words[code] : "failed";
 }
 
+static const char *start_word(ledger_start s)
+{
+    static const char *const words[] = {"new run", "resumed", "incremental",
+                                        "new full run after a completed one"};
+    return words[s];
+}
+
+/* What the ledger spared: one line, unless the run started from nothing. */
+static void print_ledger(const ledger_counts *c)
+{
+    if (c->start == LEDGER_NEW)
+        return;
+    fprintf(stderr,
+            "  %s: %llu keys skipped (%llu done, %llu dead, %llu held in checkpoints), "
+            "%llu resumed, %llu changed\n",
+            start_word(c->start),
+            (unsigned long long)(c->skipped_done + c->skipped_dead + c->skipped_held),
+            (unsigned long long)c->skipped_done, (unsigned long long)c->skipped_dead,
+            (unsigned long long)c->skipped_held, (unsigned long long)c->resumed,
+            (unsigned long long)c->changed);
+}
+
+static void ledger_json(json_out *j, const ledger_counts *c)
+{
+    json_open(j, "ledger");
+    json_string(j, "start", start_word(c->start));
+    json_int(j, "skipped_done", (int64_t)c->skipped_done);
+    json_int(j, "skipped_dead", (int64_t)c->skipped_dead);
+    json_int(j, "skipped_held", (int64_t)c->skipped_held);
+    json_int(j, "resumed", (int64_t)c->resumed);
+    json_int(j, "changed", (int64_t)c->changed);
+    json_close(j);
+}
+
 void run_report_print(const run *r, const run_tally *t, int code)
 {
     if (log_get_level() < FR_LOG_INFO)
@@ -82,6 +116,7 @@ void run_report_print(const run *r, const run_tally *t, int code)
             fprintf(stderr, ", %s delivered %llu", g->stages[s].cfg->name,
                     (unsigned long long)t->committed[s]);
     fprintf(stderr, "\n");
+    print_ledger(&t->ledger);
     if (t->dead_letters)
         fprintf(stderr, "  dead letters in %s\n", g->pipeline->dead_letters);
 }
@@ -135,6 +170,7 @@ static char *summary_text(const run *r, const run_tally *t, int code)
     json_int(&j, "dead_letters", (int64_t)t->dead_letters);
     json_int(&j, "unaccounted", (int64_t)t->unaccounted);
     json_string(&j, "dead_letters_file", g->pipeline->dead_letters);
+    ledger_json(&j, &t->ledger);
     json_open(&j, "stages");
     for (size_t o = 0; o < g->n_stages; o++)
         if (run_is_local(r, g->order[o]))

@@ -17,6 +17,7 @@ typedef struct run_tally {
     uint64_t unaccounted; /* records_in - done, for a complete run */
     uint64_t *committed;  /* per graph stage: ids its plugin committed (sinks) */
     double wall_seconds;
+    ledger_counts ledger; /* what the ledger skipped and resumed */
 } run_tally;
 
 int run_tally_init(run_tally *t, const graph *g);

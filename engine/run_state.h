@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "graph.h"
+#include "ledger.h"
 #include "port_type.h"
 #include "runtime.h"
 #include "stage.h"
@@ -44,8 +45,9 @@ typedef struct instance {
     void *ctl; /* PUSH to the coordinator */
     void *cmd; /* PULL of commands (GO, commits) from the coordinator */
     uint32_t eos_expected, eos_seen;
-    wire_decoded header; /* the last received header, its memory reused */
-    port_type accepts;   /* input_type, parsed once */
+    wire_decoded header;   /* the last received header, its memory reused */
+    port_type accepts;     /* input_type, parsed once */
+    ledger_reader *reader; /* a source's view of the ledger, opened at its first question */
     run_counters counters;
 } instance;
 
@@ -57,6 +59,7 @@ struct run {
     instance *instances; /* the local ones, grouped by stage in topological order */
     size_t n_instances;
     char run_id[32]; /* makes inproc endpoints unique to this run */
+    ledger *ledger;  /* owned by runtime_run; NULL on a node of a split run */
 };
 
 /* 1 if stage s runs in this process. */

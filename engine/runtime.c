@@ -23,10 +23,12 @@
 #include "commit_tracker.h"
 #include "control.h"
 #include "instance.h"
+#include "ledger.h"
 #include "log.h"
 #include "port_type.h"
 #include "progress.h"
 #include "run_report.h"
+#include "state_dir.h"
 #include "transport.h"
 
 #define TICK_MS 250 /* progress refresh */
@@ -39,9 +41,9 @@ typedef struct coordinator {
     commit_tracker *tracker;
     run_tally tally;
     size_t n_done;
-    int failed;        /* a stage failed: exit code 3 */
-    int misconfigured; /* a configuration error found only now: exit code 2 */
-    int interrupted;   /* the signal that stopped us, or 0 */
+    int failed;      /* a stage failed: exit code 3 */
+    int interrupted; /* the signal that stopped us, or 0 */
+    int usage;       /* refused before data moved (the ledger, the config): exit code 2 */
     progress *progress;
 } coordinator;
 
@@ -113,8 +115,17 @@ static int make_instances(run *r)
         size_t s = g->order[o];
         if (!run_is_local(r, s))
             continue;
-        for (uint32_t k = 0; k < g->stages[s].cfg->replicas; k++)
-            instance_prepare(&r->instances[n++], r, s, k, g->stages[s].input_type);
+        for (uint32_t k = 0; k < g->stages[s].cfg->replicas; k++) {
+            instance *in = &r->instances[n++];
+            char err[4400];
+            instance_prepare(in, r, s, k, g->stages[s].input_type);
+            in->stage.state_dir =
+                ledger_stage_dir(r->ledger, g->stages[s].cfg->name, k, err, sizeof err);
+            if (!in->stage.state_dir) {
+                log_msg(FR_LOG_ERROR, NULL, "%s", err);
+                return -1;
+            }
+        }
     }
     return 0;
 }
@@ -266,9 +277,13 @@ static void id_committed(coordinator *co, const char *id, size_t count)
             send_command(co, i, CTL_COMMITS, &id, 1);
 }
 
-static void write_dead_letter(coordinator *co, const char *line)
+static void write_dead_letter(coordinator *co, const char *id, const char *line)
 {
     const char *path = co->r->graph->pipeline->dead_letters;
+    if (ledger_is_durable(co->r->ledger)) {
+        ledger_dead(co->r->ledger, id, line); /* the file is written from it at the end */
+        return;
+    }
     if (co->dead_fd < 0) {
         co->dead_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (co->dead_fd < 0) {
@@ -302,12 +317,13 @@ static void on_message(coordinator *co, const control_header *h, char **texts, i
     case CTL_DEAD:
         co->tally.dead_letters++;
         if (n >= 2) {
-            write_dead_letter(co, texts[1]);
+            write_dead_letter(co, texts[0], texts[1]);
             id_committed(co, texts[0], s->sinks_reached);
         }
         break;
     case CTL_COMMIT:
         co->tally.committed[h->stage] += (uint64_t)n;
+        ledger_committed(co->r->ledger, h->stage, (const char *const *)texts, (size_t)n);
         for (int i = 0; i < n; i++)
             id_committed(co, texts[i], 1);
         break;
@@ -393,7 +409,7 @@ static int start_stage(coordinator *co, size_t first, size_t count)
 {
     run *r = co->r;
     if (refresh_input_type(co, first, count) != 0) {
-        co->misconfigured = 1; /* the graph's types do not fit: as validate would say */
+        co->usage = 1; /* the graph's types do not fit: as validate would say */
         return -1;
     }
     for (size_t i = first; i < first + count; i++)
@@ -476,10 +492,10 @@ static void join_all(run *r)
 
 static int exit_code(const coordinator *co)
 {
+    if (co->usage)
+        return EXIT_USAGE;
     if (co->interrupted)
         return EXIT_INTERRUPTED;
-    if (co->misconfigured)
-        return EXIT_USAGE;
     if (co->failed)
         return EXIT_FAILED;
     if (co->tally.unaccounted)
@@ -524,27 +540,29 @@ static int make_parent_dirs(const char *path)
     return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* A whole-graph run owns the file (a stale one goes); nodes of a split run
- * append to it.  The file is opened at the first dead letter, but whether it
- * can be written is known now, before any record could be lost.  Its folder
- * is made, as the sinks make theirs. */
+/* With the ledger, dead letters are kept in it and the file is replaced
+ * from it (atomically) when the run ends; without (a node of a split run,
+ * --no-ledger) lines are appended to the file as they happen.  Whether the
+ * file can be written is known now, before any record could be lost, and
+ * nothing is removed: a run that fails early leaves the last run's file.
+ * Its folder is made, as the sinks make theirs. */
 static int prepare_dead_letters(const run *r)
 {
     const char *path = r->graph->pipeline->dead_letters;
-    if (make_parent_dirs(path) != 0) {
-        log_msg(FR_LOG_ERROR, NULL, "cannot write dead letters to %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!r->opt->node)
-        unlink(path);
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    char probe[4200];
+    snprintf(probe, sizeof probe, "%s.probe-%ld", path, (long)getpid());
+    const char *tried = ledger_is_durable(r->ledger) ? probe : path;
+    int existed = access(tried, F_OK) == 0;
+    int fd = make_parent_dirs(path) == 0
+                 ? open(tried, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
+                 : -1;
     if (fd < 0) {
         log_msg(FR_LOG_ERROR, NULL, "cannot write dead letters to %s: %s", path, strerror(errno));
         return -1;
     }
     close(fd);
-    if (!r->opt->node)
-        unlink(path); /* no dead letters, no file */
+    if (!existed)
+        unlink(tried); /* only what this probe made: no dead letters, no new file */
     return 0;
 }
 
@@ -557,10 +575,16 @@ static int coordinate(coordinator *co)
         return -1;
     }
     if (prepare_dead_letters(r) != 0) {
-        co->misconfigured = 1; /* dead_letters: names a place that cannot be written */
+        co->usage = 1; /* dead_letters: names a place that cannot be written */
         return -1;
     }
+    char why[4400];
     int started = start_all(co) == 0;
+    if (started && ledger_check_files(r->ledger, why, sizeof why) != 0) {
+        log_msg(FR_LOG_ERROR, NULL, "%s", why); /* a model changed: nothing has flowed */
+        co->usage = 1;
+        started = 0;
+    }
     for (size_t i = 0; i < r->n_instances; i++)
         if (r->instances[i].thread_started)
             send_command(co, i, started ? CTL_GO : CTL_ABORT, NULL, 0);
@@ -573,12 +597,45 @@ static int coordinate(coordinator *co)
     return started ? 0 : -1;
 }
 
+/* The ledger in the pipeline's state directory; off (state directories
+ * only) on a node of a split run and with --no-ledger. */
+static ledger *open_ledger(const run *r)
+{
+    const config_pipeline *p = r->graph->pipeline;
+    char dir[4096], err[4400];
+    ledger_options lo = {.fresh = r->opt->fresh,
+                         .retry_dead = r->opt->retry_dead,
+                         .off = r->opt->no_ledger || r->opt->node};
+    ledger *l = NULL;
+    if (state_dir_resolve(p->state, p->file, p->name, dir, sizeof dir, err, sizeof err) == 0)
+        l = ledger_open(dir, r->graph, &lo, err, sizeof err);
+    if (!l)
+        log_msg(FR_LOG_ERROR, NULL, "%s", err);
+    return l;
+}
+
+/* Records the run's end in the ledger and writes the dead-letter file. */
+static int close_ledger(run *r, int code)
+{
+    char err[4400];
+    if (!r->ledger)
+        return code;
+    if (ledger_close(r->ledger, code, r->graph->pipeline->dead_letters, err, sizeof err) != 0) {
+        log_msg(FR_LOG_ERROR, NULL, "%s", err);
+        code = code == EXIT_DELIVERED || code == EXIT_DEAD_LETTERS ? EXIT_FAILED : code;
+    }
+    r->ledger = NULL;
+    return code;
+}
+
 int runtime_run(const graph *g, const runtime_options *opt)
 {
     run r = {.graph = g, .opt = opt};
     coordinator co = {.r = &r, .dead_fd = -1};
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (!(r.ledger = open_ledger(&r)))
+        return EXIT_USAGE; /* nothing has started: the ledger said why */
     snprintf(r.run_id, sizeof r.run_id, "fr%ld", (long)getpid());
     r.zmq = zmq_ctx_new();
     co.tracker = tracker_new();
@@ -593,6 +650,8 @@ int runtime_run(const graph *g, const runtime_options *opt)
     co.tally.wall_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     finish_tally(&co);
     int code = exit_code(&co);
+    co.tally.ledger = ledger_get_counts(r.ledger);
+    code = close_ledger(&r, code);
     run_report_print(&r, &co.tally, code);
     if (opt->summary_path && run_report_write_json(&r, &co.tally, code, opt->summary_path) != 0)
         code = code == EXIT_DELIVERED ? EXIT_FAILED : code;

@@ -23,6 +23,9 @@ typedef struct runtime_options {
     const char *summary_path; /* write the JSON run summary there; NULL: none */
     int progress;             /* draw the progress line on stderr */
     unsigned queue_depth;     /* messages buffered per pipe (ZeroMQ HWM) */
+    int fresh;                /* --fresh: start over, whatever the ledger holds */
+    int retry_dead;           /* --retry-dead: read dead-lettered keys again */
+    int no_ledger;            /* --no-ledger: no durability (benchmarks) */
 } runtime_options;
 
 /* Returns one of the exit codes above. */

@@ -56,6 +56,8 @@ const char *schema_type_name(fr_param_type type)
         return "size";
     case FR_PARAM_DURATION:
         return "duration";
+    case FR_PARAM_INPUT_FILE:
+        return "input file";
     }
     return "?";
 }
@@ -303,6 +305,7 @@ static void schema_expected(const fr_param *p, char *out, size_t n)
         snprintf(out, n, "a duration");
         return;
     case FR_PARAM_PATH:
+    case FR_PARAM_INPUT_FILE:
         snprintf(out, n, "a path");
         return;
     case FR_PARAM_STRING:
@@ -342,6 +345,7 @@ static int schema_parse_value(const fr_param *p, const char *text, schema_value 
     switch (p->type) {
     case FR_PARAM_STRING:
     case FR_PARAM_PATH:
+    case FR_PARAM_INPUT_FILE:
         return 0;
     case FR_PARAM_ENUM:
         if (!schema_in_choices(p, text)) {
@@ -599,6 +603,31 @@ static int schema_key_ok(const char *k)
     return 1;
 }
 
+/* An INPUT_FILE's condition: none, or "key=value" naming another key of the
+ * table (and, for an ENUM, one of its choices). */
+static int schema_check_condition(const fr_param *params, const fr_param *p, char *err,
+                                  size_t err_size)
+{
+    const char *c = p->choices;
+    if (!c || !*c)
+        return 0;
+    const char *eq = strchr(c, '=');
+    const fr_param *q = NULL;
+    if (eq && eq > c && eq[1]) {
+        for (q = params; q->key; q++)
+            if (strlen(q->key) == (size_t)(eq - c) && strncmp(q->key, c, (size_t)(eq - c)) == 0)
+                break;
+    }
+    if (!q || !q->key || q == p || (q->type == FR_PARAM_ENUM && !schema_in_choices(q, eq + 1))) {
+        snprintf(err, err_size,
+                 "key \"%s\": an input file's condition must be \"key=value\" naming another key "
+                 "and one of its values, got \"%s\"",
+                 p->key, c);
+        return -1;
+    }
+    return 0;
+}
+
 int schema_check_table(const fr_param *params, char *err, size_t err_size)
 {
     for (const fr_param *p = params; p && p->key; p++) {
@@ -618,7 +647,7 @@ int schema_check_table(const fr_param *params, char *err, size_t err_size)
                 return -1;
             }
         }
-        if (p->type < FR_PARAM_STRING || p->type > FR_PARAM_DURATION) {
+        if (p->type < FR_PARAM_STRING || p->type > FR_PARAM_INPUT_FILE) {
             snprintf(err, err_size, "key \"%s\": unknown type %d", p->key, (int)p->type);
             return -1;
         }
@@ -630,6 +659,8 @@ int schema_check_table(const fr_param *params, char *err, size_t err_size)
                 return -1;
             }
         }
+        if (p->type == FR_PARAM_INPUT_FILE && schema_check_condition(params, p, err, err_size) < 0)
+            return -1;
         int numeric = p->type == FR_PARAM_INT || p->type == FR_PARAM_FLOAT ||
                       p->type == FR_PARAM_SIZE || p->type == FR_PARAM_DURATION;
         if (schema_has_bounds(p) && !numeric) {

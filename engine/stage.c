@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "buffer.h"
+#include "file_hash.h"
 #include "log.h"
 #include "port_type.h"
 #include "record_copy.h"
+#include "source_id.h"
 
 #define ST(s) ((fr_stage *)(s))
 
@@ -205,6 +207,77 @@ static void host_report(fr_stage *st, const char *name, const char *json)
     pthread_mutex_unlock(&st->metrics_lock);
 }
 
+/* ---- durable runs (ABI 1.1) ------------------------------------------ */
+
+static const char *host_state_dir(fr_stage *st)
+{
+    return st->state_dir ? st->state_dir : "";
+}
+
+static void host_checkpoint(fr_stage *st, const char *const *ids, size_t n)
+{
+    if (n)
+        st->backend->checkpoint(st->backend_ctx, st, ids, n);
+}
+
+static fr_key_state host_key_state(fr_stage *st, const char *key, const char *version)
+{
+    return st->backend->key_state(st->backend_ctx, st, key, version ? version : "");
+}
+
+/* rec with the id the engine stamps (docs/durable-runs.md); *id owned by
+ * the caller.  -1 when out of memory. */
+static int stamp(fr_stage *st, const fr_record *rec, const char *version, fr_record *out, char **id)
+{
+    *out = *rec;
+    if (!out->key)
+        out->key = "";
+    if (!(*id = source_id_format(st->name, out->key, version)))
+        return -1;
+    out->id = *id;
+    st->backend->key_sent(st->backend_ctx, st, out->key, version ? version : "");
+    return 0;
+}
+
+static fr_status host_emit_key(fr_stage *st, const fr_record *rec, const char *version)
+{
+    fr_record out;
+    char *id;
+    if (stamp(st, rec, version, &out, &id) != 0) {
+        if (rec->payload.buffer)
+            buffer_unref(rec->payload.buffer);
+        return fr_fail(st, FR_FATAL, "out of memory for the id of %s", rec->key);
+    }
+    fr_status s = host_emit(st, &out);
+    free(id);
+    return s;
+}
+
+static void host_reject_key(fr_stage *st, const fr_record *rec, const char *version,
+                            const char *reason)
+{
+    fr_record out;
+    char *id;
+    if (stamp(st, rec, version, &out, &id) != 0) {
+        log_msg(FR_LOG_ERROR, st->scope, "out of memory dead-lettering %s: %s", rec->key, reason);
+        return;
+    }
+    host_reject(st, &out, reason);
+    free(id);
+}
+
+static fr_status host_fingerprint_file(fr_stage *st, const char *key)
+{
+    const char *path = host_config_string(st, key);
+    char hash[64], err[4200];
+    if (!path[0])
+        return FR_OK; /* an optional file not given */
+    if (file_hash(path, hash, sizeof hash, err, sizeof err) != 0)
+        return fr_fail(st, FR_FATAL, "key \"%s\": %s", key, err);
+    st->backend->fingerprint(st->backend_ctx, st, key, hash);
+    return FR_OK;
+}
+
 static fr_buffer *host_buffer_ref(fr_buffer *buf)
 {
     return buffer_ref(buf);
@@ -241,6 +314,12 @@ static const fr_host_api host_api = {
     .set_total = host_set_total,
     .metric_add = host_metric_add,
     .report = host_report,
+    .state_dir = host_state_dir,
+    .checkpoint = host_checkpoint,
+    .key_state = host_key_state,
+    .emit_key = host_emit_key,
+    .reject_key = host_reject_key,
+    .fingerprint_file = host_fingerprint_file,
 };
 
 /* ---- lifecycle -------------------------------------------------------- */

@@ -24,6 +24,13 @@ typedef struct stage_backend {
     void (*commit)(void *ctx, fr_stage *st, const char *const *ids, size_t n);
     int (*stopping)(void *ctx, fr_stage *st);
     fr_status (*idle)(void *ctx, fr_stage *st, int64_t timeout_ms);
+    /* Durable runs (ABI 1.1).  ids, key, version, hash borrowed. */
+    void (*checkpoint)(void *ctx, fr_stage *st, const char *const *ids, size_t n);
+    fr_key_state (*key_state)(void *ctx, fr_stage *st, const char *key, const char *version);
+    /* A source's key leaves (before its record or dead letter is sent). */
+    void (*key_sent)(void *ctx, fr_stage *st, const char *key, const char *version);
+    /* The content hash of the file named by config key `key`. */
+    void (*fingerprint)(void *ctx, fr_stage *st, const char *key, const char *hash);
 } stage_backend;
 
 typedef struct stage_metric {
@@ -54,6 +61,7 @@ struct fr_stage {
     const stage_backend *backend;
     void *backend_ctx;
     uint64_t total;               /* fr_set_total */
+    const char *state_dir;        /* fr_state_dir: borrowed from the backend's owner, "" none */
     pthread_mutex_t metrics_lock; /* metrics and reports are read by the progress thread */
     stage_metric *metrics;
     size_t n_metrics;

@@ -57,7 +57,7 @@ def pipeline(transport, size, count, stages, tmp):
 
 def run_flowrun(build, transport, size, count, stages, tmp):
     path = pipeline(transport, size, count, stages, tmp)
-    env = {**os.environ, "FLOWRUN_PLUGIN_PATH": os.path.join(build, "lib/flowrun/plugins")}
+    env = {**os.environ, "FLOWRUN_PLUGIN_PATH": os.path.join(build, "lib/flowrun/test-plugins")}
     cpu0, t0 = child_cpu(), time.monotonic()
     subprocess.run([os.path.join(build, "bin/flowrun"), "-q", path], check=True, env=env)
     return time.monotonic() - t0, child_cpu() - cpu0

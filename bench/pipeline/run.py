@@ -100,7 +100,7 @@ class Bench:
         os.makedirs(self.work, exist_ok=True)
         self.flowrun = os.path.join(self.build, "bin", "flowrun")
         self.env = dict(os.environ, FLOWRUN_PLUGIN_PATH=os.path.join(
-            self.build, "lib", "flowrun", "plugins"), OMP_NUM_THREADS="2")
+            self.build, "lib", "flowrun", "test-plugins"), OMP_NUM_THREADS="2")
         self.runs = 0
 
     def data(self):

@@ -115,7 +115,7 @@ def main():
         subprocess.run([os.path.join(SOURCE, "tools/s3-server/start"), server_dir], check=True,
                        stdout=subprocess.DEVNULL)
         env = server_env(server_dir)
-        env["FLOWRUN_PLUGIN_PATH"] = os.path.join(args.build, "lib/flowrun/plugins")
+        env["FLOWRUN_PLUGIN_PATH"] = os.path.join(args.build, "lib/flowrun/test-plugins")
         images = os.path.join(work, "images")
         os.makedirs(images)
         subprocess.run([os.path.join(args.build, "bin/make-fruits"), "--count", str(args.count),

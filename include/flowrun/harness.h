@@ -87,6 +87,29 @@ double fr_harness_metric(const fr_harness *h, const char *name);
 /* A report (fr_report) by name, or NULL.  Owned by the harness. */
 const char *fr_harness_report(const fr_harness *h, const char *name);
 
+/* ---- durable runs (ABI 1.1) ------------------------------------------ */
+
+/* The directory fr_state_dir() gives the stage, made if missing and kept
+ * at fr_harness_free (so a second harness on the same directory tests a
+ * rerun).  Call before fr_harness_start.  Copied.  Default: a new temporary
+ * directory, removed at fr_harness_free. */
+void fr_harness_set_state_dir(fr_harness *h, const char *dir);
+/* The stage's state directory once started, or NULL.  Owned by the harness. */
+const char *fr_harness_state_dir(const fr_harness *h);
+
+/* Sources: what fr_key_state_of() answers for key: state at this version,
+ * FR_KEY_CHANGED at another; keys never set are FR_KEY_NEW.  Copied. */
+void fr_harness_set_key_state(fr_harness *h, const char *key, const char *version,
+                              fr_key_state state);
+
+/* Ids declared with fr_checkpoint(), in order.  Owned by the harness. */
+size_t fr_harness_checkpoint_count(const fr_harness *h);
+const char *fr_harness_checkpoint(const fr_harness *h, size_t i);
+
+/* The content hash fr_fingerprint_file() took of config key `key`'s file,
+ * or NULL.  Owned by the harness. */
+const char *fr_harness_fingerprint(const fr_harness *h, const char *key);
+
 /* Calls fini (if started) and frees everything, outputs included. */
 void fr_harness_free(fr_harness *h);
 

@@ -40,7 +40,7 @@ extern "C" {
 #endif
 
 #define FR_ABI_MAJOR     1
-#define FR_ABI_MINOR     0
+#define FR_ABI_MINOR     1
 #define FR_PLUGIN_SYMBOL "flowrun_plugin"
 
 #if defined(__GNUC__)
@@ -89,6 +89,14 @@ typedef enum fr_param_type {
     FR_PARAM_ENUM = 6,     /* one of .choices */
     FR_PARAM_SIZE = 7,     /* bytes: 4096, 64KiB, 64MiB, 1GB, ... */
     FR_PARAM_DURATION = 8, /* milliseconds: 250ms, 30s, 5m, 1h; plain number = seconds */
+    /* ABI 1.1 */
+    /* A path to a file the stage reads (a model, a table).  `flowrun
+     * validate` and `run` check that it exists, is not a directory and is
+     * readable, before any data moves.  .choices may hold one condition
+     * "key=value" (e.g. "fit=none"): only when that key has that value is the
+     * file read (otherwise the stage writes it), and checked.  "" and URLs
+     * ("scheme://...") are not checked. */
+    FR_PARAM_INPUT_FILE = 9,
 } fr_param_type;
 
 /* One key a stage accepts.  A table of these ends with an entry whose key is
@@ -110,6 +118,17 @@ typedef struct fr_param {
 } fr_param;
 
 /* ---- the host: what the engine offers a plugin ------------------------- */
+
+/* What the ledger knows of a source key (ABI 1.1, fr_key_state()).  A
+ * source emits the key when the state is below FR_KEY_DONE. */
+typedef enum fr_key_state {
+    FR_KEY_NEW = 0,     /* never seen (or a new full run) */
+    FR_KEY_CHANGED = 1, /* seen with another version: read again */
+    FR_KEY_REDO = 2,    /* in flight when a run stopped, or dead with --retry-dead */
+    FR_KEY_DONE = 3,    /* every sink committed it: skip */
+    FR_KEY_DEAD = 4,    /* dead-lettered (reason in the ledger): skip */
+    FR_KEY_HELD = 5,    /* held in checkpoints of blocking stages: skip */
+} fr_key_state;
 
 /* One stage instance as the engine sees it.  Opaque; valid from init to fini. */
 typedef struct fr_stage fr_stage;
@@ -191,6 +210,47 @@ typedef struct fr_host_api {
     /* Adds "name": json to the stage's section of the run summary (e.g. a
      * PCA's explained variance).  json must be a valid JSON value; copied. */
     void (*report)(fr_stage *st, const char *name, const char *json);
+
+    /* ---- ABI 1.1: durable runs (the ledger, checkpoints) ----------------
+     * The engine keeps a ledger of source keys per pipeline (docs/durable-
+     * runs.md).  A source asks it which listed keys to read and lets the
+     * engine stamp their ids; a blocking stage keeps what it accumulated in
+     * its state directory and declares the ids it holds there. */
+
+    /* A directory private to this stage instance
+     * (<state>/stages/<stage>/<instance>), created by the engine before
+     * init, kept across reruns of the same run, emptied by the engine when
+     * a new full run starts (--fresh, or a rerun after a completed run with
+     * overwrite-mode sinks).  Owned by the engine, valid until fini. */
+    const char *(*state_dir)(fr_stage *st);
+    /* Blocking stages: these input record ids are durably held in
+     * state_dir (the stage fsync'd them before the call).  On a rerun the
+     * source does not emit such a key again when every sink path below the
+     * source is committed or passes through a stage that checkpointed it;
+     * the stage reloads it at init and emits its output at flush.  The
+     * ledger's write is batched, so after a kill a key may still arrive
+     * again: a stage skips input ids it already holds.  ids borrowed. */
+    void (*checkpoint)(fr_stage *st, const char *const *ids, size_t n);
+    /* Sources: what the ledger knows of key (the object's name in the
+     * source) at version (its content identity: an ETag or version id,
+     * "<size>-<mtime ns>" for a local file; "" when there is none).  Emit
+     * the key when the answer is below FR_KEY_DONE, skip it otherwise.
+     * Cheapest when asked in ascending bytewise key order (a sorted merge
+     * with the ledger); any order works.  key and version borrowed. */
+    fr_key_state (*key_state)(fr_stage *st, const char *key, const char *version);
+    /* Sources: emits rec as emit() does, with its id stamped by the engine
+     * from the stage, rec->key and version (rec->id is ignored), and the
+     * key recorded in flight in the ledger. */
+    fr_status (*emit_key)(fr_stage *st, const fr_record *rec, const char *version);
+    /* Sources: dead-letters a listed key that cannot be read (gone, no
+     * access), its id stamped as by emit_key.  rec and reason borrowed. */
+    void (*reject_key)(fr_stage *st, const fr_record *rec, const char *version, const char *reason);
+    /* The file named by config key `key` is read by this stage and its
+     * results depend on its content (a model): the engine adds the file's
+     * content hash to the run's fingerprint, so a rerun with another file
+     * refuses to resume.  Call from init.  Returns FR_OK, or FR_FATAL with
+     * the reason set (the file cannot be read). */
+    fr_status (*fingerprint_file)(fr_stage *st, const char *key);
 } fr_host_api;
 
 /* Every fr_stage starts with the pointer to its host API, so the inline
@@ -359,6 +419,33 @@ static inline void fr_metric_add(fr_stage *st, const char *name, double value)
 static inline void fr_report(fr_stage *st, const char *name, const char *json)
 {
     FR_API(st)->report(st, name, json);
+}
+
+/* ABI 1.1: durable runs. */
+static inline const char *fr_state_dir(fr_stage *st)
+{
+    return FR_API(st)->state_dir(st);
+}
+static inline void fr_checkpoint(fr_stage *st, const char *const *ids, size_t n)
+{
+    FR_API(st)->checkpoint(st, ids, n);
+}
+static inline fr_key_state fr_key_state_of(fr_stage *st, const char *key, const char *version)
+{
+    return FR_API(st)->key_state(st, key, version);
+}
+static inline fr_status fr_emit_key(fr_stage *st, const fr_record *rec, const char *version)
+{
+    return FR_API(st)->emit_key(st, rec, version);
+}
+static inline void fr_reject_key(fr_stage *st, const fr_record *rec, const char *version,
+                                 const char *reason)
+{
+    FR_API(st)->reject_key(st, rec, version, reason);
+}
+static inline fr_status fr_fingerprint_file(fr_stage *st, const char *key)
+{
+    return FR_API(st)->fingerprint_file(st, key);
 }
 
 /* Allocates a payload for a record to emit: the buffer and its shape in one

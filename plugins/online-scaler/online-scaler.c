@@ -55,7 +55,7 @@ static const fr_param scaler_params[] = {
      "replicas, those of one process merge their statistics and share each model (replicas "
      "on different hosts do not)"},
     {"refit_every", FR_PARAM_INT, "1000", 1, 1e12, NULL, "fit: stream: rows between refits"},
-    {"model", FR_PARAM_PATH, "", 0, 0, NULL,
+    {"model", FR_PARAM_INPUT_FILE, "", 0, 0, "fit=none",
      "fit: none: the model file to apply (required); otherwise where to save each fitted model"},
     {"spill_dir", FR_PARAM_PATH, "", 0, 0, NULL,
      "directory of the spill file of waiting rows (unnamed, never left behind); default "

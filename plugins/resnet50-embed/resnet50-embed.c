@@ -30,7 +30,7 @@ typedef struct embed {
 } embed;
 
 static const fr_param embed_params[] = {
-    {"model", FR_PARAM_PATH, NULL, 0, 0, NULL, "the ONNX model file"},
+    {"model", FR_PARAM_INPUT_FILE, NULL, 0, 0, NULL, "the ONNX model file"},
     {"output", FR_PARAM_STRING, "", 0, 0, NULL,
      "tensor to emit, by ONNX name (default: the graph output), e.g. the pooled features"},
     {"preprocess", FR_PARAM_ENUM, "keras", 0, 0, "keras|torch|none",

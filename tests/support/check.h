@@ -2,7 +2,8 @@
  * check.h — the few assertions flowrun's C tests use.
  *
  * A failed check prints file:line, the expression and the values, and the
- * test goes on so one run shows every failure; main returns check_exit().
+ * test goes on so one run shows every failure; main returns check_exit(),
+ * which also fails a test that made no check at all.
  */
 #ifndef FLOWRUN_TEST_CHECK_H
 #define FLOWRUN_TEST_CHECK_H
@@ -85,9 +86,15 @@ static int check_count;
         }                                                                                          \
     } while (0)
 
+/* The test's exit status: 1 if a check failed, and 1 too if no check ran
+ * (a test that checks nothing cannot fail, so it specifies nothing). */
 static inline int check_exit(void)
 {
     fprintf(stderr, "%d checks, %d failed\n", check_count, check_failures);
+    if (check_count == 0) {
+        fprintf(stderr, "no check ran: a test must check something\n");
+        return 1;
+    }
     return check_failures ? 1 : 0;
 }
 

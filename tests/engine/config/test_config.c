@@ -210,8 +210,9 @@ static void test_all_errors_in_one_run(void)
     config_free(p);
 }
 
-/* The issue's example: config positions carried into the plugin's schema. */
-static void test_issue_example(void)
+/* YAML positions reach the plugin's schema: a bad value is reported at the
+ * value's line:col, an unknown key at the key's, with a suggestion. */
+static void test_schema_errors_carry_yaml_positions(void)
 {
     static const fr_param resize_params[] = {
         {"filter", FR_PARAM_ENUM, "bilinear", 0, 0, "nearest|bilinear|bicubic", "resampling"},
@@ -223,7 +224,8 @@ static void test_issue_example(void)
     CHECK_STR(msgs, "");
     free(msgs);
     REQUIRE_VOID(p);
-    /* read the same text under the name the issue uses */
+    /* the same text from memory, named pipelines/x.yaml: messages that do
+     * not depend on where the build tree is */
     FILE *fp = fopen(path, "rb");
     REQUIRE_VOID(fp);
     char text[4096];
@@ -444,7 +446,7 @@ int main(void)
     test_envsubst();
     test_good_file();
     test_all_errors_in_one_run();
-    test_issue_example();
+    test_schema_errors_carry_yaml_positions();
     test_syntax_and_missing();
     test_structure_errors();
     test_defaults();

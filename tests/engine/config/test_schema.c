@@ -139,7 +139,9 @@ static void test_did_you_mean(void)
     CHECK(schema_did_you_mean("x", keys, 0) == NULL);
 }
 
-static void test_issue_example(void)
+/* A value outside an enum's choices: file:line:col, stage, key, the choices
+ * and the value; without a file or stage, the plugin names the prefix. */
+static void test_enum_error_names_position_stage_key(void)
 {
     schema_entry e[] = {
         {.key = "filter", .value = "cubic", .line = 12, .col = 5, .key_line = 12, .key_col = 5},
@@ -294,6 +296,26 @@ static void test_check_table(void)
     BAD_TABLE("key \"t\": unknown type 99", {"t", (fr_param_type)99, NULL, 0, 0, NULL, ""});
     CHECK_STR(schema_type_name(FR_PARAM_DURATION), "duration");
     CHECK_STR(schema_type_name(FR_PARAM_SIZE), "size");
+    CHECK_STR(schema_type_name(FR_PARAM_INPUT_FILE), "input file");
+
+    /* An input file's condition names another key and, for an enum, one of its values. */
+    const fr_param conditional[] = {
+        {"fit", FR_PARAM_ENUM, "batch", 0, 0, "batch|none", ""},
+        {"model", FR_PARAM_INPUT_FILE, "", 0, 0, "fit=none", ""},
+        {"weights", FR_PARAM_INPUT_FILE, NULL, 0, 0, NULL, ""},
+        {NULL, 0, NULL, 0, 0, NULL, NULL},
+    };
+    CHECK_INT(schema_check_table(conditional, err, sizeof err), 0);
+#define BAD_CONDITION(choices)                                                                     \
+    "key \"model\": an input file's condition must be \"key=value\" naming another key and one "   \
+    "of its values, got \"" choices "\""
+    BAD_TABLE(BAD_CONDITION("fit=never"), {"fit", FR_PARAM_ENUM, "batch", 0, 0, "batch|none", ""},
+              {"model", FR_PARAM_INPUT_FILE, "", 0, 0, "fit=never", ""});
+    BAD_TABLE(BAD_CONDITION("fti=none"), {"fit", FR_PARAM_ENUM, "batch", 0, 0, "batch|none", ""},
+              {"model", FR_PARAM_INPUT_FILE, "", 0, 0, "fti=none", ""});
+    BAD_TABLE(BAD_CONDITION("none"), {"model", FR_PARAM_INPUT_FILE, "", 0, 0, "none", ""});
+    BAD_TABLE(BAD_CONDITION("model=x"), {"model", FR_PARAM_INPUT_FILE, "", 0, 0, "model=x", ""});
+#undef BAD_CONDITION
 }
 
 int main(void)
@@ -302,7 +324,7 @@ int main(void)
     test_durations();
     test_scalars();
     test_did_you_mean();
-    test_issue_example();
+    test_enum_error_names_position_stage_key();
     test_all_errors();
     test_defaults();
     test_check_table();

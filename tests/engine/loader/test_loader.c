@@ -37,8 +37,13 @@ int main(void)
     CHECK_CONTAINS(err, "dup/good.so: a plugin named \"good\" is already loaded from");
     loader_free(l);
 
-    refused("abi-major", "built for plugin ABI 2.0, this flowrun has ABI 1.0");
-    refused("abi-minor", "built for plugin ABI 1.7, newer than this flowrun's ABI 1.0");
+    char want[128];
+    snprintf(want, sizeof want, "built for plugin ABI 2.%d, this flowrun has ABI 1.%d",
+             FR_ABI_MINOR, FR_ABI_MINOR);
+    refused("abi-major", want);
+    snprintf(want, sizeof want, "built for plugin ABI 1.7, newer than this flowrun's ABI 1.%d",
+             FR_ABI_MINOR);
+    refused("abi-minor", want);
     refused("bad-size", "descriptor size");
     refused("truncated", "too small to be a flowrun plugin");
     refused("no-descriptor", "no 'flowrun_plugin' descriptor");

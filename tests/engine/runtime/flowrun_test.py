@@ -24,9 +24,13 @@ class Run:
 class FlowrunCase(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.mkdtemp(prefix="flowrun-test-")
+        # Where pipelines without `state:` keep their ledger: beside, not in, the scratch
+        # directory, whose listing tests check.
+        self.state_home = tempfile.mkdtemp(prefix="flowrun-state-")
 
     def tearDown(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+        shutil.rmtree(self.state_home, ignore_errors=True)
 
     def path(self, name):
         return os.path.join(self.dir, name)
@@ -42,8 +46,9 @@ class FlowrunCase(unittest.TestCase):
         if summary_path and os.path.exists(summary_path):
             os.unlink(summary_path)
         cmd = [FLOWRUN, *args] + (["--summary", summary_path] if summary else [])
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **(env or {})})
+        # The ledger of a pipeline without `state:` lives in the scratch directory.
+        env = {**os.environ, "XDG_STATE_HOME": self.state_home, **(env or {})}
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
         return Run(proc, summary_path)
 
     def lines(self, name):

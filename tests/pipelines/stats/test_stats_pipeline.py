@@ -30,9 +30,10 @@ SCALE_RTOL = 1e-6
 # to 1024 rows (ssyrk, relative error ~ sqrt(1024) x 6e-8 = 2e-6 of the
 # block's terms), and the blocks differ with the split; the eigenvectors of
 # the pair 0.5 % apart move by that error over the gap (2e-6 / 5e-3 = 4e-4
-# of the pair's mixing at worst, much less in practice).  1e-4 is the issue's
-# per-component bound against the float64 references, so 1 vs 3 replicas
-# agree to 2e-4 (both within 1e-4 of the same reference).
+# of the pair's mixing at worst, much less in practice).  1e-4 is the
+# per-component bound against the float64 references that the stats tests
+# hold (docs/architecture.md, "Numerics"), so 1 vs 3 replicas agree to 2e-4
+# (both within 1e-4 of the same reference).
 PCA_RTOL = 1e-4
 
 

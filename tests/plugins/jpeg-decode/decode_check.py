@@ -107,6 +107,8 @@ def main():
         config = ["dct=ifast"] if buggy else []
     with tempfile.TemporaryDirectory() as d:
         files = corpus(d)
+        if not files:
+            sys.exit("empty corpus: nothing would be checked")
         results = decode_all(driver, files, config)
         mismatched = []
         for path, got in zip(files, results):

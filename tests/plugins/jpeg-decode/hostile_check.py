@@ -46,6 +46,8 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         subprocess.run([make_bad, d], check=True)
         files = sorted(os.path.join(d, f) for f in os.listdir(d))
+        if not files:
+            sys.exit(f"{make_bad} wrote no file: nothing would be checked")
         for name, got in outcomes(driver, files):
             kind, reason = expected(name)
             counts[got.split(" ", 1)[0]] += 1
@@ -58,6 +60,8 @@ def main():
         if counts["OK"] + counts["REJECT"] != len(files) or counts["OK"] != n_ok:
             failures.append(f"counts do not add up: {counts} for {len(files)} files")
         truncated = [f for f in files if "truncated" in f]
+        if not truncated:
+            failures.append("no truncated file in the corpus: warnings=pass is not checked")
         for name, got in outcomes(driver, truncated, ["warnings=pass"]):
             if got != "OK":
                 failures.append(f"warnings=pass: {name}: expected to decode, got {got}")
