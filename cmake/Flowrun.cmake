@@ -13,9 +13,23 @@ function(flowrun_add_subdirectories dir)
     endforeach()
 endfunction()
 
+# Hot loops (FAST plugins, the resize core) are compiled for a CPU baseline,
+# not for the build machine, so what `cmake --install` installs runs on any
+# x86-64 host with AVX2 (x86-64-v3); kernels that gain from AVX-512 carry a
+# second copy for x86-64-v4, picked at load time (plugins/lib/cpu/cpu.h).
+# FLOWRUN_NATIVE=ON tunes them for this machine instead (not portable).
+option(FLOWRUN_NATIVE "Compile hot loops with -march=native (binaries run only on CPUs like this one)" OFF)
+if(FLOWRUN_NATIVE)
+    set(FLOWRUN_HOT_FLAGS -O3 -march=native)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+    set(FLOWRUN_HOT_FLAGS -O3 -march=x86-64-v3)
+else()
+    set(FLOWRUN_HOT_FLAGS -O3)
+endif()
+
 # flowrun_add_plugin(NAME SOURCES a.c b.c [LIBS x y] [FAST] [TEST_ONLY])
 # Builds plugins/NAME as NAME.so in the plugin directory and installs it.
-# FAST compiles it with -O3 -march=native for hot loops (measured first).
+# FAST compiles it with FLOWRUN_HOT_FLAGS for hot loops (measured first).
 # TEST_ONLY: built for the tests and benchmarks into their own directory
 # (lib/flowrun/test-plugins, which only tests put on FLOWRUN_PLUGIN_PATH), so
 # a user of the build tree never sees them; never installed.
@@ -37,7 +51,7 @@ function(flowrun_add_plugin name)
     set_property(TARGET plugin-${name} APPEND PROPERTY LINK_DEPENDS
                  ${PROJECT_SOURCE_DIR}/cmake/flowrun-plugin.map)
     if(P_FAST)
-        target_compile_options(plugin-${name} PRIVATE -O3 -march=native)
+        target_compile_options(plugin-${name} PRIVATE ${FLOWRUN_HOT_FLAGS})
     endif()
     if(NOT P_TEST_ONLY)
         install(TARGETS plugin-${name} LIBRARY DESTINATION ${FLOWRUN_PLUGIN_INSTALL_DIR})

@@ -1,7 +1,7 @@
 /*
  * buffer.h — the engine's payload buffers: 64-byte aligned, reference
  * counted, recycled through a pool so that large tensors are not malloc'd
- * (and page-faulted) per record (PLATFORM.md: glibc returns big blocks to
+ * (and page-faulted) per record (docs/platform.md, "glibc malloc": big blocks go back to
  * the OS on free).  A buffer can also wrap a received ZeroMQ message, so a
  * stage can forward its input without copying.
  */

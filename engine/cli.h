@@ -9,8 +9,22 @@ int cli_run(int argc, char **argv);      /* flowrun run [options] FILE */
 int cli_validate(int argc, char **argv); /* flowrun validate FILE */
 int cli_plugins(int argc, char **argv);  /* flowrun plugins */
 int cli_describe(int argc, char **argv); /* flowrun describe PLUGIN */
+int cli_keygen(int argc, char **argv);   /* flowrun keygen [--force] PREFIX */
+int cli_state(int argc, char **argv);    /* flowrun state [--keys [S]] FILE */
 /* flowrun new-plugin NAME [--dir DIR] */
 int cli_new_plugin(int argc, char **argv);
+
+/* flowrun train [run options] PIPELINE.yaml: run, then write the bundle */
+int cli_train(int argc, char **argv);
+/* flowrun classify BUNDLE PHOTO... */
+int cli_classify(int argc, char **argv);
+/* flowrun evaluate BUNDLE DIR: accuracy, precision/recall, confusion matrix */
+int cli_evaluate(int argc, char **argv);
+/* flowrun serve BUNDLE --listen ADDR:PORT */
+int cli_serve(int argc, char **argv);
+
+/* mkdir -p: dir and its missing parents.  Returns 0 or -1 with errno. */
+int cli_mkdirs(const char *dir);
 
 /* 1 if argv has -h/--help; prints usage then. */
 int cli_wants_help(int argc, char **argv, const char *usage);

@@ -25,7 +25,8 @@ static const char template_plugin[] =
     " * @NAME@ - a flowrun stage plugin (written by `flowrun new-plugin`).\n"
     " *\n"
     " * As generated it forwards byte records unchanged (zero-copy) and REJECTs\n"
-    " * those larger than max_size: replace the body of @ID@_process with what\n"
+    " * those larger than max_size (or forwards and counts them, too_large:\n"
+    " * forward): replace the body of @ID@_process with what\n"
     " * your stage does.  The plugin author's guide is docs/plugins.md in\n"
     " * flowrun's sources; the ABI is <flowrun/plugin.h>.\n"
     " */\n"
@@ -35,15 +36,21 @@ static const char template_plugin[] =
     "/* The configuration keys: the engine validates the pipeline file against\n"
     " * this table, applies the defaults, and `flowrun describe @NAME@` shows it. */\n"
     "static const fr_param @ID@_params[] = {\n"
-    "    {\"max_size\", FR_PARAM_SIZE, \"64MiB\", 0, 0, NULL,\n"
-    "     \"records with a larger payload are rejected\"},\n"
+    "    /* key, type, default (NULL: required), min, max, choices, description */\n"
+    "    {\"max_size\", FR_PARAM_SIZE, \"64MiB\", 1, FR_NO_MAX, NULL,\n"
+    "     \"records with a larger payload are too large\"},\n"
+    "    {\"too_large\", FR_PARAM_ENUM, \"reject\", 0, 0, \"reject|forward\",\n"
+    "     \"a too large record is rejected (dead letter with the reason) or forwarded\"},\n"
     "    {NULL},\n"
     "};\n"
+    "/* too_large's choices in their order: fr_config_enum() returns the index. */\n"
+    "enum { TOO_LARGE_REJECT, TOO_LARGE_FORWARD };\n"
     "\n"
     "/* One instance's state.  With `replicas: N` each instance has its own and\n"
     " * all callbacks of an instance run on that instance's thread. */\n"
     "typedef struct @ID@ {\n"
     "    int64_t max_size;\n"
+    "    int forward_too_large;\n"
     "} @ID@;\n"
     "\n"
     "static fr_status @ID@_init(fr_stage *st, void **state)\n"
@@ -52,6 +59,7 @@ static const char template_plugin[] =
     "    if (!s)\n"
     "        return fr_fail(st, FR_FATAL, \"out of memory\");\n"
     "    s->max_size = fr_config_int(st, \"max_size\");\n"
+    "    s->forward_too_large = fr_config_enum(st, \"too_large\") == TOO_LARGE_FORWARD;\n"
     "    *state = s;\n"
     "    return FR_OK;\n"
     "}\n"
@@ -62,8 +70,10 @@ static const char template_plugin[] =
     "    @ID@ *s = state;\n"
     "    if ((int64_t)in->payload.size > s->max_size) {\n"
     "        fr_metric_add(st, \"too_large\", 1);\n"
-    "        return fr_fail(st, FR_REJECT, \"payload of %zu bytes is larger than max_size %lld\",\n"
-    "                       in->payload.size, (long long)s->max_size);\n"
+    "        if (!s->forward_too_large)\n"
+    "            return fr_fail(st, FR_REJECT, \"payload of %zu bytes is larger than max_size "
+    "%lld\",\n"
+    "                           in->payload.size, (long long)s->max_size);\n"
     "    }\n"
     "    fr_record out = *in; /* strings are copied by fr_emit */\n"
     "    /* Forward the payload without copying: fr_emit takes this reference. */\n"
@@ -169,6 +179,18 @@ static const char template_test[] =
     "    EXPECT(fr_harness_metric(h, \"too_large\") == 1);\n"
     "    fr_harness_free(h);\n"
     "\n"
+    "    /* too_large: forward passes it on, still counted. */\n"
+    "    const char *const forward[] = {\"max_size\", \"8\", \"too_large\", \"forward\", NULL};\n"
+    "    h = fr_harness_new(argv[1], forward, &err);\n"
+    "    EXPECT(h != NULL);\n"
+    "    if (h) {\n"
+    "        EXPECT(fr_harness_start(h) == FR_OK);\n"
+    "        EXPECT(fr_harness_push(h, &large) == FR_OK);\n"
+    "        EXPECT(fr_harness_output_count(h) == 1);\n"
+    "        EXPECT(fr_harness_metric(h, \"too_large\") == 1);\n"
+    "        fr_harness_free(h);\n"
+    "    }\n"
+    "\n"
     "    /* A bad value is refused by the engine, naming the key. */\n"
     "    const char *const bad[] = {\"max_size\", \"lots\", NULL};\n"
     "    EXPECT(fr_harness_new(argv[1], bad, &err) == NULL);\n"
@@ -254,7 +276,7 @@ static int new_plugin_write(const char *dir, const char *file, const char *templ
 }
 
 /* mkdir -p: dir and its missing parents.  Returns 0 or -1 with errno. */
-static int new_plugin_mkdirs(const char *dir)
+int cli_mkdirs(const char *dir)
 {
     char path[4096];
     if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) {
@@ -316,7 +338,7 @@ int cli_new_plugin(int argc, char **argv)
     }
     if (!dir)
         dir = name;
-    if (new_plugin_mkdirs(dir) != 0) {
+    if (cli_mkdirs(dir) != 0) {
         fprintf(stderr, "flowrun: new-plugin: cannot create directory %s: %s\n", dir,
                 strerror(errno));
         return EXIT_USAGE;

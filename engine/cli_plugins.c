@@ -68,10 +68,10 @@ static void describe_params(const fr_param *params)
         char range[160] = "";
         if (p->type == FR_PARAM_ENUM)
             snprintf(range, sizeof range, "one of %s", p->choices);
-        else if (p->min != 0 || p->max != 0)
-            snprintf(range, sizeof range, "%g..%g", p->min, p->max);
         else if (p->type == FR_PARAM_INPUT_FILE && p->choices && *p->choices)
             snprintf(range, sizeof range, "read, and checked before the run, when %s", p->choices);
+        else
+            schema_bounds_text(p, range, sizeof range);
         printf("  %s (%s%s%s)\n", p->key, schema_type_name(p->type),
                p->default_value ? ", default " : ", required",
                p->default_value ? (p->default_value[0] ? p->default_value : "\"\"") : "");

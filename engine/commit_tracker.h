@@ -1,7 +1,8 @@
 /*
  * commit_tracker.h — counts, per record id, the sinks that have committed
  * it (a dead letter counts for every sink below the stage that rejected
- * it), so the coordinator knows when an id is done (ARCHITECTURE.md §5).
+ * it), so the coordinator knows when an id is done (docs/architecture.md,
+ * "Delivery").
  * Only ids in flight are held: an id leaves the table when it is done.
  */
 #ifndef FLOWRUN_COMMIT_TRACKER_H

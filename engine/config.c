@@ -1,5 +1,5 @@
 /*
- * config.c — the pipeline file (ARCHITECTURE.md §8) read into
+ * config.c — the pipeline file (docs/architecture.md, "The pipeline file") read into
  * config_pipeline: structure and engine keys checked here, each problem
  * reported with its position and the reading carried on, so one run shows
  * every mistake in the file.  The plugins' own keys are kept as
@@ -13,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_replicas.h"
 #include "envsubst.h"
 #include "yaml_doc.h"
 
-static const char *const config_top_keys[] = {"name",        "dead_letters", "state",
-                                              "plugin_path", "nodes",        "stages"};
+static const char *const config_top_keys[] = {"name",  "dead_letters", "state", "plugin_path",
+                                              "nodes", "cluster",      "stages"};
 #define CONFIG_N_TOP (sizeof config_top_keys / sizeof config_top_keys[0])
 
 /* The engine's own stage keys with a value type, checked by the schema code. */
@@ -188,7 +189,7 @@ static void config_parse_nodes(config_ctx *c, config_pipeline *p, const yaml_doc
         config_oom(c);
         return;
     }
-    static const char *const node_keys[] = {"endpoint"};
+    static const char *const node_keys[] = {"endpoint", "bind", "public_key", "secret_key"};
     for (size_t i = 0; i < v->n; i++) {
         if (skip[i])
             continue;
@@ -219,12 +220,18 @@ static void config_parse_nodes(config_ctx *c, config_pipeline *p, const yaml_doc
             if (nskip[j])
                 continue;
             const yaml_doc_node *nk = body->items[2 * j], *nv = yaml_doc_value(body, j);
-            if (strcmp(nk->text, "endpoint") != 0) {
-                config_unknown_key(c, nk, where, "", node_keys, 1);
+            char kw[340];
+            snprintf(kw, sizeof kw, "%skey \"%s\": ", where, nk->text);
+            if (strcmp(nk->text, "public_key") == 0 || strcmp(nk->text, "secret_key") == 0) {
+                char **slot = nk->text[0] == 'p' ? &node->public_key : &node->secret_key;
+                free(*slot);
+                *slot = config_scalar(c, nv, kw, "a key file (flowrun keygen)");
                 continue;
             }
-            char kw[340];
-            snprintf(kw, sizeof kw, "%skey \"endpoint\": ", where);
+            if (strcmp(nk->text, "endpoint") != 0 && strcmp(nk->text, "bind") != 0) {
+                config_unknown_key(c, nk, where, "", node_keys, 4);
+                continue;
+            }
             char *ep = config_scalar(c, nv, kw, "tcp://host:port or ipc://path");
             if (!ep)
                 continue;
@@ -234,7 +241,9 @@ static void config_parse_nodes(config_ctx *c, config_pipeline *p, const yaml_doc
                 free(ep);
                 continue;
             }
-            node->endpoint = ep;
+            char **slot = strcmp(nk->text, "bind") == 0 ? &node->bind : &node->endpoint;
+            free(*slot);
+            *slot = ep;
         }
         free(nskip);
         int endpoint_given = 0;
@@ -294,6 +303,7 @@ static void config_parse_stage(config_ctx *c, config_pipeline *p, config_stage *
         return;
     }
     size_t n_eng = 0;
+    uint32_t placed = 0; /* replicas placed on nodes by a replicas: mapping */
     int plugin_given = 0;
     for (size_t i = 0; i < body->n; i++) {
         if (skip[i])
@@ -315,6 +325,10 @@ static void config_parse_stage(config_ctx *c, config_pipeline *p, config_stage *
             st->node.name = config_scalar(c, v, kw, "a node name");
             st->node.line = v->line;
             st->node.col = v->col;
+        } else if (strcmp(key, "replicas") == 0 && v->kind == YAML_DOC_MAP) {
+            free(st->replica_node);
+            st->replica_node = NULL;
+            config_replicas_parse(p, k->text, v, c->file, c->d, &st->replica_node, &placed);
         } else if (strcmp(key, "replicas") == 0 || strcmp(key, "retries") == 0 ||
                    strcmp(key, "retry_backoff") == 0) {
             schema_entry *e = &eng[n_eng++];
@@ -352,6 +366,12 @@ static void config_parse_stage(config_ctx *c, config_pipeline *p, config_stage *
     if (!plugin_given)
         diag_error(c->d, c->file, k->line, k->col, "%smissing required key \"plugin\"", where);
     config_engine_keys(c, st, eng, n_eng);
+    if (st->replica_node) {
+        st->replicas = placed;
+        if (st->node.name)
+            diag_error(c->d, c->file, st->node.line, st->node.col,
+                       "%skey \"node\": the stage's replicas: already place it on nodes", where);
+    }
     for (size_t i = 0; i < n_eng; i++)
         free(eng[i].value);
     free(eng);
@@ -419,6 +439,25 @@ static void config_parse_stages(config_ctx *c, config_pipeline *p, const yaml_do
     free(skip);
 }
 
+/* cluster: coordinator: names one of the nodes; security: curve needs
+ * every node's public key. */
+static void config_check_coordinator(config_ctx *c, const config_pipeline *p)
+{
+    for (size_t i = 0; p->cluster.curve && i < p->n_nodes; i++)
+        if (!p->nodes[i].public_key)
+            diag_error(c->d, c->file, p->nodes[i].line, p->nodes[i].col,
+                       "node \"%s\": missing key \"public_key\" (cluster: security: curve)",
+                       p->nodes[i].name);
+    const char *name = p->cluster.coordinator;
+    for (size_t i = 0; name && i < p->n_nodes; i++)
+        if (strcmp(p->nodes[i].name, name) == 0)
+            return;
+    if (name)
+        diag_error(c->d, c->file, p->cluster.line, p->cluster.col,
+                   "cluster: key \"coordinator\": unknown node \"%s\"%s", name,
+                   p->n_nodes ? "" : " (the file has no nodes:)");
+}
+
 /* "pipelines/fruits.yaml" -> "fruits" */
 static char *config_default_name(const char *file)
 {
@@ -463,7 +502,7 @@ static config_pipeline *config_load_buffer(const char *data, size_t len, const c
     for (size_t i = 0; i < root->n; i++)
         if (!skip[i] && strcmp(yaml_doc_key(root, i), "nodes") == 0)
             config_parse_nodes(&c, p, yaml_doc_value(root, i));
-    const yaml_doc_node *stages = NULL;
+    const yaml_doc_node *stages = NULL, *cluster = NULL;
     for (size_t i = 0; i < root->n; i++) {
         if (skip[i])
             continue;
@@ -509,10 +548,14 @@ static config_pipeline *config_load_buffer(const char *data, size_t len, const c
             /* done above */
         } else if (strcmp(k->text, "stages") == 0) {
             stages = v;
+        } else if (strcmp(k->text, "cluster") == 0) {
+            cluster = v;
         } else {
             config_unknown_key(&c, k, "", "top-level ", config_top_keys, CONFIG_N_TOP);
         }
     }
+    config_cluster_parse(&p->cluster, cluster, file, d);
+    config_check_coordinator(&c, p);
     if (stages)
         config_parse_stages(&c, p, stages);
     else
@@ -598,14 +641,19 @@ void config_free(config_pipeline *p)
             free(st->inputs[j].name);
         free(st->inputs);
         free(st->node.name);
+        free(st->replica_node);
         config_free_entries(st->entries, st->n_entries);
     }
     free(p->stages);
     for (size_t i = 0; i < p->n_nodes; i++) {
         free(p->nodes[i].name);
         free(p->nodes[i].endpoint);
+        free(p->nodes[i].bind);
+        free(p->nodes[i].public_key);
+        free(p->nodes[i].secret_key);
     }
     free(p->nodes);
+    config_cluster_free(&p->cluster);
     for (size_t i = 0; i < p->n_plugin_path; i++)
         free(p->plugin_path[i]);
     free(p->plugin_path);

@@ -1,5 +1,5 @@
 /*
- * config.h — the pipeline file (ARCHITECTURE.md §8) read with libyaml into
+ * config.h — the pipeline file (docs/architecture.md, "The pipeline file") read with libyaml into
  * plain structs, with positions kept for messages.  Structure and engine
  * keys are checked here; each stage's plugin keys are left as entries for
  * schema_apply() once the plugin is loaded.
@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config_cluster.h"
 #include "diag.h"
 #include "schema.h"
 
@@ -20,7 +21,10 @@ typedef struct config_ref {
 
 typedef struct config_node {
     char *name;
-    char *endpoint; /* "tcp://10.0.0.2:7100", "ipc:///run/flowrun/a" */
+    char *endpoint;   /* "tcp://10.0.0.2:7100", "ipc:///run/flowrun/a" */
+    char *bind;       /* bind: where it listens, when not at endpoint (NAT, pods), or NULL */
+    char *public_key; /* public_key: its CURVE public key file, or NULL */
+    char *secret_key; /* secret_key: its secret key file (read by that node only), or NULL */
     int line, col;
 } config_node;
 
@@ -32,6 +36,7 @@ typedef struct config_stage {
     size_t n_inputs;
     uint32_t replicas;        /* replicas: default 1, 1..256 */
     config_ref node;          /* node: name, or .name NULL */
+    size_t *replica_node;     /* replicas: {node: n, ...}: the node of each replica, or NULL */
     uint32_t retries;         /* retries: default 3, RETRY attempts before dead-lettering */
     int64_t retry_backoff_ms; /* retry_backoff: default 100ms, doubled per attempt */
     schema_entry *entries;    /* every other key: the plugin's */
@@ -47,7 +52,8 @@ typedef struct config_pipeline {
     size_t n_plugin_path;
     config_node *nodes;
     size_t n_nodes;
-    config_stage *stages; /* in file order */
+    config_cluster cluster; /* cluster: (config_cluster.h) */
+    config_stage *stages;   /* in file order */
     size_t n_stages;
 } config_pipeline;
 

@@ -65,6 +65,23 @@ static void place_stage(graph *g, graph_stage *s)
     for (size_t n = 0; s->cfg->node.name && n < p->n_nodes; n++)
         if (strcmp(p->nodes[n].name, s->cfg->node.name) == 0)
             s->node = n;
+    if (s->cfg->replica_node) /* replicas over several nodes: the first one's */
+        s->node = s->cfg->replica_node[0];
+}
+
+size_t graph_instance_node(const graph *g, size_t s, uint32_t replica)
+{
+    const config_stage *cfg = g->stages[s].cfg;
+    return cfg->replica_node && replica < cfg->replicas ? cfg->replica_node[replica]
+                                                        : g->stages[s].node;
+}
+
+int graph_stage_on_node(const graph *g, size_t s, size_t node)
+{
+    for (uint32_t k = 0; k < g->stages[s].cfg->replicas; k++)
+        if (graph_instance_node(g, s, k) == node)
+            return 1;
+    return 0;
 }
 
 /* ---- edges ------------------------------------------------------------ */

@@ -46,6 +46,12 @@ void graph_check_limits(const graph *g, diag *d);
 void graph_free(graph *g);
 
 size_t graph_find(const graph *g, const char *name); /* index, or g->n_stages */
+
+/* The node replica `replica` of stage s runs on: its stage's node, or its
+ * own with replicas: {node: n, ...}. */
+size_t graph_instance_node(const graph *g, size_t s, uint32_t replica);
+/* 1 if any replica of stage s runs on node. */
+int graph_stage_on_node(const graph *g, size_t s, size_t node);
 int graph_is_source(const graph_stage *s);
 int graph_is_sink(const graph_stage *s);
 

@@ -22,6 +22,7 @@
 #include "record_copy.h"
 #include "schema.h"
 #include "stage.h"
+#include "state_dir.h"
 
 typedef struct string_list {
     char **items; /* owned */
@@ -47,11 +48,12 @@ struct fr_harness {
     char **commits;
     size_t n_commits;
     /* durable runs (ABI 1.1) */
-    char *state_dir;    /* owned */
-    int state_dir_temp; /* made by the harness: removed at free */
-    string_list held;   /* fr_checkpoint ids */
-    string_list ledger; /* fr_harness_set_key_state: key, version, state as "%d" triples */
-    string_list hashes; /* fr_fingerprint_file: key, hash pairs */
+    char *state_dir;      /* owned */
+    int state_dir_temp;   /* made by the harness: removed at free */
+    string_list held;     /* fr_checkpoint ids */
+    string_list ledger;   /* fr_harness_set_key_state: key, version, state as "%d" triples */
+    string_list hashes;   /* fr_fingerprint_file: key, hash pairs */
+    fr_run_kind run_kind; /* fr_harness_set_run_kind */
 };
 
 static int list_push(record_list *list, fr_record *rec, char *note)
@@ -184,6 +186,12 @@ static void keep_fingerprint(void *ctx, fr_stage *st, const char *key, const cha
     strings_push(&h->hashes, hash);
 }
 
+static fr_run_kind harness_run_kind(void *ctx, fr_stage *st)
+{
+    (void)st;
+    return ((fr_harness *)ctx)->run_kind;
+}
+
 static const stage_backend keep_backend = {
     .emit = keep_emit,
     .reject = keep_reject,
@@ -194,6 +202,7 @@ static const stage_backend keep_backend = {
     .key_state = preset_key_state,
     .key_sent = key_sent_noop,
     .fingerprint = keep_fingerprint,
+    .run_kind = harness_run_kind,
 };
 
 /* ---- set-up ----------------------------------------------------------- */
@@ -277,21 +286,6 @@ void fr_harness_set_input_type(fr_harness *h, const char *type)
     snprintf(h->stage.input_type, sizeof h->stage.input_type, "%s", type);
 }
 
-/* mkdir -p; 0 or -1 with errno. */
-static int make_dirs(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 void fr_harness_set_state_dir(fr_harness *h, const char *dir)
 {
     free(h->state_dir);
@@ -310,7 +304,7 @@ static fr_status prepare_state_dir(fr_harness *h)
             return fr_fail(&h->stage, FR_FATAL, "harness: cannot make a state directory in %s: %s",
                            tmp && *tmp ? tmp : "/tmp", strerror(errno));
         h->state_dir_temp = 1;
-    } else if (make_dirs(h->state_dir) != 0) {
+    } else if (state_dir_make(h->state_dir) != 0) {
         return fr_fail(&h->stage, FR_FATAL, "harness: cannot make the state directory %s: %s",
                        h->state_dir, strerror(errno));
     }
@@ -332,6 +326,11 @@ void fr_harness_set_key_state(fr_harness *h, const char *key, const char *versio
     strings_push(&h->ledger, key);
     strings_push(&h->ledger, version ? version : "");
     strings_push(&h->ledger, number);
+}
+
+void fr_harness_set_run_kind(fr_harness *h, fr_run_kind kind)
+{
+    h->run_kind = kind;
 }
 
 const char *fr_harness_state_dir(const fr_harness *h)

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 /* Whether p's condition ("key=value", or none) holds in the stage's config. */
-static int condition_holds(const fr_param *p, const schema_values *config)
+int input_file_is_read(const fr_param *p, const schema_values *config)
 {
     const char *c = p->choices;
     if (!c || !*c)
@@ -57,7 +57,7 @@ static size_t check_stage(const graph *g, const graph_stage *s, diag *d)
 {
     size_t problems = 0;
     for (const fr_param *p = s->plugin->desc.params; p && p->key; p++) {
-        if (p->type != FR_PARAM_INPUT_FILE || !condition_holds(p, s->config))
+        if (p->type != FR_PARAM_INPUT_FILE || !input_file_is_read(p, s->config))
             continue;
         const char *path = schema_string(s->config, p->key, NULL);
         if (!*path || strstr(path, "://"))

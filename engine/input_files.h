@@ -19,4 +19,8 @@
  * Returns the number of problems reported. */
 size_t input_files_check(const graph *g, const char *node, diag *d);
 
+/* 1 when the stage reads the file of INPUT_FILE param p (its condition
+ * holds in config); the ledger fingerprints that file's content. */
+int input_file_is_read(const fr_param *p, const schema_values *config);
+
 #endif

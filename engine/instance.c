@@ -17,6 +17,7 @@
 #include "log.h"
 #include "port_type.h"
 #include "transport.h"
+#include "wire_check.h"
 #include "wire_codec.h"
 
 #define POLL_MS 100 /* how often a blocked instance looks at the stop flag */
@@ -207,6 +208,13 @@ static void backend_fingerprint(void *ctx, fr_stage *st, const char *key, const 
         ledger_add_file(in->run->ledger, gstage(in)->cfg->name, key, hash);
 }
 
+static fr_run_kind backend_run_kind(void *ctx, fr_stage *st)
+{
+    instance *in = ctx;
+    (void)st;
+    return ledger_run_kind(in->run->ledger);
+}
+
 static const stage_backend runtime_backend = {
     .emit = backend_emit,
     .reject = backend_reject,
@@ -217,6 +225,7 @@ static const stage_backend runtime_backend = {
     .key_state = backend_key_state,
     .key_sent = backend_key_sent,
     .fingerprint = backend_fingerprint,
+    .run_kind = backend_run_kind,
 };
 
 /* ---- processing one record -------------------------------------------- */
@@ -284,18 +293,83 @@ static fr_status check_payload(instance *in, const fr_record *rec)
     return FR_OK;
 }
 
+/* Counts and drops a message that fails a check, with a log line naming
+ * where it came from; the first hundred per instance, then every power of ten,
+ * so a flood cannot fill the log. */
+static void drop_malformed(instance *in, zmq_msg_t *header, const char *reason)
+{
+    uint64_t n = atomic_fetch_add(&in->counters.malformed, 1) + 1;
+    int log_it = n <= 100;
+    for (uint64_t p = 100; !log_it && p <= n; p *= 10)
+        log_it = p == n;
+    if (!log_it)
+        return;
+    const char *peer = zmq_msg_gets(header, "Peer-Address");
+    log_msg(FR_LOG_WARN, in->stage.scope,
+            "dropped a malformed message (%llu so far) from %s%s%s: %s", (unsigned long long)n,
+            peer ? peer : "a stage of this process", peer ? " on " : "", peer ? in->listen_ep : "",
+            reason);
+}
+
+/* Receives the frames after the header: the payload of DATA into payload
+ * (*frames counts them).  Frames beyond what the format allows are read
+ * and discarded, so the next message starts clean. */
+static void receive_rest(instance *in, zmq_msg_t *header, zmq_msg_t *payload, int *frames)
+{
+    *frames = 1;
+    if (!zmq_msg_more(header))
+        return;
+    if (zmq_msg_recv(payload, in->data_in, 0) < 0)
+        return;
+    (*frames)++;
+    zmq_msg_t extra;
+    zmq_msg_init(&extra);
+    for (int more = zmq_msg_more(payload); more; more = zmq_msg_more(&extra), (*frames)++)
+        if (zmq_msg_recv(&extra, in->data_in, 0) < 0)
+            break;
+    zmq_msg_close(&extra);
+}
+
+/* The checks a message passes before it counts: format, frame count, the
+ * EOS sender, the payload size.  Returns 0, or -1 with the reason. */
+static int check_message(instance *in, zmq_msg_t *header, zmq_msg_t *payload, int frames, char *err,
+                         size_t err_size)
+{
+    wire_decoded *d = &in->header;
+    if (wire_decode(zmq_msg_data(header), zmq_msg_size(header), d, err, err_size) != 0)
+        return -1;
+    int want = d->type == FR_WIRE_EOS ? 1 : 2;
+    if (frames != want) {
+        snprintf(err, err_size, "%s message of %d frames, expected %d",
+                 d->type == FR_WIRE_EOS ? "end-of-stream" : "data", frames, want);
+        return -1;
+    }
+    const char *peer_node = zmq_msg_gets(header, "User-Id"); /* set under CURVE */
+    if (d->type == FR_WIRE_EOS)
+        return eos_senders_accept(&in->eos_from, d->rec.key,
+                                  zmq_msg_gets(header, "Peer-Address") != NULL, peer_node, err,
+                                  err_size);
+    if (peer_node && !eos_senders_upstream_node(&in->eos_from, peer_node)) {
+        snprintf(err, err_size, "a record from node \"%.64s\", which runs no upstream stage",
+                 peer_node);
+        return -1;
+    }
+    return wire_check_payload(&d->rec.payload, zmq_msg_size(payload), err, err_size);
+}
+
 /* One message whose header frame is in `header`. */
 static fr_status receive_data(instance *in, zmq_msg_t *header)
 {
     wire_decoded *d = &in->header;
-    char err[256];
+    char err[512];
+    int frames;
     zmq_msg_t payload;
     zmq_msg_init(&payload);
-    int has_payload = zmq_msg_more(header) && zmq_msg_recv(&payload, in->data_in, 0) >= 0;
-    if (wire_decode(zmq_msg_data(header), zmq_msg_size(header), d, err, sizeof err) != 0) {
-        log_msg(FR_LOG_ERROR, in->stage.scope, "malformed message from upstream: %s", err);
+    receive_rest(in, header, &payload, &frames);
+    if (check_message(in, header, &payload, frames, err, sizeof err) != 0) {
+        drop_malformed(in, header, err);
         zmq_msg_close(&payload);
-        return FR_FATAL;
+        return FR_OK;
     }
     if (d->type == FR_WIRE_EOS) {
         in->eos_seen++;
@@ -303,7 +377,7 @@ static fr_status receive_data(instance *in, zmq_msg_t *header)
         return FR_OK;
     }
     atomic_fetch_add(&in->counters.in, 1);
-    fr_buffer *buf = has_payload ? buffer_from_zmq(&payload) : NULL;
+    fr_buffer *buf = zmq_msg_size(&payload) ? buffer_from_zmq(&payload) : NULL;
     zmq_msg_close(&payload);
     d->rec.payload.buffer = buf;
     d->rec.payload.data = buf ? buffer_data(buf) : NULL;
@@ -335,6 +409,8 @@ static fr_status receive_loop(instance *in)
     fr_status s = FR_OK;
     if (port_type_parse(in->stage.input_type, &in->accepts, why, sizeof why) != 0)
         in->accepts = (port_type){.any = 1}; /* checked when the graph was built */
+    if (eos_senders_init(&in->eos_from, in->run->graph, in->stage_index, in->index) != 0)
+        return fr_fail(&in->stage, FR_FATAL, "out of memory");
     while (s == FR_OK && in->eos_seen < in->eos_expected) {
         zmq_msg_t header;
         zmq_msg_init(&header);
@@ -344,6 +420,7 @@ static fr_status receive_loop(instance *in)
         zmq_msg_close(&header);
     }
     wire_decoded_free(&in->header);
+    eos_senders_free(&in->eos_from);
     return s;
 }
 
@@ -377,13 +454,19 @@ static fr_status flush_call(fr_stage *st, const fr_record *unused)
 
 /* ---- the thread ------------------------------------------------------- */
 
+/* Waits for room on a full socket, so a peer that died cannot keep the
+ * thread from seeing the stop flag. */
 static void send_eos(instance *in)
 {
     char sender[128];
     snprintf(sender, sizeof sender, "%s#%u", gstage(in)->cfg->name, in->index);
     for (size_t k = 0; k < in->n_outs; k++)
-        for (size_t i = 0; i < in->outs[k].n; i++)
-            transport_send_eos(in->outs[k].socks[i], sender);
+        for (size_t i = 0; i < in->outs[k].n; i++) {
+            zmq_pollitem_t item = {.socket = in->outs[k].socks[i], .events = ZMQ_POLLOUT};
+            while (transport_send_eos(item.socket, sender, ZMQ_DONTWAIT) != 0 &&
+                   zmq_errno() == EAGAIN && !stopping(in))
+                zmq_poll(&item, 1, POLL_MS);
+        }
 }
 
 /* Waits for GO or ABORT from the coordinator. */

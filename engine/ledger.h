@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "flowrun/plugin.h"
 #include "graph.h"
@@ -56,11 +57,14 @@ const char *ledger_stage_dir(ledger *l, const char *stage, uint32_t instance, ch
                              size_t err_size);
 
 /* A file's content hash that stage's results depend on (fr_fingerprint_file),
- * gathered during init; ledger_check_files compares them with the run being
- * resumed once every stage is ready, before data flows.  0, or -1 with err
- * naming what changed. */
+ * gathered during init (any thread). */
 void ledger_add_file(ledger *l, const char *stage, const char *key, const char *hash);
-int ledger_check_files(ledger *l, char *err, size_t err_size);
+/* Once every stage is ready, before data flows: compares the files with the
+ * run being resumed, records the run as running and starts the writer.
+ * 0, or -1 with err naming what changed (then nothing was written). */
+int ledger_begin(ledger *l, char *err, size_t err_size);
+/* Nonzero once recording failed (disk full): the run must stop. */
+int ledger_failed(ledger *l, char *err, size_t err_size);
 
 /* Per source instance: its own read connection.  Thread: the instance's. */
 ledger_reader *ledger_reader_new(ledger *l, size_t stage_index);
@@ -78,6 +82,15 @@ void ledger_checkpoint(ledger *l, size_t stage_index, const char *const *ids, si
  * lock and frees l.  Returns 0, or -1 with err (the ledger could not be
  * written: the run's result is not durable). */
 int ledger_close(ledger *l, int exit_code, const char *dead_letters, char *err, size_t err_size);
+
+/* `flowrun state`: prints the ledger in dir to out: the last run and per
+ * source done/pending/dead/held counts, or (keys not NULL) one line per
+ * key in state keys ("pending", "done", "dead", "all").  0, or -1 with
+ * err. */
+int ledger_inspect(const char *dir, const char *keys, FILE *out, char *err, size_t err_size);
+
+/* What the start means for sinks (fr_run_kind_of).  NULL: FR_RUN_FRESH. */
+fr_run_kind ledger_run_kind(const ledger *l);
 
 /* 1 when l keeps keys (not off).  NULL is 0. */
 int ledger_is_durable(const ledger *l);

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <link.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,9 +13,11 @@
 #include "schema.h"
 
 /* Every released minor's descriptor size, appended when FR_ABI_MINOR grows.
- * A plugin built for minor m must have exactly this size. */
+ * A plugin built for minor m must have exactly this size.  Each minor's size
+ * is where its last field ends, so it stays right when fields are appended. */
+#define END_OF(field) (offsetof(fr_plugin, field) + sizeof(((fr_plugin *)0)->field))
 static const size_t descriptor_sizes[] = {
-    [0] = sizeof(fr_plugin), [1] = sizeof(fr_plugin), /* 1.1: host calls and a param type, no field */
+    [0] = END_OF(reserved), [1] = END_OF(reserved), /* 1.1: host calls and a param type, no field */
 };
 
 size_t loader_descriptor_size(unsigned minor)

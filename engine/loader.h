@@ -1,6 +1,6 @@
 /*
  * loader.h — finds plugin shared objects and checks their descriptors
- * before anything else touches them (ARCHITECTURE.md §2): ABI major and
+ * before anything else touches them (docs/architecture.md, "The plugin ABI"): ABI major and
  * minor, the descriptor's size against the ABI it claims, the symbol's real
  * size in the ELF file, name, callbacks, port types and schema table.
  *

@@ -23,7 +23,13 @@ static const char usage[] =
     "  validate FILE.yaml    check a pipeline file and its plugins; report every error\n"
     "  plugins               list the plugins found, with ABI version and summary\n"
     "  describe PLUGIN       show a plugin's ports and configuration keys\n"
+    "  state PIPELINE.yaml   show the pipeline's ledger: last run, done/pending/dead keys\n"
     "  new-plugin NAME       write a new plugin's skeleton (code, build file, test)\n"
+    "  train PIPELINE.yaml   run a training pipeline and write its model bundle\n"
+    "  classify BUNDLE PHOTO...  classify photos with a bundle\n"
+    "  evaluate BUNDLE DIR   accuracy, precision/recall, confusion matrix on labelled photos\n"
+    "  serve BUNDLE          serve a bundle over HTTP (KServe v2 and /v1/classify)\n"
+    "  keygen PREFIX         write a CURVE key pair for a node (PREFIX.key, PREFIX.pub)\n"
     "\n"
     "options:\n"
     "  -v, --verbose         more messages (debug)\n"
@@ -83,8 +89,20 @@ int flowrun_main(int argc, char **argv)
         return cli_plugins(n, args);
     if (!strcmp(cmd, "describe"))
         return cli_describe(n, args);
+    if (!strcmp(cmd, "state"))
+        return cli_state(n, args);
     if (!strcmp(cmd, "new-plugin"))
         return cli_new_plugin(n, args);
+    if (!strcmp(cmd, "train"))
+        return cli_train(n, args);
+    if (!strcmp(cmd, "classify"))
+        return cli_classify(n, args);
+    if (!strcmp(cmd, "evaluate"))
+        return cli_evaluate(n, args);
+    if (!strcmp(cmd, "serve"))
+        return cli_serve(n, args);
+    if (!strcmp(cmd, "keygen"))
+        return cli_keygen(n, args);
     if (ends_with(cmd, ".yaml") || ends_with(cmd, ".yml")) {
         /* flowrun FILE.yaml [options]: run, with the file as the last argument. */
         return cli_run(n, args);

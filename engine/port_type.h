@@ -1,5 +1,5 @@
 /*
- * port_type.h — the typed ports of ARCHITECTURE.md §2:
+ * port_type.h — the typed ports (docs/architecture.md, "The plugin ABI"):
  *     bytes/jpeg (or media "*")   image/u8[h,w,3]   tensor/f32[2048]   *
  * A dim is a number or a name; a name matches any size and is bound by the
  * upstream type, so "tensor/f32[n]" → "tensor/f32[n]" keeps the size.

@@ -24,7 +24,7 @@ void run_tally_free(run_tally *t)
 
 /* Per stage sums over its local instances. */
 typedef struct stage_sums {
-    uint64_t in, out, dead, retries;
+    uint64_t in, out, dead, retries, malformed;
     double busy_s;    /* working, waiting for room downstream excluded */
     double blocked_s; /* waiting for room downstream (backpressure) */
     uint32_t instances;
@@ -41,6 +41,7 @@ static stage_sums sum_stage(const run *r, size_t s)
         sum.out += atomic_load(&in->counters.out);
         sum.dead += atomic_load(&in->counters.dead);
         sum.retries += atomic_load(&in->counters.retries);
+        sum.malformed += atomic_load(&in->counters.malformed);
         uint64_t blocked = atomic_load(&in->counters.blocked_ns);
         sum.busy_s += (atomic_load(&in->counters.busy_ns) - blocked) / 1e9;
         sum.blocked_s += blocked / 1e9;
@@ -108,6 +109,9 @@ void run_report_print(const run *r, const run_tally *t, int code)
         fprintf(stderr, "  %-16s %10llu %10llu %8llu %9.2f %10.1f\n", g->stages[s].cfg->name,
                 (unsigned long long)sum.in, (unsigned long long)sum.out,
                 (unsigned long long)sum.dead, sum.busy_s, rate);
+        if (sum.malformed)
+            fprintf(stderr, "  %-16s %llu malformed messages dropped (see the warnings above)\n",
+                    "", (unsigned long long)sum.malformed);
     }
     fprintf(stderr, "  records in %llu, dead letters %llu", (unsigned long long)t->records_in,
             (unsigned long long)t->dead_letters);
@@ -132,6 +136,7 @@ static void stage_json(json_out *j, const run *r, const run_tally *t, size_t s)
     json_int(j, "records_out", (int64_t)sum.out);
     json_int(j, "dead_letters", (int64_t)sum.dead);
     json_int(j, "retries", (int64_t)sum.retries);
+    json_int(j, "malformed", (int64_t)sum.malformed);
     if (!gs->plugin->desc.output)
         json_int(j, "committed", (int64_t)t->committed[s]);
     json_double(j, "busy_seconds", sum.busy_s);

@@ -14,6 +14,7 @@
 #include "port_type.h"
 #include "runtime.h"
 #include "stage.h"
+#include "wire_check.h"
 #include "wire_codec.h"
 
 /* Sockets to every instance of one consumer stage; records go round-robin
@@ -26,6 +27,7 @@ typedef struct out_port {
 
 typedef struct run_counters {
     atomic_uint_fast64_t in, out, dead, retries;
+    atomic_uint_fast64_t malformed;  /* messages dropped by the checks of wire_check.h */
     atomic_uint_fast64_t busy_ns;    /* in the plugin's callbacks, blocked time included */
     atomic_uint_fast64_t blocked_ns; /* of which waiting for room downstream */
 } run_counters;
@@ -45,6 +47,8 @@ typedef struct instance {
     void *ctl; /* PUSH to the coordinator */
     void *cmd; /* PULL of commands (GO, commits) from the coordinator */
     uint32_t eos_expected, eos_seen;
+    eos_senders eos_from;  /* which upstream instances have ended (receive loop only) */
+    char listen_ep[512];   /* the endpoint it listens on for other nodes, "" if none */
     wire_decoded header;   /* the last received header, its memory reused */
     port_type accepts;     /* input_type, parsed once */
     ledger_reader *reader; /* a source's view of the ledger, opened at its first question */
@@ -58,8 +62,9 @@ struct run {
     atomic_int stopping;
     instance *instances; /* the local ones, grouped by stage in topological order */
     size_t n_instances;
-    char run_id[32]; /* makes inproc endpoints unique to this run */
-    ledger *ledger;  /* owned by runtime_run; NULL on a node of a split run */
+    char run_id[32];     /* makes inproc endpoints unique to this run */
+    struct curve *curve; /* keys for links between nodes (curve.h), or NULL */
+    ledger *ledger;      /* owned by runtime_run; off (state directories only) on split-run nodes */
 };
 
 /* 1 if stage s runs in this process. */

@@ -1,5 +1,5 @@
 /*
- * runtime.c — the coordinator of one process (ARCHITECTURE.md §4): makes
+ * runtime.c — the coordinator of one process (docs/architecture.md, "Runtime and transport"): makes
  * every local instance's sockets, starts the instances stage by stage in
  * topological order (so a type a plugin narrows at init reaches its
  * consumers before they start), lets data flow only when all are ready,
@@ -20,8 +20,10 @@
 #include <zmq.h>
 
 #include "buffer.h"
+#include "cluster.h"
 #include "commit_tracker.h"
 #include "control.h"
+#include "curve.h"
 #include "instance.h"
 #include "ledger.h"
 #include "log.h"
@@ -43,8 +45,11 @@ typedef struct coordinator {
     size_t n_done;
     int failed;      /* a stage failed: exit code 3 */
     int interrupted; /* the signal that stopped us, or 0 */
-    int usage;       /* refused before data moved (the ledger, the config): exit code 2 */
+    char why[1200];  /* why this process stopped early, for the other nodes */
+    int flowed;      /* every instance (every node) was ready and got GO */
+    int usage;       /* a configuration error (the ledger, dead_letters): exit code 2 */
     progress *progress;
+    cluster *cluster; /* the other nodes of a split run, or NULL */
 } coordinator;
 
 /* ---- signals ---------------------------------------------------------- */
@@ -85,12 +90,23 @@ static void restore_signals(void)
 
 /* ---- set-up ----------------------------------------------------------- */
 
+/* The index of this process's node (0 for a whole-graph run). */
+static size_t own_node(const run *r)
+{
+    for (size_t i = 0; r->opt->node && i < r->graph->pipeline->n_nodes; i++)
+        if (strcmp(r->graph->pipeline->nodes[i].name, r->opt->node) == 0)
+            return i;
+    return 0;
+}
+
 int run_is_local(const run *r, size_t stage_index)
 {
-    const graph *g = r->graph;
-    if (!r->opt->node)
-        return 1;
-    return strcmp(g->pipeline->nodes[g->stages[stage_index].node].name, r->opt->node) == 0;
+    return !r->opt->node || graph_stage_on_node(r->graph, stage_index, own_node(r));
+}
+
+static int instance_is_local(const run *r, size_t s, uint32_t replica)
+{
+    return !r->opt->node || graph_instance_node(r->graph, s, replica) == own_node(r);
 }
 
 static void *new_socket(run *r, int type)
@@ -105,8 +121,8 @@ static int make_instances(run *r)
 {
     const graph *g = r->graph;
     for (size_t i = 0; i < g->n_stages; i++)
-        if (run_is_local(r, i))
-            r->n_instances += g->stages[i].cfg->replicas;
+        for (uint32_t k = 0; k < g->stages[i].cfg->replicas; k++)
+            r->n_instances += (size_t)instance_is_local(r, i, k);
     r->instances = calloc(r->n_instances ? r->n_instances : 1, sizeof *r->instances);
     if (!r->instances)
         return -1;
@@ -116,6 +132,8 @@ static int make_instances(run *r)
         if (!run_is_local(r, s))
             continue;
         for (uint32_t k = 0; k < g->stages[s].cfg->replicas; k++) {
+            if (!instance_is_local(r, s, k))
+                continue;
             instance *in = &r->instances[n++];
             char err[4400];
             instance_prepare(in, r, s, k, g->stages[s].input_type);
@@ -141,17 +159,19 @@ static int bind_data_in(run *r, instance *in)
     endpoint_local(r->run_id, g, in->stage_index, in->index, ep, sizeof ep);
     if (zmq_bind(in->data_in, ep) != 0)
         return -1;
-    if (!stage_has_remote_input(g, in->stage_index))
-        return 0;
-    if (endpoint_remote(g, in->stage_index, in->index, ep, sizeof ep, err, sizeof err) != 0) {
+    if (!r->opt->node || !instance_has_remote_input(g, in->stage_index, in->index))
+        return 0; /* a whole-graph run keeps every link in the process */
+    if (endpoint_remote(g, in->stage_index, in->index, 1, ep, sizeof ep, err, sizeof err) != 0) {
         log_msg(FR_LOG_ERROR, NULL, "%s", err);
         return -1;
     }
-    if (zmq_bind(in->data_in, ep) != 0) {
+    if ((r->curve && curve_server(r->curve, in->data_in, ep) != 0) ||
+        zmq_bind(in->data_in, ep) != 0) {
         log_msg(FR_LOG_ERROR, in->stage.scope, "cannot listen on %s: %s", ep,
                 zmq_strerror(zmq_errno()));
         return -1;
     }
+    snprintf(in->listen_ep, sizeof in->listen_ep, "%s", ep);
     return 0;
 }
 
@@ -170,12 +190,15 @@ static int connect_outs(run *r, instance *in)
             return -1;
         for (unsigned j = 0; j < port->n; j++) {
             char ep[ENDPOINT_MAX], err[256];
-            int remote = g->stages[c].node != gs->node;
-            if (remote && endpoint_remote(g, c, j, ep, sizeof ep, err, sizeof err) != 0)
+            size_t node = graph_instance_node(g, c, j);
+            int remote = r->opt->node && node != graph_instance_node(g, in->stage_index, in->index);
+            if (remote && endpoint_remote(g, c, j, 0, ep, sizeof ep, err, sizeof err) != 0)
                 return -1;
             if (!remote)
                 endpoint_local(r->run_id, g, c, j, ep, sizeof ep);
-            if (!(port->socks[j] = new_socket(r, ZMQ_PUSH)) || zmq_connect(port->socks[j], ep))
+            if (!(port->socks[j] = new_socket(r, ZMQ_PUSH)) ||
+                (remote && r->curve && curve_client(r->curve, port->socks[j], node)) ||
+                zmq_connect(port->socks[j], ep))
                 return -1;
         }
     }
@@ -272,6 +295,8 @@ static void id_committed(coordinator *co, const char *id, size_t count)
     co->tally.done++;
     if (src == g->n_stages || !g->stages[src].plugin->desc.on_commit)
         return;
+    if (co->cluster) /* replicas of the source on other nodes */
+        cluster_send_commits(co->cluster, src, id);
     for (size_t i = 0; i < co->r->n_instances; i++)
         if (co->r->instances[i].stage_index == src)
             send_command(co, i, CTL_COMMITS, &id, 1);
@@ -307,10 +332,22 @@ static void write_dead_letter(coordinator *co, const char *id, const char *line)
     free(with_newline);
 }
 
+/* In a split run, dead letters and commits go to the coordinator node. */
+static int forwarded(coordinator *co, const control_header *h, char **texts, int n)
+{
+    if (!co->cluster || cluster_is_coordinator(co->cluster) ||
+        (h->type != CTL_DEAD && h->type != CTL_COMMIT))
+        return 0;
+    if (h->type == CTL_DEAD)
+        co->tally.dead_letters++;
+    cluster_forward(co->cluster, h, (const char *const *)texts, n);
+    return 1;
+}
+
 static void on_message(coordinator *co, const control_header *h, char **texts, int n)
 {
     const graph *g = co->r->graph;
-    if (h->stage >= g->n_stages)
+    if (h->stage >= g->n_stages || forwarded(co, h, texts, n))
         return;
     const graph_stage *s = &g->stages[h->stage];
     switch (h->type) {
@@ -330,8 +367,9 @@ static void on_message(coordinator *co, const control_header *h, char **texts, i
     case CTL_DONE:
         co->n_done++;
         if (h->status != FR_OK && h->status != FR_STOP) {
-            log_msg(FR_LOG_ERROR, NULL, "stage \"%s\" failed: %s", s->cfg->name,
-                    n > 0 && texts[0][0] ? texts[0] : "(no reason given)");
+            snprintf(co->why, sizeof co->why, "stage \"%s\" failed: %s", s->cfg->name,
+                     n > 0 && texts[0][0] ? texts[0] : "(no reason given)");
+            log_msg(FR_LOG_ERROR, NULL, "%s", co->why);
             co->failed = 1;
             atomic_store(&co->r->stopping, 1);
         }
@@ -347,18 +385,29 @@ static void take_signal(coordinator *co)
     while (read(signal_pipe[0], &b, 1) == 1)
         if (!co->interrupted) {
             co->interrupted = b;
+            snprintf(co->why, sizeof co->why, "interrupted by %s", strsignal(b));
             log_msg(FR_LOG_WARN, NULL, "%s: stopping; outputs of this run are not committed",
                     strsignal(b));
             atomic_store(&co->r->stopping, 1);
         }
 }
 
-/* Waits up to timeout_ms for one control message or a signal. */
+/* Waits up to timeout_ms for one control message or a signal, serving the
+ * other nodes meanwhile. */
 static void poll_once(coordinator *co, long timeout_ms)
 {
-    zmq_pollitem_t items[2] = {{.socket = co->ctl, .events = ZMQ_POLLIN},
-                               {.fd = signal_pipe[0], .events = ZMQ_POLLIN}};
-    if (zmq_poll(items, 2, timeout_ms) <= 0)
+    zmq_pollitem_t items[3] = {
+        {.socket = co->ctl, .events = ZMQ_POLLIN},
+        {.fd = signal_pipe[0], .events = ZMQ_POLLIN},
+        {.socket = co->cluster ? cluster_socket(co->cluster) : NULL, .events = ZMQ_POLLIN}};
+    int ready = zmq_poll(items, co->cluster ? 3 : 2, timeout_ms);
+    if (co->cluster) {
+        cluster_service(co->cluster);
+        if (atomic_load(&co->r->stopping) && (co->failed || co->interrupted))
+            cluster_local_stop(co->cluster, co->interrupted ? EXIT_INTERRUPTED : EXIT_FAILED,
+                               co->why);
+    }
+    if (ready <= 0)
         return;
     if (items[1].revents & ZMQ_POLLIN)
         take_signal(co);
@@ -474,10 +523,23 @@ static size_t started_count(const run *r)
 
 /* ---- the run ---------------------------------------------------------- */
 
+/* A ledger that cannot record (disk full) stops the run: what it does
+ * would not be durable. */
+static void check_ledger(coordinator *co)
+{
+    char err[5000];
+    if (co->failed || !ledger_failed(co->r->ledger, err, sizeof err))
+        return;
+    log_msg(FR_LOG_ERROR, NULL, "%s; stopping", err);
+    co->failed = 1;
+    atomic_store(&co->r->stopping, 1);
+}
+
 static void wait_all_done(coordinator *co, size_t expected)
 {
     while (co->n_done < expected) {
         poll_once(co, TICK_MS);
+        check_ledger(co);
         if (co->progress)
             progress_update(co->progress, &co->tally);
     }
@@ -503,6 +565,19 @@ static int exit_code(const coordinator *co)
     return co->tally.dead_letters ? EXIT_DEAD_LETTERS : EXIT_DELIVERED;
 }
 
+/* Records emitted but neither committed by every sink nor dead-lettered. */
+static void count_unaccounted(coordinator *co)
+{
+    uint64_t emitted = co->tally.records_in;
+    if (!co->interrupted && !co->failed && emitted > co->tally.done) {
+        co->tally.unaccounted = emitted - co->tally.done;
+        log_msg(FR_LOG_ERROR, NULL,
+                "%llu of %llu records were neither delivered to every sink nor dead-lettered "
+                "(a stage dropped them)",
+                (unsigned long long)co->tally.unaccounted, (unsigned long long)emitted);
+    }
+}
+
 static void finish_tally(coordinator *co)
 {
     run *r = co->r;
@@ -511,14 +586,33 @@ static void finish_tally(coordinator *co)
         if (!r->graph->stages[r->instances[i].stage_index].n_inputs)
             emitted += atomic_load(&r->instances[i].counters.out);
     co->tally.records_in = emitted;
-    /* Only a process that runs the whole graph sees every commit. */
-    if (!r->opt->node && !co->interrupted && !co->failed && emitted > co->tally.done) {
-        co->tally.unaccounted = emitted - co->tally.done;
-        log_msg(FR_LOG_ERROR, NULL,
-                "%llu of %llu records were neither delivered to every sink nor dead-lettered "
-                "(a stage dropped them)",
-                (unsigned long long)co->tally.unaccounted, (unsigned long long)emitted);
-    }
+    /* Only a process that runs the whole graph sees every commit; in a split
+     * run the coordinator does, once every node is done (split_verdict). */
+    if (!r->opt->node)
+        count_unaccounted(co);
+}
+
+/* A split run's exit code, the same on every node: the coordinator adds
+ * the other nodes' outcomes and records to its own and sends the verdict;
+ * another node returns what the coordinator sent. */
+static int split_verdict(coordinator *co)
+{
+    int own = co->interrupted ? EXIT_INTERRUPTED : co->failed ? EXIT_FAILED : 0;
+    uint64_t emitted = co->tally.records_in;
+    if (own)
+        cluster_local_stop(co->cluster, own, co->why);
+    int others = cluster_finish(co->cluster, &emitted, own);
+    if (!cluster_is_coordinator(co->cluster))
+        return others;
+    co->tally.records_in = emitted;
+    if (others == EXIT_INTERRUPTED && !co->failed)
+        co->interrupted = SIGTERM;
+    else if (others == EXIT_FAILED && !co->interrupted)
+        co->failed = 1;
+    count_unaccounted(co);
+    int code = exit_code(co);
+    cluster_send_verdict(co->cluster, code);
+    return code;
 }
 
 /* mkdir -p of path's parent directory.  Returns 0 or -1 with errno. */
@@ -566,28 +660,71 @@ static int prepare_dead_letters(const run *r)
     return 0;
 }
 
+/* ---- hooks for the other nodes (cluster.h) ------------------------------- */
+
+static void on_remote_control(void *ctx, const control_header *h, char **texts, int n)
+{
+    on_message(ctx, h, texts, n);
+}
+
+static void on_remote_commits(void *ctx, size_t stage, const char *const *ids, size_t n)
+{
+    coordinator *co = ctx;
+    for (size_t i = 0; i < co->r->n_instances; i++)
+        if (co->r->instances[i].stage_index == stage)
+            send_command(co, i, CTL_COMMITS, ids, n);
+}
+
+static void on_cluster_stop(void *ctx)
+{
+    coordinator *co = ctx;
+    atomic_store(&co->r->stopping, 1);
+}
+
+static int on_cluster_wait(void *ctx)
+{
+    coordinator *co = ctx;
+    take_signal(co);
+    return co->interrupted != 0;
+}
+
 static int coordinate(coordinator *co)
 {
     run *r = co->r;
+    int failed = 0;
+    if (r->opt->node && !(r->curve = curve_new(r->graph, own_node(r), r->zmq, &failed)) && failed)
+        return -1;
     if (make_instances(r) != 0 || make_sockets(co) != 0) {
         log_msg(FR_LOG_ERROR, NULL, "cannot set up the run's sockets: %s",
                 zmq_strerror(zmq_errno()));
         return -1;
     }
-    if (prepare_dead_letters(r) != 0) {
+    const cluster_hooks hooks = {.ctx = co,
+                                 .control = on_remote_control,
+                                 .commits = on_remote_commits,
+                                 .stop = on_cluster_stop,
+                                 .interrupted = on_cluster_wait};
+    co->cluster = cluster_new(r, &hooks, &failed);
+    if (failed)
+        return -1;
+    int owner = !co->cluster || cluster_is_coordinator(co->cluster);
+    if (owner && prepare_dead_letters(r) != 0) {
         co->usage = 1; /* dead_letters: names a place that cannot be written */
         return -1;
     }
     char why[4400];
     int started = start_all(co) == 0;
-    if (started && ledger_check_files(r->ledger, why, sizeof why) != 0) {
+    if (started && ledger_begin(r->ledger, why, sizeof why) != 0) {
         log_msg(FR_LOG_ERROR, NULL, "%s", why); /* a model changed: nothing has flowed */
         co->usage = 1;
         started = 0;
     }
+    if (co->cluster) /* data flows once every node is ready */
+        started = cluster_join(co->cluster, started);
     for (size_t i = 0; i < r->n_instances; i++)
         if (r->instances[i].thread_started)
             send_command(co, i, started ? CTL_GO : CTL_ABORT, NULL, 0);
+    co->flowed = started;
     if (started) /* tests wait for this line before they signal a run */
         log_msg(FR_LOG_DEBUG, NULL, "%zu instances ready; data flowing", r->n_instances);
     co->progress = r->opt->progress ? progress_start(r, &co->tally) : NULL;
@@ -645,11 +782,14 @@ int runtime_run(const graph *g, const runtime_options *opt)
     } else if (coordinate(&co) != 0) {
         co.failed = 1;
     }
-    close_sockets(&co, atomic_load(&r.stopping) ? 0 : -1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     co.tally.wall_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     finish_tally(&co);
-    int code = exit_code(&co);
+    int code = co.cluster && co.flowed ? split_verdict(&co) : exit_code(&co);
+    /* After a split run's verdict nothing queued is needed any more (a peer
+     * that is gone must not hold the exit); data sockets linger otherwise,
+     * so what was sent reaches its consumers. */
+    close_sockets(&co, atomic_load(&r.stopping) || co.cluster ? 0 : -1);
     co.tally.ledger = ledger_get_counts(r.ledger);
     code = close_ledger(&r, code);
     run_report_print(&r, &co.tally, code);
@@ -659,6 +799,8 @@ int runtime_run(const graph *g, const runtime_options *opt)
         restore_signals();
     if (co.dead_fd >= 0)
         close(co.dead_fd);
+    cluster_free(co.cluster);
+    curve_free(r.curve);
     tracker_free(co.tracker);
     run_tally_free(&co.tally);
     for (size_t i = 0; i < r.n_instances; i++)

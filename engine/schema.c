@@ -27,6 +27,7 @@ typedef struct schema_value {
     int64_t i;  /* INT, SIZE (bytes), DURATION (ms) */
     double f;   /* FLOAT (also INT/SIZE/DURATION as double) */
     int b;      /* BOOL */
+    int choice; /* ENUM: the value's index in the param's choices; -1 otherwise */
 } schema_value;
 
 struct schema_values {
@@ -314,26 +315,46 @@ static void schema_expected(const fr_param *p, char *out, size_t n)
     snprintf(out, n, "a string");
 }
 
+/* min == max == 0 is ABI 1.0's spelling of "unbounded", still honoured;
+ * FR_NO_MIN / FR_NO_MAX leave one side open. */
 static int schema_has_bounds(const fr_param *p)
 {
-    return !(p->min == 0 && p->max == 0);
+    return !(p->min == 0 && p->max == 0) && (p->min > -HUGE_VAL || p->max < HUGE_VAL);
 }
 
-/* Whether text is one of p->choices ("a|b|c"). */
-static int schema_in_choices(const fr_param *p, const char *text)
+void schema_bounds_text(const fr_param *p, char *out, size_t n)
+{
+    char lo[32], hi[32];
+    out[0] = '\0';
+    int numeric = p->type == FR_PARAM_INT || p->type == FR_PARAM_FLOAT ||
+                  p->type == FR_PARAM_SIZE || p->type == FR_PARAM_DURATION;
+    if (!numeric || !schema_has_bounds(p))
+        return;
+    schema_format_bound(p, p->min, lo, sizeof lo);
+    schema_format_bound(p, p->max, hi, sizeof hi);
+    if (p->min == -HUGE_VAL)
+        snprintf(out, n, "at most %s", hi);
+    else if (p->max == HUGE_VAL)
+        snprintf(out, n, "at least %s", lo);
+    else
+        snprintf(out, n, "from %s to %s", lo, hi);
+}
+
+/* The index of text in p->choices ("a|b|c"), or -1. */
+static int schema_choice_index(const fr_param *p, const char *text)
 {
     const char *c = p->choices;
     size_t len = strlen(text);
-    while (c && *c) {
+    for (int index = 0; c && *c; index++) {
         const char *bar = strchr(c, '|');
         size_t l = bar ? (size_t)(bar - c) : strlen(c);
         if (l == len && strncmp(c, text, l) == 0)
-            return 1;
+            return index;
         if (!bar)
             break;
         c = bar + 1;
     }
-    return 0;
+    return -1;
 }
 
 /* Parses text as p's type into out.  Returns 0, or -1 with "expected ..." in
@@ -348,7 +369,8 @@ static int schema_parse_value(const fr_param *p, const char *text, schema_value 
     case FR_PARAM_INPUT_FILE:
         return 0;
     case FR_PARAM_ENUM:
-        if (!schema_in_choices(p, text)) {
+        out->choice = schema_choice_index(p, text);
+        if (out->choice < 0) {
             snprintf(err, err_size, "expected one of %s", p->choices ? p->choices : "");
             return -1;
         }
@@ -381,11 +403,10 @@ static int schema_parse_value(const fr_param *p, const char *text, schema_value 
         return -1;
     }
     if (schema_has_bounds(p) && (num < p->min || num > p->max)) {
-        char what[64], lo[32], hi[32];
+        char what[64], bounds[80];
         schema_expected(p, what, sizeof what);
-        schema_format_bound(p, p->min, lo, sizeof lo);
-        schema_format_bound(p, p->max, hi, sizeof hi);
-        snprintf(err, err_size, "expected %s from %s to %s", what, lo, hi);
+        schema_bounds_text(p, bounds, sizeof bounds);
+        snprintf(err, err_size, "expected %s %s", what, bounds);
         return -1;
     }
     return 0;
@@ -448,6 +469,8 @@ schema_values *schema_apply(const fr_param *params, const schema_entry *entries,
         return NULL;
     }
     vals->n = np;
+    for (size_t i = 0; i < np; i++)
+        vals->v[i].choice = -1;
     /* which entry gave each param, or -1 */
     long *given = malloc((np ? np : 1) * sizeof *given);
     const char **names = malloc((np ? np : 1) * sizeof *names);
@@ -591,6 +614,20 @@ int schema_bool(const schema_values *v, const char *key, int *found)
     return x ? x->b : 0;
 }
 
+int schema_param_is_enum(const fr_param *params, const char *key)
+{
+    for (const fr_param *p = params; p && p->key; p++)
+        if (strcmp(p->key, key) == 0)
+            return p->type == FR_PARAM_ENUM;
+    return 0;
+}
+
+int schema_enum(const schema_values *v, const char *key, int *found)
+{
+    const schema_value *x = schema_lookup(v, key, found);
+    return x ? x->choice : -1;
+}
+
 /* ---- schema_check_table ------------------------------------------------- */
 
 static int schema_key_ok(const char *k)
@@ -618,7 +655,8 @@ static int schema_check_condition(const fr_param *params, const fr_param *p, cha
             if (strlen(q->key) == (size_t)(eq - c) && strncmp(q->key, c, (size_t)(eq - c)) == 0)
                 break;
     }
-    if (!q || !q->key || q == p || (q->type == FR_PARAM_ENUM && !schema_in_choices(q, eq + 1))) {
+    if (!q || !q->key || q == p ||
+        (q->type == FR_PARAM_ENUM && schema_choice_index(q, eq + 1) < 0)) {
         snprintf(err, err_size,
                  "key \"%s\": an input file's condition must be \"key=value\" naming another key "
                  "and one of its values, got \"%s\"",

@@ -52,6 +52,15 @@ const char *schema_string(const schema_values *v, const char *key, int *found);
 int64_t schema_int(const schema_values *v, const char *key, int *found);
 double schema_double(const schema_values *v, const char *key, int *found);
 int schema_bool(const schema_values *v, const char *key, int *found);
+/* ENUM: the value's index in the param's choices; -1 for another type or an
+ * optional ENUM left empty. */
+int schema_enum(const schema_values *v, const char *key, int *found);
+/* 1 if params (NULL-key terminated) declares key as FR_PARAM_ENUM. */
+int schema_param_is_enum(const fr_param *params, const char *key);
+
+/* p's bounds for messages and `flowrun describe` ("from 1 to 64", "at least
+ * 1", "at most 10s"), or "" when it has none. */
+void schema_bounds_text(const fr_param *p, char *out, size_t n);
 
 /* Checks a plugin's own table when it is loaded: keys unique and well
  * formed ([a-z][a-z0-9_]*, not an engine key: plugin, inputs, replicas,

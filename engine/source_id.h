@@ -1,6 +1,7 @@
 /*
  * source_id.h — the id the engine stamps on a source's record:
- * "<stage>:<key>@<version>" (docs/durable-runs.md).  The stage name has no
+ * "<stage>:<key>@<version>", or "<stage>:<key>" when there is no version
+ * and the key has no '@' (docs/durable-runs.md).  The stage name has no
  * ':' ([a-z0-9_-]), the version no '@' (an ETag, a version id, or
  * "<size>-<mtime ns>"), so the id splits back into its parts whatever the
  * key holds.  Formatted and parsed here only.

@@ -10,6 +10,7 @@
 #include "port_type.h"
 #include "record_copy.h"
 #include "source_id.h"
+#include "wire_check.h"
 
 #define ST(s) ((fr_stage *)(s))
 
@@ -42,6 +43,19 @@ static const char *host_config_string(fr_stage *st, const char *key)
 HOST_CONFIG_GETTER(int, int64_t, schema_int)
 HOST_CONFIG_GETTER(double, double, schema_double)
 HOST_CONFIG_GETTER(bool, int, schema_bool)
+
+/* ABI 1.1: the index of an ENUM key's value in its choices. */
+static int host_config_enum(fr_stage *st, const char *key)
+{
+    int found;
+    int choice = schema_enum(st->config, key, &found);
+    if (!found)
+        unknown_key(st, key);
+    else if (choice < 0 && !schema_param_is_enum(st->plugin->desc.params, key))
+        log_msg(FR_LOG_ERROR, st->scope, "plugin asked for config key \"%s\" as an enum; it is not",
+                key);
+    return choice;
+}
 
 static const char *host_stage_name(fr_stage *st)
 {
@@ -98,6 +112,13 @@ static fr_buffer *host_buffer_new(fr_stage *st, size_t size, void **data)
 static fr_status host_emit(fr_stage *st, const fr_record *rec)
 {
     fr_record out = *rec;
+    char why[256];
+    size_t size = rec->payload.buffer ? buffer_size(rec->payload.buffer) : rec->payload.size;
+    if (wire_check_payload(&rec->payload, size, why, sizeof why) != 0) {
+        buffer_unref(rec->payload.buffer); /* transferred to the engine, even on failure */
+        return fr_fail(st, FR_FATAL, "plugin %s emitted a malformed payload: %s",
+                       st->plugin->desc.name, why);
+    }
     if (!out.payload.buffer && out.payload.kind != FR_KIND_NONE) {
         void *data;
         out.payload.buffer = buffer_new(out.payload.size, &data);
@@ -278,6 +299,11 @@ static fr_status host_fingerprint_file(fr_stage *st, const char *key)
     return FR_OK;
 }
 
+static fr_run_kind host_run_kind(fr_stage *st)
+{
+    return st->backend->run_kind(st->backend_ctx, st);
+}
+
 static fr_buffer *host_buffer_ref(fr_buffer *buf)
 {
     return buffer_ref(buf);
@@ -320,6 +346,8 @@ static const fr_host_api host_api = {
     .emit_key = host_emit_key,
     .reject_key = host_reject_key,
     .fingerprint_file = host_fingerprint_file,
+    .run_kind = host_run_kind,
+    .config_enum = host_config_enum,
 };
 
 /* ---- lifecycle -------------------------------------------------------- */

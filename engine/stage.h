@@ -31,6 +31,7 @@ typedef struct stage_backend {
     void (*key_sent)(void *ctx, fr_stage *st, const char *key, const char *version);
     /* The content hash of the file named by config key `key`. */
     void (*fingerprint)(void *ctx, fr_stage *st, const char *key, const char *hash);
+    fr_run_kind (*run_kind)(void *ctx, fr_stage *st);
 } stage_backend;
 
 typedef struct stage_metric {

@@ -56,7 +56,16 @@ int state_dir_make(const char *path)
                 return -1;
             *p = '/';
         }
-    return mkdir(dir, 0755) != 0 && errno != EEXIST ? -1 : 0;
+    if (mkdir(dir, 0755) == 0)
+        return 0;
+    struct stat st;
+    if (errno != EEXIST || stat(dir, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
 }
 
 static int empty_failed_errno;

@@ -15,31 +15,38 @@ void endpoint_local(const char *run_id, const graph *g, size_t s, unsigned inst,
     snprintf(out, size, "inproc://%s/data/%s/%u", run_id, g->stages[s].cfg->name, inst);
 }
 
-int stage_has_remote_input(const graph *g, size_t s)
+int instance_has_remote_input(const graph *g, size_t s, unsigned inst)
 {
     const graph_stage *st = &g->stages[s];
+    size_t node = graph_instance_node(g, s, inst);
     for (size_t k = 0; k < st->n_inputs; k++)
-        if (g->stages[st->inputs[k]].node != st->node)
-            return 1;
+        for (uint32_t r = 0; r < g->stages[st->inputs[k]].cfg->replicas; r++)
+            if (graph_instance_node(g, st->inputs[k], r) != node)
+                return 1;
     return 0;
 }
 
-/* k: how many receiving instances of the same node come before (s, inst). */
-static unsigned remote_slot(const graph *g, size_t s, unsigned inst)
+/* How many instances of `node` that receive from other nodes come before
+ * (s, inst) in file order, or all of them when s is g->n_stages. */
+static unsigned remote_slot(const graph *g, size_t node, size_t s, unsigned inst)
 {
     unsigned k = 0;
-    for (size_t i = 0; i < s; i++)
-        if (g->stages[i].node == g->stages[s].node && stage_has_remote_input(g, i))
-            k += g->stages[i].cfg->replicas;
-    return k + inst;
+    for (size_t i = 0; i < g->n_stages; i++)
+        for (uint32_t r = 0; r < g->stages[i].cfg->replicas; r++) {
+            if (i == s && r == inst)
+                return k;
+            if (graph_instance_node(g, i, r) == node && instance_has_remote_input(g, i, r))
+                k++;
+        }
+    return k;
 }
 
-int endpoint_remote(const graph *g, size_t s, unsigned inst, char *out, size_t size, char *err,
-                    size_t err_size)
+/* The node's endpoint (or, to listen, its bind address when it has one)
+ * with k added to its port (tcp) or "-k" to its path (ipc). */
+static int endpoint_slot(const config_node *node, unsigned k, int to_bind, char *out, size_t size,
+                         char *err, size_t err_size)
 {
-    const config_node *node = &g->pipeline->nodes[g->stages[s].node];
-    unsigned k = remote_slot(g, s, inst);
-    const char *ep = node->endpoint;
+    const char *ep = to_bind && node->bind ? node->bind : node->endpoint;
     if (strncmp(ep, "ipc://", 6) == 0) {
         snprintf(out, size, "%s-%u", ep, k);
         return 0;
@@ -56,6 +63,21 @@ int endpoint_remote(const graph *g, size_t s, unsigned inst, char *out, size_t s
     }
     snprintf(out, size, "%.*s:%ld", (int)(colon - ep), ep, port + (long)k);
     return 0;
+}
+
+int endpoint_remote(const graph *g, size_t s, unsigned inst, int to_bind, char *out, size_t size,
+                    char *err, size_t err_size)
+{
+    size_t node = graph_instance_node(g, s, inst);
+    return endpoint_slot(&g->pipeline->nodes[node], remote_slot(g, node, s, inst), to_bind, out,
+                         size, err, err_size);
+}
+
+int endpoint_control(const graph *g, size_t node, int to_bind, char *out, size_t size, char *err,
+                     size_t err_size)
+{
+    unsigned k = remote_slot(g, node, g->n_stages, 0); /* after the node's data endpoints */
+    return endpoint_slot(&g->pipeline->nodes[node], k, to_bind, out, size, err, err_size);
 }
 
 void socket_tune(void *sock, int hwm)
@@ -83,12 +105,12 @@ int transport_send(void *sock, const void *header, size_t header_size, fr_buffer
     return 0;
 }
 
-int transport_send_eos(void *sock, const char *sender)
+int transport_send_eos(void *sock, const char *sender, int flags)
 {
     fr_record rec = {.id = "", .key = sender, .label = ""};
     uint8_t header[512];
     if (wire_header_size(&rec) > sizeof header)
         rec.key = "?";
     size_t n = wire_encode(&rec, FR_WIRE_EOS, header);
-    return zmq_send(sock, header, n, 0) < 0 ? -1 : 0;
+    return zmq_send(sock, header, n, flags) < 0 ? -1 : 0;
 }

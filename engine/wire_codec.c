@@ -160,7 +160,7 @@ int wire_decode(const uint8_t *f, size_t size, wire_decoded *out, char *err, siz
     fr_record *r = &out->rec;
     r->payload.kind = (fr_kind)f[7];
     r->payload.rank = f[8];
-    for (int i = 0; i < FR_MAX_RANK; i++)
+    for (uint32_t i = 0; i < r->payload.rank; i++) /* dims past the rank stay 0 */
         r->payload.dims[i] = get_u32(f + 12 + 4 * i);
     r->model_version = get_u64(f + 28);
     char *arena = out->arena;

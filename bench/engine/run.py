@@ -9,14 +9,15 @@ source, sink and start-up costs cancel:
     CPU µs per hop = (CPU(4 stages) - CPU(2 stages)) / (2 N)
 
 flowrun runs gen-source → passthrough* → null-sink (threads over inproc, or
-every stage on its own node over tcp on 127.0.0.1); the peer is raw_chain.c,
+every stage on its own node, one process each, over tcp on 127.0.0.1, and the
+same with CURVE on every link: `curve`); the peer is raw_chain.c,
 the same chain written directly on libzmq (header + payload frames,
 received messages forwarded without a copy).  CPU is the process's
 user+system time.  Each case runs --repeat times, interleaved; the median
 is kept.  Payloads: 64 B and 602,112 B (a 224×224×3 float32 tensor... of
 uint8 pixels, 150,528 × 4 bytes).
 
-  usage: /usr/bin/python3 bench/engine/run.py BUILD_DIR [--repeat K]
+  usage: /usr/bin/python3 bench/engine/run.py BUILD_DIR [--repeat K] [--only tcp,curve]
 """
 import argparse
 import json
@@ -29,7 +30,7 @@ import tempfile
 import time
 
 CASES = [("inproc", 64, 200000), ("inproc", 602112, 4000),
-         ("tcp", 64, 100000), ("tcp", 602112, 2000)]
+         ("tcp", 64, 100000), ("tcp", 602112, 2000), ("curve", 602112, 2000)]
 
 
 def child_cpu():
@@ -40,9 +41,14 @@ def child_cpu():
 def pipeline(transport, size, count, stages, tmp):
     names = ["gen"] + ["p%d" % k for k in range(1, stages - 1)] + ["sink"]
     nodes, place = "", [""] * stages
-    if transport == "tcp":
-        nodes = "nodes:\n" + "".join('  n%d: {endpoint: "tcp://127.0.0.1:%d"}\n'
-                                     % (k, 17700 + 10 * k) for k in range(stages))
+    if transport != "inproc":
+        keys = ""
+        if transport == "curve":
+            nodes = "cluster: {security: curve}\n"
+            keys = ", public_key: %s/n%%d.pub, secret_key: %s/n%%d.key" % (tmp, tmp)
+        nodes += "nodes:\n" + "".join(('  n%d: {endpoint: "tcp://127.0.0.1:%d"' + keys + '}\n')
+                                      % ((k, 17700 + 10 * k) + ((k, k) if keys else ()))
+                                      for k in range(stages))
         place = [", node: n%d" % k for k in range(stages)]
     lines = ["  gen: {plugin: gen-source, count: %d, size: %d%s}" % (count, size, place[0])]
     for k in range(1, stages - 1):
@@ -56,14 +62,27 @@ def pipeline(transport, size, count, stages, tmp):
 
 
 def run_flowrun(build, transport, size, count, stages, tmp):
+    """inproc: one process; tcp and curve: one process per stage (a split run)."""
     path = pipeline(transport, size, count, stages, tmp)
+    flowrun = os.path.join(build, "bin/flowrun")
     env = {**os.environ, "FLOWRUN_PLUGIN_PATH": os.path.join(build, "lib/flowrun/test-plugins")}
+    if transport == "curve":
+        for k in range(stages):
+            subprocess.run([flowrun, "keygen", "--force", os.path.join(tmp, "n%d" % k)],
+                           check=True, capture_output=True)
     cpu0, t0 = child_cpu(), time.monotonic()
-    subprocess.run([os.path.join(build, "bin/flowrun"), "-q", path], check=True, env=env)
+    if transport == "inproc":
+        subprocess.run([flowrun, "-q", path], check=True, env=env)
+    else:
+        procs = [subprocess.Popen([flowrun, "-q", "run", "--node", "n%d" % k, path], env=env)
+                 for k in range(stages)]
+        if any(p.wait() != 0 for p in procs):
+            sys.exit("a node of the split run failed")
     return time.monotonic() - t0, child_cpu() - cpu0
 
 
 def run_raw(build, transport, size, count, stages, tmp):
+    transport = "tcp" if transport == "curve" else transport  # raw libzmq without CURVE
     out = subprocess.run([os.path.join(build, "bench/bench-raw-chain"), transport, str(stages),
                           str(count), str(size)], check=True, capture_output=True, text=True)
     _, wall, cpu = out.stdout.split()
@@ -87,6 +106,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("build")
     ap.add_argument("--repeat", type=int, default=5, help="runs per case (median kept)")
+    ap.add_argument("--only", help="comma-separated links to run (inproc, tcp, curve)")
     args = ap.parse_args()
     rows = []
     print("4-stage chain; CPU µs per hop = (CPU(4 stages) - CPU(2 stages)) / (2 x records)")
@@ -95,6 +115,8 @@ def main():
         "flowrun/libzmq"))
     with tempfile.TemporaryDirectory() as tmp:
         for transport, size, count in CASES:
+            if args.only and transport not in args.only.split(","):
+                continue
             hop, rate = measure(args, transport, size, count, tmp)
             row = dict(transport=transport, bytes=size, records=count,
                        flowrun_records_per_s=rate["flowrun"], flowrun_us_per_hop=hop["flowrun"],

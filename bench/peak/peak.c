@@ -1,8 +1,11 @@
 /* peak.c — FMA and bf16 dot-product throughput of this machine. */
 #include "peak.h"
 
+#include <cpuid.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #define CHAINS 12 /* independent accumulators: more than latency x ports */
 
@@ -52,6 +55,40 @@ static void fp64_loop(long iters)
     __asm__ volatile(CHAIN_LOOP("vfmadd231pd") : "+r"(iters) : : CHAIN_CLOBBERS);
 }
 
+static void int8_loop(long iters)
+{
+    __asm__ volatile(CHAIN_LOOP("vpdpbusd") : "+r"(iters) : : CHAIN_CLOBBERS);
+}
+
+/* AMX: tiles 4 and 5 (zeros) multiplied into accumulators 0-3, four
+ * independent chains.  The tile configuration: palette 1, 16 rows of 64
+ * bytes in tiles 0-5.  Never run on the machines this was written on (no
+ * AMX): the figures are only printed where the CPU has it. */
+typedef struct amx_config {
+    unsigned char palette, start_row, reserved[14];
+    unsigned short colsb[16];
+    unsigned char rows[16];
+} amx_config;
+
+#define AMX_LOOP(op)                                                                               \
+    "ldtilecfg (%1)\n tilezero %%tmm0\n tilezero %%tmm1\n tilezero %%tmm2\n tilezero %%tmm3\n"     \
+    "tilezero %%tmm4\n tilezero %%tmm5\n"                                                          \
+    "1:\n" op " %%tmm5,%%tmm4,%%tmm0\n" op " %%tmm5,%%tmm4,%%tmm1\n" op                            \
+    " %%tmm5,%%tmm4,%%tmm2\n" op " %%tmm5,%%tmm4,%%tmm3\n dec %0\n jnz 1b\n tilerelease\n"
+
+static void amx_loop(peak_kind kind, long iters)
+{
+    amx_config cfg = {.palette = 1};
+    for (int t = 0; t < 6; t++) {
+        cfg.colsb[t] = 64;
+        cfg.rows[t] = 16;
+    }
+    if (kind == PEAK_AMX_INT8)
+        __asm__ volatile(AMX_LOOP("tdpbusd") : "+r"(iters) : "r"(&cfg) : "cc", "memory");
+    else
+        __asm__ volatile(AMX_LOOP("tdpbf16ps") : "+r"(iters) : "r"(&cfg) : "cc", "memory");
+}
+
 static void *peak_thread(void *arg)
 {
     peak_job *j = arg;
@@ -59,9 +96,39 @@ static void *peak_thread(void *arg)
         fp32_loop(j->iters);
     else if (j->kind == PEAK_BF16)
         bf16_loop(j->iters);
-    else
+    else if (j->kind == PEAK_INT8)
+        int8_loop(j->iters);
+    else if (j->kind == PEAK_FP64)
         fp64_loop(j->iters);
+    else
+        amx_loop(j->kind, j->iters);
     return NULL;
+}
+
+/* CPUID leaf 7 EDX: AMX-BF16 bit 22, AMX-TILE 24, AMX-INT8 25; Linux then
+ * grants the tile data state to the process on request (kernel 5.16+). */
+static int amx_usable(peak_kind kind)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(d & (1u << 24)) ||
+        !(d & (1u << (kind == PEAK_AMX_INT8 ? 25 : 22))))
+        return 0;
+    const long arch_req_xcomp_perm = 0x1023, xfeature_xtiledata = 18;
+    return syscall(SYS_arch_prctl, arch_req_xcomp_perm, xfeature_xtiledata) == 0;
+}
+
+static int kind_usable(peak_kind kind)
+{
+    __builtin_cpu_init();
+    if (kind == PEAK_AMX_INT8 || kind == PEAK_AMX_BF16)
+        return amx_usable(kind);
+    if (!__builtin_cpu_supports("avx512f"))
+        return 0;
+    if (kind == PEAK_BF16)
+        return __builtin_cpu_supports("avx512bf16");
+    if (kind == PEAK_INT8)
+        return __builtin_cpu_supports("avx512vnni");
+    return 1;
 }
 
 /* Seconds for `threads` threads to run iters iterations each; -1 on failure. */
@@ -83,13 +150,13 @@ static double peak_time(peak_kind kind, int threads, long iters)
 
 double peak_gflops(peak_kind kind, int threads, double seconds)
 {
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx512f") ||
-        (kind == PEAK_BF16 && !__builtin_cpu_supports("avx512bf16")))
+    if (!kind_usable(kind))
         return 0;
     static const double flops_per_instruction[] = {
-        [PEAK_FP32] = 32, [PEAK_BF16] = 64, [PEAK_FP64] = 16};
-    double flops_per_iter = CHAINS * flops_per_instruction[kind];
+        [PEAK_FP32] = 32,  [PEAK_BF16] = 64,        [PEAK_FP64] = 16,
+        [PEAK_INT8] = 128, [PEAK_AMX_INT8] = 32768, [PEAK_AMX_BF16] = 16384};
+    int chains = kind == PEAK_AMX_INT8 || kind == PEAK_AMX_BF16 ? 4 : CHAINS;
+    double flops_per_iter = chains * flops_per_instruction[kind];
     long iters = 1000000;
     double t = peak_time(kind, 1, iters);
     if (t <= 0)

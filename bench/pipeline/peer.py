@@ -6,7 +6,7 @@ Keras preprocess_input in numpy, torchvision's ResNet50 without its top
 tensors and a set thread count, scikit-learn's StandardScaler(with_mean=False)
 and PCA(200), and a CSV.  Run it with GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 (bench/pipeline/run.py does): without it, PyTorch's per-batch buffers are
-munmapped and page-faulted again on every batch (PLATFORM.md, glibc malloc).
+munmapped and page-faulted again on every batch (docs/platform.md, "glibc malloc").
 
     peer.py DIR OUT.csv [--threads 2] [--precision fp32|bf16] [--tune]
 

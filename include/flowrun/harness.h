@@ -102,6 +102,10 @@ const char *fr_harness_state_dir(const fr_harness *h);
 void fr_harness_set_key_state(fr_harness *h, const char *key, const char *version,
                               fr_key_state state);
 
+/* What fr_run_kind_of() answers (default FR_RUN_FRESH).  Call before
+ * fr_harness_start. */
+void fr_harness_set_run_kind(fr_harness *h, fr_run_kind kind);
+
 /* Ids declared with fr_checkpoint(), in order.  Owned by the harness. */
 size_t fr_harness_checkpoint_count(const fr_harness *h);
 const char *fr_harness_checkpoint(const fr_harness *h, size_t i);

@@ -21,6 +21,15 @@
  * The engine loads a plugin whose major equals its own and whose minor is not
  * newer, and reads only the first .size bytes of its descriptor.
  *
+ * Growth rule (one): new fields and calls are APPENDED at the end of
+ * fr_plugin and fr_host_api, each minor's in one block marked with its
+ * version.  A descriptor's .size must equal sizeof(fr_plugin) of the minor it
+ * claims (the loader keeps a table of sizes per minor); fields past it read
+ * as zero.  fr_plugin's reserved[] is ABI 1.0 padding, always zero, and is
+ * never reused.  The host API's .size is the engine's sizeof(fr_host_api);
+ * a plugin may call what its own minor declares, since the engine is never
+ * older than the plugin.
+ *
  * Lifecycle of one stage instance, all calls on that instance's own thread:
  *     init → (process | produce)* → flush → fini
  * A stage with `replicas: N` has N instances, each with its own state; they
@@ -29,6 +38,7 @@
 #ifndef FLOWRUN_PLUGIN_H
 #define FLOWRUN_PLUGIN_H
 
+#include <math.h> /* HUGE_VAL, for FR_NO_MIN and FR_NO_MAX */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +60,11 @@ extern "C" {
 #define FR_PLUGIN_EXPORT
 #define FR_PRINTF(f, a)
 #endif
+
+/* fr_param bounds (ABI 1.1): a side left open, e.g. `.min = 1, .max = FR_NO_MAX`
+ * for "at least 1".  Infinities, so an engine of ABI 1.0 checks them right too. */
+#define FR_NO_MIN (-HUGE_VAL)
+#define FR_NO_MAX HUGE_VAL
 
 /* What a callback tells the engine. */
 typedef enum fr_status {
@@ -109,8 +124,9 @@ typedef struct fr_param {
     /* Default, written as it would be in the YAML.  NULL: the key is
      * required.  "": optional with no value (fr_config_string returns ""). */
     const char *default_value;
-    /* Inclusive bounds for INT/FLOAT/SIZE/DURATION (in the type's unit);
-     * min == max == 0 means unbounded. */
+    /* Inclusive bounds for INT/FLOAT/SIZE/DURATION (in the type's unit).
+     * FR_NO_MIN / FR_NO_MAX leave a side open.  min == max == 0 also means
+     * unbounded (ABI 1.0's spelling, kept for the plugins that use it). */
     double min, max;
     /* ENUM: the accepted values separated by '|', e.g. "nearest|bilinear". */
     const char *choices;
@@ -118,6 +134,14 @@ typedef struct fr_param {
 } fr_param;
 
 /* ---- the host: what the engine offers a plugin ------------------------- */
+
+/* How a run starts (ABI 1.1, fr_run_kind_of()). */
+typedef enum fr_run_kind {
+    FR_RUN_FRESH = 0,       /* from nothing: --fresh, no ledger, or after a completed run
+                             * whose sinks overwrite; outputs are replaced */
+    FR_RUN_RESUME = 1,      /* continues an interrupted run: keep what it committed */
+    FR_RUN_INCREMENTAL = 2, /* after a completed run, append-parts sinks: add to it */
+} fr_run_kind;
 
 /* What the ledger knows of a source key (ABI 1.1, fr_key_state()).  A
  * source emits the key when the state is below FR_KEY_DONE. */
@@ -128,6 +152,7 @@ typedef enum fr_key_state {
     FR_KEY_DONE = 3,    /* every sink committed it: skip */
     FR_KEY_DEAD = 4,    /* dead-lettered (reason in the ledger): skip */
     FR_KEY_HELD = 5,    /* held in checkpoints of blocking stages: skip */
+    FR_KEY_SENT = 6,    /* already emitted by this run (a source that lists again): skip */
 } fr_key_state;
 
 /* One stage instance as the engine sees it.  Opaque; valid from init to fini. */
@@ -251,6 +276,18 @@ typedef struct fr_host_api {
      * refuses to resume.  Call from init.  Returns FR_OK, or FR_FATAL with
      * the reason set (the file cannot be read). */
     fr_status (*fingerprint_file)(fr_stage *st, const char *key);
+    /* How this run relates to the output already there (sinks decide from
+     * it whether what the last run committed stays): a fresh run replaces
+     * it, a resumed or incremental one keeps it and adds to it. */
+    fr_run_kind (*run_kind)(fr_stage *st);
+
+    /* ---- ABI 1.1: configuration ------------------------------------------ */
+    /* ENUM keys: the index of the configured value in the param's choices
+     * (choices "nearest|bilinear|bicubic", value bilinear: 1), so a plugin
+     * compares numbers, not strings.  -1 for an optional ENUM left empty;
+     * a key that is not an ENUM of the plugin's table is a programming error
+     * (logged, returns -1). */
+    int (*config_enum)(fr_stage *st, const char *key);
 } fr_host_api;
 
 /* Every fr_stage starts with the pointer to its host API, so the inline
@@ -302,7 +339,9 @@ typedef struct fr_plugin {
      * committed them, or they were dead-lettered.  ids borrowed.  May be NULL. */
     void (*on_commit)(void *state, fr_stage *st, const char *const *ids, size_t n);
 
-    void *reserved[8]; /* room to grow without changing .size checks */
+    /* ABI 1.0 padding: always zero, never used.  Fields are appended after
+     * it (see "Growth rule" at the top). */
+    void *reserved[8];
 } fr_plugin;
 
 #define FR_PLUGIN_HEADER                                                                           \
@@ -447,18 +486,39 @@ static inline fr_status fr_fingerprint_file(fr_stage *st, const char *key)
 {
     return FR_API(st)->fingerprint_file(st, key);
 }
+static inline fr_run_kind fr_run_kind_of(fr_stage *st)
+{
+    return FR_API(st)->run_kind(st);
+}
+
+/* ABI 1.1: configuration. */
+static inline int fr_config_enum(fr_stage *st, const char *key)
+{
+    return FR_API(st)->config_enum(st, key);
+}
 
 /* Allocates a payload for a record to emit: the buffer and its shape in one
- * call.  Returns FR_OK, or FR_FATAL (out of memory) with the reason set. */
+ * call.  Returns FR_OK; FR_FATAL with the reason set when rank is above
+ * FR_MAX_RANK (a bug in the plugin) or memory is out; FR_REJECT with the
+ * reason when the dims' product overflows size_t (a shape no record can
+ * have, e.g. read from a corrupt header).  *p is all zero unless FR_OK. */
 static inline fr_status fr_payload_alloc(fr_stage *st, fr_payload *p, fr_kind kind, uint32_t rank,
                                          const uint32_t *dims)
 {
     size_t n = kind == FR_KIND_TENSOR ? sizeof(float) : 1;
-    *p = (fr_payload){.kind = kind, .rank = rank};
-    for (uint32_t i = 0; i < rank && i < FR_MAX_RANK; i++) {
-        p->dims[i] = dims[i];
+    *p = (fr_payload){.kind = FR_KIND_NONE};
+    if (rank > FR_MAX_RANK)
+        return fr_fail(st, FR_FATAL, "payload rank %u is above FR_MAX_RANK (%d)", (unsigned)rank,
+                       FR_MAX_RANK);
+    for (uint32_t i = 0; i < rank; i++) {
+        if (dims[i] && n > SIZE_MAX / dims[i])
+            return fr_fail(st, FR_REJECT, "payload of %u dims overflows size_t at dim %u (%u)",
+                           (unsigned)rank, (unsigned)i, (unsigned)dims[i]);
         n *= dims[i];
     }
+    *p = (fr_payload){.kind = kind, .rank = rank};
+    for (uint32_t i = 0; i < rank; i++)
+        p->dims[i] = dims[i];
     p->size = n;
     p->buffer = fr_buffer_new(st, n, &p->data);
     if (!p->buffer)

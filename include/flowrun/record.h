@@ -41,7 +41,11 @@ typedef struct fr_payload {
     uint32_t rank;
     uint32_t dims[FR_MAX_RANK]; /* image: {h, w, c}; tensor: {n} or more */
     /* The bytes.  For IMAGE: h*w*c bytes; for TENSOR: 4*prod(dims) bytes,
-     * 64-byte aligned when the engine allocated it. */
+     * 64-byte aligned when the engine allocated it.  The engine checks this
+     * on every record it passes in, whoever sent it (a record whose size
+     * disagrees with its kind and dims is dropped as malformed before any
+     * plugin sees it), and fr_emit() fails with FR_FATAL on a payload that
+     * breaks it. */
     void *data;
     size_t size;
     /* The engine buffer that holds data, or NULL.
@@ -62,7 +66,7 @@ typedef struct fr_attr {
 typedef struct fr_record {
     /* Stable identity given by the source: "<source-stage>:<key>[@<version>]".
      * Derived records keep their input's id, so a sink's commit can be
-     * routed back to the source that owns it (ARCHITECTURE.md §5). */
+     * routed back to the source that owns it (docs/architecture.md, "Delivery"). */
     const char *id;
     const char *key;   /* e.g. "Training/Apple Braeburn/109_100.jpg" */
     const char *label; /* e.g. "Apple Braeburn"; "" when unknown */

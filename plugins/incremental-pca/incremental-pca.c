@@ -32,10 +32,11 @@
 #include "stats.h"
 
 typedef struct pca_state {
-    int centre;                               /* flavor sklearn */
-    int batch;                                /* fit: batch */
-    const char *fit, *model_path, *spill_dir; /* owned by the engine */
-    uint32_t k, dim;                          /* dim 0 until known */
+    int centre; /* flavor sklearn */
+    int batch;  /* fit: batch */
+    stats_fit fit;
+    const char *model_path, *spill_dir; /* owned by the engine */
+    uint32_t k, dim;                    /* dim 0 until known */
     uint64_t refit_every, version;
     stats_fitter *fitter; /* owned; fit: batch|stream, from the first row */
     stats_pca pca;        /* the current model */
@@ -53,15 +54,15 @@ typedef struct pca_state {
 
 static const fr_param pca_params[] = {
     {"components", FR_PARAM_INT, "200", 1, 65536, NULL, "number of principal components kept"},
-    {"flavor", FR_PARAM_ENUM, "spark", 0, 0, "spark|sklearn",
+    {"flavor", FR_PARAM_ENUM, "spark", 0, 0, STATS_FLAVOR_CHOICES,
      "spark: PCAModel.transform, components^T x without centring (the prototype's CSV); "
      "sklearn: scikit-learn PCA, centred first"},
-    {"fit", FR_PARAM_ENUM, "batch", 0, 0, "batch|stream|none",
+    {"fit", FR_PARAM_ENUM, "batch", 0, 0, STATS_FIT_CHOICES,
      "batch: fit on all rows, then emit them (rows wait on disk); stream: refit every "
      "refit_every rows, rows stamped with the model version; none: apply `model`. With "
      "replicas, those of one process merge their statistics and share each model (replicas "
      "on different hosts do not)"},
-    {"refit_every", FR_PARAM_INT, "10000", 1, 1e12, NULL, "fit: stream: rows between refits"},
+    {"refit_every", FR_PARAM_INT, "10000", 1, FR_NO_MAX, NULL, "fit: stream: rows between refits"},
     {"model", FR_PARAM_INPUT_FILE, "", 0, 0, "fit=none",
      "fit: none: the model file to apply (required); otherwise where to save each fitted model"},
     {"spill_dir", FR_PARAM_PATH, "", 0, 0, NULL,
@@ -121,7 +122,7 @@ static fr_status pca_join(pca_state *s, fr_stage *st)
 {
     char name[512], err[512];
     uint32_t n = fr_replicas(st);
-    if (n < 2 || strcmp(s->fit, "none") == 0)
+    if (n < 2 || s->fit == STATS_FIT_NONE)
         return FR_OK;
     snprintf(name, sizeof name, "%s/%s", fr_pipeline_name(st), fr_stage_name(st));
     if (!(s->group = stats_group_join(name, n, &stats_group_moments, err, sizeof err)) ||
@@ -140,13 +141,13 @@ static fr_status pca_init(fr_stage *st, void **state)
         return fr_fail(st, FR_FATAL, "out of memory");
     s->st = st;
     s->k = (uint32_t)fr_config_int(st, "components");
-    s->centre = strcmp(fr_config_string(st, "flavor"), "sklearn") == 0;
-    s->fit = fr_config_string(st, "fit");
-    s->batch = strcmp(s->fit, "batch") == 0;
+    s->centre = fr_config_enum(st, "flavor") == STATS_SKLEARN;
+    s->fit = (stats_fit)fr_config_enum(st, "fit");
+    s->batch = s->fit == STATS_FIT_BATCH;
     s->model_path = fr_config_string(st, "model");
     s->spill_dir = stats_spill_dir(fr_config_string(st, "spill_dir"));
-    s->refit_every = strcmp(s->fit, "stream") == 0 ? (uint64_t)fr_config_int(st, "refit_every") : 0;
-    fr_status rc = strcmp(s->fit, "none") == 0 ? pca_load(s, st) : pca_join(s, st);
+    s->refit_every = s->fit == STATS_FIT_STREAM ? (uint64_t)fr_config_int(st, "refit_every") : 0;
+    fr_status rc = s->fit == STATS_FIT_NONE ? pca_load(s, st) : pca_join(s, st);
     if (rc != FR_OK) {
         pca_free(s);
         return rc;
@@ -287,7 +288,7 @@ static fr_status pca_process(void *state, fr_stage *st, const fr_record *in)
         return fr_fail(st, FR_REJECT,
                        "expected a tensor/f32[%u] payload, got kind %d, rank %u, %u values", s->dim,
                        (int)p->kind, p->rank, p->dims[0]);
-    if (strcmp(s->fit, "none") == 0) {
+    if (s->fit == STATS_FIT_NONE) {
         const char *strings[3] = {in->id, in->key, in->label};
         return pca_emit_rows(s, p->data, 1, strings, NULL, in, s->version);
     }

@@ -18,8 +18,13 @@ typedef struct decode_state {
     image_scratch stored; /* owned: the stored pixels of a file to turn upright */
 } decode_state;
 
+/* The enum keys' choices, in the order of their index (fr_config_enum). */
+enum { WARNINGS_REJECT, WARNINGS_PASS };
+enum { DCT_ISLOW, DCT_IFAST };
+enum { ORIENTATION_IGNORE, ORIENTATION_EXIF };
+
 static const fr_param decode_params[] = {
-    {"max_pixels", FR_PARAM_INT, "50000000", 1, 1e12, NULL,
+    {"max_pixels", FR_PARAM_INT, "50000000", 1, FR_NO_MAX, NULL,
      "refuse images with more pixels than this (read from the header, before any allocation)"},
     {"warnings", FR_PARAM_ENUM, "reject", 0, 0, "reject|pass",
      "libjpeg's recoverable warnings (premature end of data, corrupt entropy data): reject the "
@@ -38,13 +43,13 @@ static fr_status decode_init(fr_stage *st, void **state)
 {
     jpeg_reader_opts opts = {
         .max_pixels = (uint64_t)fr_config_int(st, "max_pixels"),
-        .pass_warnings = strcmp(fr_config_string(st, "warnings"), "pass") == 0,
-        .fast_dct = strcmp(fr_config_string(st, "dct"), "ifast") == 0,
+        .pass_warnings = fr_config_enum(st, "warnings") == WARNINGS_PASS,
+        .fast_dct = fr_config_enum(st, "dct") == DCT_IFAST,
     };
     decode_state *s = calloc(1, sizeof *s);
     if (!s)
         return fr_fail(st, FR_FATAL, "out of memory");
-    s->exif = strcmp(fr_config_string(st, "orientation"), "exif") == 0;
+    s->exif = fr_config_enum(st, "orientation") == ORIENTATION_EXIF;
     char err[256];
     s->r = jpeg_reader_new(&opts, err, sizeof err);
     if (!s->r) {

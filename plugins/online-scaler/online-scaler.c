@@ -28,7 +28,8 @@
 typedef struct scaler_state {
     stats_flavor flavor;
     int with_mean, with_std;
-    const char *fit, *model_path, *spill_dir; /* owned by the engine */
+    stats_fit fit;
+    const char *model_path, *spill_dir; /* owned by the engine */
     uint64_t refit_every;
     stats_fitter *fitter; /* owned; created at the first row (fit: batch|stream) */
     uint32_t dim;         /* 0 until known */
@@ -40,21 +41,25 @@ typedef struct scaler_state {
     fr_stage *st;
 } scaler_state;
 
+/* with_mean, with_std: one of SWITCH_CHOICES, in this order. */
+enum scaler_switch { SWITCH_FLAVOR, SWITCH_TRUE, SWITCH_FALSE };
+#define SWITCH_CHOICES "flavor|true|false"
+
 static const fr_param scaler_params[] = {
-    {"flavor", FR_PARAM_ENUM, "spark", 0, 0, "spark|sklearn",
+    {"flavor", FR_PARAM_ENUM, "spark", 0, 0, STATS_FLAVOR_CHOICES,
      "spark: Spark ML StandardScaler (defaults with_mean false, with_std true, n-1 std, "
      "zero-variance columns output 0); sklearn: scikit-learn StandardScaler (centred, "
      "population std, zero-variance columns keep scale 1)"},
-    {"with_mean", FR_PARAM_ENUM, "flavor", 0, 0, "flavor|true|false",
+    {"with_mean", FR_PARAM_ENUM, "flavor", 0, 0, SWITCH_CHOICES,
      "subtract the column means (flavor: the flavor's default)"},
-    {"with_std", FR_PARAM_ENUM, "flavor", 0, 0, "flavor|true|false",
+    {"with_std", FR_PARAM_ENUM, "flavor", 0, 0, SWITCH_CHOICES,
      "divide by the column standard deviations (flavor: the flavor's default)"},
-    {"fit", FR_PARAM_ENUM, "batch", 0, 0, "batch|stream|none",
+    {"fit", FR_PARAM_ENUM, "batch", 0, 0, STATS_FIT_CHOICES,
      "batch: fit on all rows, then emit them (rows wait on disk); stream: refit every "
      "refit_every rows, rows stamped with the model version; none: apply `model`. With "
      "replicas, those of one process merge their statistics and share each model (replicas "
      "on different hosts do not)"},
-    {"refit_every", FR_PARAM_INT, "1000", 1, 1e12, NULL, "fit: stream: rows between refits"},
+    {"refit_every", FR_PARAM_INT, "1000", 1, FR_NO_MAX, NULL, "fit: stream: rows between refits"},
     {"model", FR_PARAM_INPUT_FILE, "", 0, 0, "fit=none",
      "fit: none: the model file to apply (required); otherwise where to save each fitted model"},
     {"spill_dir", FR_PARAM_PATH, "", 0, 0, NULL,
@@ -74,7 +79,7 @@ static fr_status scaler_join(scaler_state *s, fr_stage *st)
 {
     char name[512], err[512];
     uint32_t n = fr_replicas(st);
-    if (n < 2 || strcmp(s->fit, "none") == 0)
+    if (n < 2 || s->fit == STATS_FIT_NONE)
         return FR_OK;
     snprintf(name, sizeof name, "%s/%s", fr_pipeline_name(st), fr_stage_name(st));
     if (!(s->group = stats_group_join(name, n, &stats_group_moments, err, sizeof err)))
@@ -86,8 +91,8 @@ static fr_status scaler_join(scaler_state *s, fr_stage *st)
 
 static int scaler_choice(fr_stage *st, const char *key, int flavor_default)
 {
-    const char *v = fr_config_string(st, key);
-    return strcmp(v, "flavor") == 0 ? flavor_default : strcmp(v, "true") == 0;
+    int v = fr_config_enum(st, key);
+    return v == SWITCH_FLAVOR ? flavor_default : v == SWITCH_TRUE;
 }
 
 /* fit: none: the saved statistics give the scaler, with this stage's
@@ -115,15 +120,14 @@ static fr_status scaler_init(fr_stage *st, void **state)
     if (!s)
         return fr_fail(st, FR_FATAL, "out of memory");
     s->st = st;
-    s->flavor =
-        strcmp(fr_config_string(st, "flavor"), "sklearn") == 0 ? STATS_SKLEARN : STATS_SPARK;
+    s->flavor = (stats_flavor)fr_config_enum(st, "flavor");
     s->with_mean = scaler_choice(st, "with_mean", s->flavor == STATS_SKLEARN);
     s->with_std = scaler_choice(st, "with_std", 1);
-    s->fit = fr_config_string(st, "fit");
+    s->fit = (stats_fit)fr_config_enum(st, "fit");
     s->model_path = fr_config_string(st, "model");
     s->spill_dir = stats_spill_dir(fr_config_string(st, "spill_dir"));
-    s->refit_every = strcmp(s->fit, "stream") == 0 ? (uint64_t)fr_config_int(st, "refit_every") : 0;
-    fr_status rc = strcmp(s->fit, "none") == 0 ? scaler_load(s, st) : scaler_join(s, st);
+    s->refit_every = s->fit == STATS_FIT_STREAM ? (uint64_t)fr_config_int(st, "refit_every") : 0;
+    fr_status rc = s->fit == STATS_FIT_NONE ? scaler_load(s, st) : scaler_join(s, st);
     if (rc != FR_OK) {
         stats_scaler_clear(&s->scaler);
         free(s);
@@ -192,7 +196,7 @@ static fr_status scaler_process(void *state, fr_stage *st, const fr_record *in)
                        "expected a tensor/f32[%u] payload, got kind %d, rank %u, "
                        "%u values",
                        s->dim, (int)p->kind, p->rank, p->dims[0]);
-    if (strcmp(s->fit, "none") == 0)
+    if (s->fit == STATS_FIT_NONE)
         return scaler_emit_row(s, p->data, in->id, in->key, in->label, in->attrs, in->n_attrs,
                                s->version);
     if (!s->fitter) {

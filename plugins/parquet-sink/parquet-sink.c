@@ -1,8 +1,11 @@
 /* parquet-sink — writes feature records as Parquet, atomically (the plugin descriptor). */
 #include <flowrun/plugin.h>
-#include <string.h>
 
 #include "parquet_format.h"
+
+/* The enum keys' values in the order of their choices (fr_config_enum). */
+static const pq_layout layouts[] = {PQ_LAYOUT_COLUMNS, PQ_LAYOUT_LIST};
+static const pq_codec codecs[] = {PQ_CODEC_ZSTD, PQ_CODEC_SNAPPY, PQ_CODEC_NONE};
 
 static const fr_param parquet_params[] = {
     PARTFILE_STAGE_PARAMS,
@@ -11,27 +14,24 @@ static const fr_param parquet_params[] = {
     {"column_prefix", FR_PARAM_STRING, "", 0, 0, NULL,
      "name of the feature columns (<prefix>0, ...) or of the list column; default c / features"},
     {"compression", FR_PARAM_ENUM, "zstd", 0, 0, "zstd|snappy|none", "page compression"},
-    {"row_group_bytes", FR_PARAM_SIZE, "64MiB", 4096, 1099511627776.0, NULL,
+    {"row_group_bytes", FR_PARAM_SIZE, "64MiB", 4096, FR_NO_MAX, NULL,
      "start a new row group after about this many uncompressed bytes"},
     {NULL},
 };
 
 static fr_status parquet_init(fr_stage *st, void **state)
 {
-    const char *codec = fr_config_string(st, "compression");
-    const char *layout = fr_config_string(st, "layout");
     const char *prefix = fr_config_string(st, "column_prefix");
-    int list = strcmp(layout, "list") == 0;
+    pq_layout layout = layouts[fr_config_enum(st, "layout")];
+    int list = layout == PQ_LAYOUT_LIST;
     pq_kv meta[] = {{"flowrun.pipeline", fr_pipeline_name(st)},
                     {"flowrun.stage", fr_stage_name(st)}};
     pq_options opt = {
-        .layout = list ? PQ_LAYOUT_LIST : PQ_LAYOUT_COLUMNS,
+        .layout = layout,
         .feature_prefix = *prefix ? prefix
                           : list  ? "features"
                                   : "c",
-        .codec = strcmp(codec, "zstd") == 0     ? PQ_CODEC_ZSTD
-                 : strcmp(codec, "snappy") == 0 ? PQ_CODEC_SNAPPY
-                                                : PQ_CODEC_NONE,
+        .codec = codecs[fr_config_enum(st, "compression")],
         .row_group_bytes = (size_t)fr_config_int(st, "row_group_bytes"),
         .created_by = "flowrun parquet-sink version 1",
         .metadata = meta,

@@ -10,6 +10,8 @@
 
 #include <string.h>
 
+#include "cpu.h"
+
 /* Half of 2^22: Pillow rounds the Q22 sum to nearest by adding it first.
  * Overridable only so that a test can build a resampler with a deliberate
  * rounding bug and show the Pillow comparison catches it. */
@@ -104,8 +106,8 @@ static inline __attribute__((always_inline)) void pil_horizontal_rows(const pil_
 }
 
 #define PIL_HORIZONTAL_FIXED(n)                                                                    \
-    static void pil_horizontal_##n(const pil_axis *ax, const uint8_t *src, uint8_t *dst,           \
-                                   uint32_t rows, uint8_t *pad)                                    \
+    CPU_CLONES static void pil_horizontal_##n(const pil_axis *ax, const uint8_t *src,              \
+                                              uint8_t *dst, uint32_t rows, uint8_t *pad)           \
     {                                                                                              \
         pil_horizontal_rows(ax, src, dst, rows, pad, n);                                           \
     }
@@ -120,8 +122,8 @@ PIL_HORIZONTAL_FIXED(7)
 /* rows rows of src (width ax->in) → dst (width ax->out).  Every output
  * column has the same number of taps (pil_axis_pad): upsampling and mild
  * shrinking take a specialised loop, strong shrinking the general one. */
-static void pil_horizontal(const pil_axis *ax, const uint8_t *src, uint8_t *dst, uint32_t rows,
-                           uint8_t *pad)
+CPU_CLONES static void pil_horizontal(const pil_axis *ax, const uint8_t *src, uint8_t *dst,
+                                      uint32_t rows, uint8_t *pad)
 {
     int32_t taps = ax->bounds[1];
     switch (taps) {
@@ -186,7 +188,8 @@ static inline void pil_vertical_32(const uint8_t *first, size_t stride, const in
 
 /* src rows of width w → ax->out rows, along contiguous bytes: 32 at a time
  * in vector registers where AVX2 is there, the rest one by one. */
-static void pil_vertical(const pil_axis *ax, const uint8_t *src, uint32_t w, uint8_t *dst)
+CPU_CLONES static void pil_vertical(const pil_axis *ax, const uint8_t *src, uint32_t w,
+                                    uint8_t *dst)
 {
     size_t stride = (size_t)w * 3;
     for (uint32_t y = 0; y < ax->out; y++) {

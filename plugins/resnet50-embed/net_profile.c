@@ -1,6 +1,7 @@
 /* net_profile.c — times the plan's convolutions one by one. */
 #include "net_profile.h"
 
+#include <stdlib.h>
 #include <time.h>
 
 #include "net_run_priv.h"
@@ -20,10 +21,11 @@ static int execute(net_plan *p, const plan_step *s)
                : -1;
 }
 
-double net_profile_convs(net_plan *p, int reps)
+int net_profile_layers(net_plan *p, int reps, double *seconds)
 {
-    double total = 0;
     plan_set_threads(p);
+    for (size_t i = 0; i < p->net->n_layers; i++)
+        seconds[i] = 0;
     for (size_t i = 0; i < p->n_steps; i++) {
         const plan_step *s = &p->steps[i];
         if (s->is_reorder || p->net->layers[s->layer].kind != NET_CONV)
@@ -34,9 +36,19 @@ double net_profile_convs(net_plan *p, int reps)
         for (int r = 0; r < reps; r++)
             if (execute(p, s) < 0)
                 return -1;
-        total += (now() - t0) / reps;
+        seconds[s->layer] = (now() - t0) / reps;
     }
-    return total;
+    return 0;
+}
+
+double net_profile_convs(net_plan *p, int reps)
+{
+    double *seconds = malloc(p->net->n_layers * sizeof *seconds), total = 0;
+    int rc = seconds ? net_profile_layers(p, reps, seconds) : -1;
+    for (size_t i = 0; rc == 0 && i < p->net->n_layers; i++)
+        total += seconds[i];
+    free(seconds);
+    return rc == 0 ? total : -1;
 }
 
 void net_count_flops(const net *n, net_flops *f)

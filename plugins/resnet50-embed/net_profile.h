@@ -16,6 +16,11 @@
  * buffers are left with meaningless contents. */
 double net_profile_convs(net_plan *p, int reps);
 
+/* The same per layer: seconds[i] (n_layers entries, caller memory) is
+ * layer i's mean time per execution if it is a convolution, else 0.
+ * 0, or -1 if a primitive fails. */
+int net_profile_layers(net_plan *p, int reps, double *seconds);
+
 /* The work of one image through the net's convolutions, in floating-point
  * operations (2 per multiply-add), split the way bench/embed's ceilings
  * need: in 3x3 stride-1 layers (Winograd's), in layers kept in fp32 under

@@ -21,16 +21,7 @@
 
 #include "arena.h"
 
-#define CHECK_DNNL(call, what)                                                                     \
-    do {                                                                                           \
-        dnnl_status_t s_ = (call);                                                                 \
-        if (s_ != dnnl_success) {                                                                  \
-            snprintf(err, err_size, "%s: %s: %s", name, what, dnnl_status_str(s_));                \
-            return -1;                                                                             \
-        }                                                                                          \
-    } while (0)
-
-static const char *dnnl_status_str(dnnl_status_t s)
+const char *dnnl_status_str(dnnl_status_t s)
 {
     switch (s) {
     case dnnl_out_of_memory:
@@ -44,7 +35,7 @@ static const char *dnnl_status_str(dnnl_status_t s)
     }
 }
 
-static const dnnl_memory_desc_t *value_md(const net_plan *p, int v)
+const dnnl_memory_desc_t *value_md(const net_plan *p, int v)
 {
     const dnnl_memory_desc_t *md = NULL;
     dnnl_memory_get_memory_desc(p->values[v].mem, &md);
@@ -54,7 +45,7 @@ static const dnnl_memory_desc_t *value_md(const net_plan *p, int v)
 /* Adds a buffer described by md.  handle: DNNL_MEMORY_NONE for a buffer in
  * the arena, DNNL_MEMORY_ALLOCATE for one oneDNN owns (weights), or borrowed
  * memory that outlives the plan.  Returns its index or -1. */
-static int plan_add_value(net_plan *p, const dnnl_memory_desc_t *md, void *handle)
+int plan_add_value(net_plan *p, const dnnl_memory_desc_t *md, void *handle)
 {
     if (p->n_values == p->cap_values) {
         size_t cap = p->cap_values ? 2 * p->cap_values : 64;
@@ -69,7 +60,8 @@ static int plan_add_value(net_plan *p, const dnnl_memory_desc_t *md, void *handl
                       .first = -1,
                       .last = -1,
                       .alias = -1,
-                      .in_arena = handle == DNNL_MEMORY_NONE};
+                      .in_arena = handle == DNNL_MEMORY_NONE,
+                      .scale = 1};
     if (dnnl_memory_create(&v->mem, md, p->engine, handle) != dnnl_success)
         return -1;
     return (int)p->n_values++;
@@ -91,7 +83,7 @@ static plan_step *plan_add_step(net_plan *p, int layer, int is_reorder)
 }
 
 /* Passes value v to the step being built and extends v's lifetime to it. */
-static void step_arg(net_plan *p, plan_step *s, int arg, int v)
+void step_arg(net_plan *p, plan_step *s, int arg, int v)
 {
     int at = (int)(s - p->steps);
     s->args[s->n_args++] = (dnnl_exec_arg_t){.arg = arg, .memory = p->values[v].mem};
@@ -103,11 +95,15 @@ static void step_arg(net_plan *p, plan_step *s, int arg, int v)
 
 /* Creates the primitive of pd as a new step, with a scratchpad from the
  * arena when it needs one.  Takes pd over (destroys it). */
-static plan_step *plan_add_primitive(net_plan *p, dnnl_primitive_desc_t pd, int layer,
-                                     int is_reorder)
+plan_step *plan_add_primitive(net_plan *p, dnnl_primitive_desc_t pd, int layer, int is_reorder)
 {
     plan_step *s = plan_add_step(p, layer, is_reorder);
     int ok = s && dnnl_primitive_create(&s->prim, pd) == dnnl_success;
+    const char *impl = NULL;
+    if (ok && !is_reorder &&
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl &&
+        !strncmp(impl, "ref", 3))
+        p->n_reference++;
     const dnnl_memory_desc_t *scratch =
         dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     if (ok && scratch && dnnl_memory_desc_get_size(scratch) > 0) {
@@ -125,7 +121,7 @@ static plan_step *plan_add_primitive(net_plan *p, dnnl_primitive_desc_t pd, int 
     return ok ? s : NULL;
 }
 
-static dnnl_primitive_attr_t user_scratchpad_attr(void)
+dnnl_primitive_attr_t user_scratchpad_attr(void)
 {
     dnnl_primitive_attr_t attr = NULL;
     if (dnnl_primitive_attr_create(&attr) != dnnl_success)
@@ -134,14 +130,30 @@ static dnnl_primitive_attr_t user_scratchpad_attr(void)
     return attr;
 }
 
-/* A step copying value from into value to (layouts and types may differ). */
-static int plan_add_reorder(net_plan *p, int from, int to, const char *name, char *err,
-                            size_t err_size)
+/* The attributes converting value from's numbers into value to's: real =
+ * scale · (q − zero point) on both sides.  NULL when out of memory. */
+static dnnl_primitive_attr_t convert_attr(const net_plan *p, int from, int to)
+{
+    const plan_value *a = &p->values[from], *b = &p->values[to];
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    if (attr && a->scale != b->scale) {
+        float scale = a->scale / b->scale;
+        dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale);
+    }
+    if (attr && a->zero_point)
+        dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_FROM, 1, 0, &a->zero_point);
+    if (attr && b->zero_point)
+        dnnl_primitive_attr_set_zero_points(attr, DNNL_ARG_TO, 1, 0, &b->zero_point);
+    return attr;
+}
+
+int plan_add_reorder(net_plan *p, int from, int to, const char *name, char *err, size_t err_size)
 {
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_primitive_attr_t attr = user_scratchpad_attr();
-    dnnl_status_t s = dnnl_reorder_primitive_desc_create(&pd, value_md(p, from), p->engine,
-                                                         value_md(p, to), p->engine, attr);
+    dnnl_primitive_attr_t attr = convert_attr(p, from, to);
+    dnnl_status_t s = attr ? dnnl_reorder_primitive_desc_create(&pd, value_md(p, from), p->engine,
+                                                                value_md(p, to), p->engine, attr)
+                           : dnnl_out_of_memory;
     dnnl_primitive_attr_destroy(attr);
     CHECK_DNNL(s, "reorder");
     plan_step *step = plan_add_primitive(p, pd, -1, 1);
@@ -155,25 +167,27 @@ static int plan_add_reorder(net_plan *p, int from, int to, const char *name, cha
     return 0;
 }
 
-/* The value holding tensor t in layout md: t's own value when it already
- * is, else a new value reordered from it.  Returns -1 on failure. */
-static int plan_value_as(net_plan *p, int t, const dnnl_memory_desc_t *md, const char *name,
-                         char *err, size_t err_size)
+int plan_value_as(net_plan *p, int t, const dnnl_memory_desc_t *md, quant_form form,
+                  const char *name, char *err, size_t err_size)
 {
     int v = p->tensor_value[t];
-    if (dnnl_memory_desc_equal(value_md(p, v), md))
+    const plan_value *have = &p->values[v];
+    if (dnnl_memory_desc_equal(value_md(p, v), md) && have->scale == form.scale &&
+        have->zero_point == form.zero_point)
         return v;
     int w = plan_add_value(p, md, DNNL_MEMORY_NONE);
     if (w < 0) {
         snprintf(err, err_size, "%s: out of memory", name);
         return -1;
     }
+    p->values[w].scale = form.scale;
+    p->values[w].zero_point = form.zero_point;
     return plan_add_reorder(p, v, w, name, err, err_size) == 0 ? w : -1;
 }
 
-/* Copies user weights (fp32, plain) into the layout and type md, once. */
-static int plan_weights(net_plan *p, const float *w, const dnnl_dims_t dims, int ndims,
-                        const dnnl_memory_desc_t *md, const char *name, char *err, size_t err_size)
+int plan_weights(net_plan *p, const float *w, const dnnl_dims_t dims, int ndims,
+                 const dnnl_memory_desc_t *md, const float *per_out_scale, const char *name,
+                 char *err, size_t err_size)
 {
     dnnl_memory_desc_t user_md;
     dnnl_format_tag_t tag = ndims == 4 ? dnnl_abcd : dnnl_ab;
@@ -181,11 +195,15 @@ static int plan_weights(net_plan *p, const float *w, const dnnl_dims_t dims, int
     dnnl_memory_t user = NULL;
     CHECK_DNNL(dnnl_memory_create(&user, &user_md, p->engine, (void *)w), "weights");
     int v = plan_add_value(p, md, DNNL_MEMORY_ALLOCATE);
+    dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t prim = NULL;
-    dnnl_status_t s =
-        v < 0 ? dnnl_out_of_memory
-              : dnnl_reorder_primitive_desc_create(&pd, &user_md, p->engine, md, p->engine, NULL);
+    dnnl_status_t s = v < 0 ? dnnl_out_of_memory : dnnl_primitive_attr_create(&attr);
+    /* Quantizing: q = w · scale[o], rounded and saturated by the reorder. */
+    if (s == dnnl_success && per_out_scale)
+        s = dnnl_primitive_attr_set_output_scales(attr, dims[0], 1 << 0, per_out_scale);
+    if (s == dnnl_success)
+        s = dnnl_reorder_primitive_desc_create(&pd, &user_md, p->engine, md, p->engine, attr);
     if (s == dnnl_success)
         s = dnnl_primitive_create(&prim, pd);
     if (s == dnnl_success) {
@@ -196,17 +214,18 @@ static int plan_weights(net_plan *p, const float *w, const dnnl_dims_t dims, int
         s = dnnl_stream_wait(p->stream);
     dnnl_primitive_destroy(prim);
     dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
     dnnl_memory_destroy(user);
     CHECK_DNNL(s, "reordering weights");
     return v;
 }
 
-static dnnl_data_type_t conv_type(const net_plan *p, const net_layer *l)
+static dnnl_data_type_t conv_type(const net_plan *p, int li)
 {
-    return p->precision == NET_BF16 && !l->fp32 ? dnnl_bf16 : dnnl_f32;
+    return p->layer_precision[li] == NET_BF16 ? dnnl_bf16 : dnnl_f32;
 }
 
-static dnnl_primitive_attr_t conv_attr(const net_layer *l)
+dnnl_primitive_attr_t conv_attr(const net_layer *l, float sum_scale, dnnl_data_type_t sum_type)
 {
     dnnl_primitive_attr_t attr = user_scratchpad_attr();
     dnnl_post_ops_t ops = NULL;
@@ -214,7 +233,7 @@ static dnnl_primitive_attr_t conv_attr(const net_layer *l)
         return attr;
     /* Order matters: relu(conv + bias + shortcut), as ResNet's Add → Relu. */
     if (l->sum >= 0)
-        dnnl_post_ops_append_sum(ops, 1.0f);
+        dnnl_post_ops_append_sum_v2(ops, sum_scale, sum_type);
     if (l->relu)
         dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
     dnnl_primitive_attr_set_post_ops(attr, ops);
@@ -222,48 +241,53 @@ static dnnl_primitive_attr_t conv_attr(const net_layer *l)
     return attr;
 }
 
-/* The value a layer writes: fresh, or for a residual sum over the shortcut
- * in place when the layouts agree, else a fresh value prefilled with it. */
-static int layer_dst(net_plan *p, const net_layer *l, const dnnl_memory_desc_t *md, char *err,
+/* The value a layer writes: fresh, or for a residual sum written in place
+ * over the shortcut, first brought into sum_md and form (a copy, unless it
+ * already is). */
+static int layer_dst(net_plan *p, const net_layer *l, const weighted_io *io, char *err,
                      size_t err_size)
 {
     const char *name = l->name;
-    int d = plan_add_value(p, md, DNNL_MEMORY_NONE);
+    int r = l->sum < 0 ? -1 : plan_value_as(p, l->sum, &io->sum_md, io->sum, name, err, err_size);
+    if (l->sum >= 0 && r < 0)
+        return -1;
+    int d = plan_add_value(p, &io->dst_md, DNNL_MEMORY_NONE);
     if (d < 0) {
         snprintf(err, err_size, "%s: out of memory", name);
         return -1;
     }
-    if (l->sum < 0)
-        return d;
-    int r = p->tensor_value[l->sum];
-    if (dnnl_memory_desc_equal(value_md(p, r), md)) {
-        p->values[d].alias = r;
-        return d;
-    }
-    return plan_add_reorder(p, r, d, name, err, err_size) == 0 ? d : -1;
+    p->values[d].scale = io->dst.scale;
+    p->values[d].alias = r;
+    return d;
 }
 
-/* The step of a layer with weights (convolution, fully connected) from its
- * primitive descriptor pd (taken over): source in the layout pd wants,
- * weights reordered once, the bias used in place, the destination. */
-static int plan_weighted(net_plan *p, int li, dnnl_primitive_desc_t pd, const dnnl_dims_t w_dims,
-                         const dnnl_memory_desc_t *b_md, char *err, size_t err_size)
+/* The bias value: the layer's own, borrowed (fp32, plain), or a copy of
+ * io->bias owned by oneDNN. */
+static int layer_bias(net_plan *p, const net_layer *l, const dnnl_memory_desc_t *b_md,
+                      const weighted_io *io)
+{
+    int b = plan_add_value(p, b_md, io->bias ? DNNL_MEMORY_ALLOCATE : l->bias);
+    void *data = NULL;
+    if (b >= 0 && io->bias && dnnl_memory_get_data_handle(p->values[b].mem, &data) == dnnl_success)
+        memcpy(data, io->bias, dnnl_memory_desc_get_size(b_md));
+    return b;
+}
+
+int plan_weighted(net_plan *p, int li, dnnl_primitive_desc_t pd, const dnnl_dims_t w_dims,
+                  const dnnl_memory_desc_t *b_md, const weighted_io *io, char *err, size_t err_size)
 {
     const net_layer *l = &p->net->layers[li];
     const char *name = l->name;
-    int src = plan_value_as(p, l->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), name,
-                            err, err_size);
+    int src = plan_value_as(p, l->src, dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0),
+                            io->src, name, err, err_size);
     int w = src < 0 ? -1
                     : plan_weights(p, l->weights, w_dims, 4,
-                                   dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0), name,
-                                   err, err_size);
-    /* The bias stays in the net (fp32, plain): borrowed, no copy. */
-    int b = w < 0 ? -1 : plan_add_value(p, b_md, l->bias);
+                                   dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0),
+                                   io->w_scale, name, err, err_size);
+    int b = w < 0 ? -1 : layer_bias(p, l, b_md, io);
     if (w >= 0 && b < 0)
         snprintf(err, err_size, "%s: out of memory", name);
-    int dst = b < 0 ? -1
-                    : layer_dst(p, l, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), err,
-                                err_size);
+    int dst = b < 0 ? -1 : layer_dst(p, l, io, err, err_size);
     if (dst < 0) {
         dnnl_primitive_desc_destroy(pd);
         return -1;
@@ -281,13 +305,26 @@ static int plan_weighted(net_plan *p, int li, dnnl_primitive_desc_t pd, const dn
     return 0;
 }
 
+/* Sources, weights and results in floating point (fp32 or bf16). */
+static weighted_io float_io(const dnnl_primitive_desc_t pd)
+{
+    weighted_io io = {.src = {.scale = 1}, .dst = {.scale = 1}, .sum = {.scale = 1}};
+    io.dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    io.sum_md = io.dst_md;
+    return io;
+}
+
 /* fp32 activations use the nChw16c layout, which oneDNN's Winograd kernel
  * for 3x3 stride-1 layers needs, so that every layer agrees on it: measured
  * +28 % images per CPU-second on ResNet50 (batch 8, 1 thread) over brgconv's
  * nhwc with the same accuracy.  bf16 has no Winograd: oneDNN picks. */
 static dnnl_format_tag_t activation_tag(dnnl_data_type_t dt, int channels)
 {
-    return dt == dnnl_f32 && channels % 16 == 0 ? dnnl_nChw16c : dnnl_format_tag_any;
+    /* nChw16c is AVX-512's block; elsewhere (AVX2: 8 floats) oneDNN has only
+     * its reference kernel for it, so it picks. */
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    int avx512 = (isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
+    return dt == dnnl_f32 && channels % 16 == 0 && avx512 ? dnnl_nChw16c : dnnl_format_tag_any;
 }
 
 static int winograd_fits(const net_layer *l, dnnl_data_type_t dt)
@@ -303,7 +340,8 @@ static dnnl_status_t conv_pd(net_plan *p, const net_layer *l, dnnl_alg_kind_t al
     dnnl_convolution_desc_t desc;
     dnnl_status_t s = dnnl_convolution_forward_desc_init(
         &desc, dnnl_forward_inference, alg, &md[0], &md[1], &md[2], &md[3], strides, pad_l, pad_r);
-    dnnl_primitive_attr_t attr = s == dnnl_success ? conv_attr(l) : NULL;
+    dnnl_primitive_attr_t attr =
+        s == dnnl_success ? conv_attr(l, 1.0f, dnnl_data_type_undef) : NULL;
     if (s == dnnl_success)
         s = dnnl_primitive_desc_create(pd, &desc, attr, p->engine, NULL);
     dnnl_primitive_attr_destroy(attr);
@@ -312,10 +350,12 @@ static dnnl_status_t conv_pd(net_plan *p, const net_layer *l, dnnl_alg_kind_t al
 
 static int plan_conv(net_plan *p, int li, char *err, size_t err_size)
 {
+    if (p->layer_precision[li] == NET_INT8)
+        return plan_conv_int8(p, li, err, err_size);
     const net_layer *l = &p->net->layers[li];
     const net_tensor *in = &p->net->tensors[l->src], *out = &p->net->tensors[l->dst];
     const char *name = l->name;
-    dnnl_data_type_t dt = conv_type(p, l);
+    dnnl_data_type_t dt = conv_type(p, li);
     dnnl_dims_t src_dims = {p->batch, in->c, in->h, in->w};
     dnnl_dims_t w_dims = {out->c, in->c, l->kh, l->kw};
     dnnl_dims_t b_dims = {out->c};
@@ -335,7 +375,8 @@ static int plan_conv(net_plan *p, int li, char *err, size_t err_size)
     if (s != dnnl_success)
         s = conv_pd(p, l, dnnl_convolution_direct, md, &pd);
     CHECK_DNNL(s, "convolution");
-    return plan_weighted(p, li, pd, w_dims, &md[2], err, err_size);
+    weighted_io io = float_io(pd);
+    return plan_weighted(p, li, pd, w_dims, &md[2], &io, err, err_size);
 }
 
 static dnnl_alg_kind_t pool_alg(const net_layer *l)
@@ -345,13 +386,31 @@ static dnnl_alg_kind_t pool_alg(const net_layer *l)
     return l->count_pad ? dnnl_pooling_avg_include_padding : dnnl_pooling_avg_exclude_padding;
 }
 
+/* Pools read their source in whatever layout and type its producer chose,
+ * except that averages of 8-bit numbers are taken in fp32 (rounding a mean
+ * to 8 bits would lose what the fp32 features keep). */
+static int pool_source(net_plan *p, const net_layer *l, char *err, size_t err_size)
+{
+    int v = p->tensor_value[l->src];
+    const dnnl_memory_desc_t *md = value_md(p, v);
+    if (l->kind == NET_MAXPOOL || (md->data_type != dnnl_u8 && md->data_type != dnnl_s8))
+        return v;
+    dnnl_memory_desc_t f32_md;
+    CHECK_DNNL_NAMED(
+        dnnl_memory_desc_init_by_tag(&f32_md, md->ndims, md->dims, dnnl_f32, dnnl_nhwc), l->name,
+        "pooling source");
+    return plan_value_as(p, l->src, &f32_md, (quant_form){.scale = 1}, l->name, err, err_size);
+}
+
 /* Pools read their source in whatever layout its producer chose. */
 static int plan_pool(net_plan *p, int li, char *err, size_t err_size)
 {
     const net_layer *l = &p->net->layers[li];
     const net_tensor *out = &p->net->tensors[l->dst];
     const char *name = l->name;
-    int src = p->tensor_value[l->src];
+    int src = pool_source(p, l, err, err_size);
+    if (src < 0)
+        return -1;
     const dnnl_memory_desc_t *src_md = value_md(p, src);
     dnnl_dims_t dst_dims = {p->batch, out->c, out->h, out->w};
     dnnl_dims_t strides = {l->sh, l->sw}, kernel = {l->kh, l->kw};
@@ -380,6 +439,9 @@ static int plan_pool(net_plan *p, int li, char *err, size_t err_size)
     }
     step_arg(p, step, DNNL_ARG_SRC, src);
     step_arg(p, step, DNNL_ARG_DST, dst);
+    /* A max pool's 8-bit result counts in its source's units. */
+    p->values[dst].scale = p->values[src].scale;
+    p->values[dst].zero_point = p->values[src].zero_point;
     p->tensor_value[l->dst] = dst;
     return 0;
 }
@@ -411,7 +473,8 @@ static int plan_fc(net_plan *p, int li, char *err, size_t err_size)
     dnnl_status_t s = dnnl_primitive_desc_create(&pd, &desc, attr, p->engine, NULL);
     dnnl_primitive_attr_destroy(attr);
     CHECK_DNNL(s, "fully connected");
-    return plan_weighted(p, li, pd, w_dims, &b_md, err, err_size);
+    weighted_io io = float_io(pd);
+    return plan_weighted(p, li, pd, w_dims, &b_md, &io, err, err_size);
 }
 
 /* The input value: fp32 NHWC, which is what the caller writes. */
@@ -442,7 +505,8 @@ static int plan_output(net_plan *p, char *err, size_t err_size)
     CHECK_DNNL(dnnl_memory_desc_init_by_tag(&md, nd, nd == 4 ? dims4 : dims2, dnnl_f32,
                                             nd == 4 ? dnnl_abcd : dnnl_ab),
                "output");
-    p->output_value = plan_value_as(p, p->net->output, &md, name, err, err_size);
+    p->output_value =
+        plan_value_as(p, p->net->output, &md, (quant_form){.scale = 1}, name, err, err_size);
     if (p->output_value < 0)
         return -1;
     /* The caller reads it after the run: no later step may reuse it. */
@@ -504,7 +568,29 @@ void plan_set_threads(const net_plan *p)
         omp_set_num_threads(p->threads);
 }
 
-net_plan *net_plan_new(const net *n, int batch, net_precision precision, int threads, char *err,
+/* A plan being built borrows the caller's per-layer precisions (copied)
+ * and activation ranges (only while building). */
+static int plan_mix(net_plan *p, const net_mix *mix, char *err, size_t err_size)
+{
+    const net *n = p->net;
+    p->layer_precision = calloc(n->n_layers, sizeof *p->layer_precision);
+    if (!p->layer_precision) {
+        snprintf(err, err_size, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; mix && mix->layer && i < n->n_layers; i++)
+        p->layer_precision[i] = n->layers[i].kind == NET_CONV ? mix->layer[i] : NET_FP32;
+    p->quant = mix ? mix->quant : NULL;
+    for (size_t i = 0; i < n->n_layers; i++)
+        if (p->layer_precision[i] == NET_INT8 && !p->quant) {
+            snprintf(err, err_size, "%s: int8 needs activation ranges (a calibration)",
+                     n->layers[i].name);
+            return -1;
+        }
+    return 0;
+}
+
+net_plan *net_plan_new(const net *n, int batch, const net_mix *mix, int threads, char *err,
                        size_t err_size)
 {
     net_plan *p = calloc(1, sizeof *p);
@@ -516,19 +602,21 @@ net_plan *net_plan_new(const net *n, int batch, net_precision precision, int thr
     }
     for (size_t i = 0; i < n->n_tensors; i++)
         p->tensor_value[i] = -1;
-    *p = (net_plan){.net = n,
-                    .batch = batch,
-                    .threads = threads,
-                    .precision = precision,
-                    .tensor_value = p->tensor_value};
+    *p = (net_plan){.net = n, .batch = batch, .threads = threads, .tensor_value = p->tensor_value};
     plan_set_threads(p);
-    int rc = -1;
-    if (dnnl_engine_create(&p->engine, dnnl_cpu, 0) != dnnl_success ||
-        dnnl_stream_create(&p->stream, p->engine, dnnl_stream_default_flags) != dnnl_success)
+    int rc = plan_mix(p, mix, err, err_size);
+    if (rc == 0 &&
+        (dnnl_engine_create(&p->engine, dnnl_cpu, 0) != dnnl_success ||
+         dnnl_stream_create(&p->stream, p->engine, dnnl_stream_default_flags) != dnnl_success)) {
         snprintf(err, err_size, "%s: cannot create the CPU engine", name);
-    else if (plan_input(p, err, err_size) == 0 && plan_layers(p, err, err_size) == 0 &&
-             plan_output(p, err, err_size) == 0)
-        rc = plan_arena(p);
+        rc = -1;
+    } else if (rc == 0) {
+        rc = plan_input(p, err, err_size) == 0 && plan_layers(p, err, err_size) == 0 &&
+                     plan_output(p, err, err_size) == 0
+                 ? plan_arena(p)
+                 : -1;
+    }
+    p->quant = NULL;
     if (rc < 0) {
         if (!err[0])
             snprintf(err, err_size, "out of memory planning %d images", batch);
@@ -562,6 +650,11 @@ size_t net_plan_reorders(const net_plan *p)
     return p->n_reorders;
 }
 
+size_t net_plan_reference_kernels(const net_plan *p)
+{
+    return p->n_reference;
+}
+
 int net_plan_run(net_plan *p, char *err, size_t err_size)
 {
     plan_set_threads(p);
@@ -593,6 +686,7 @@ void net_plan_free(net_plan *p)
     free(p->steps);
     free(p->values);
     free(p->tensor_value);
+    free(p->layer_precision);
     if (p->stream)
         dnnl_stream_destroy(p->stream);
     if (p->engine)

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "cpu.h"
+
 static const double keras_mean_bgr[3] = {103.939, 116.779, 123.68};
 static const double torch_mean[3] = {0.485, 0.456, 0.406};
 static const double torch_std[3] = {0.229, 0.224, 0.225};
@@ -30,7 +32,8 @@ int preprocess_init(preprocess *pre, const char *kind)
     return 0;
 }
 
-void preprocess_image(const preprocess *pre, const uint8_t *src, size_t pixels, float *dst)
+CPU_CLONES void preprocess_image(const preprocess *pre, const uint8_t *src, size_t pixels,
+                                 float *dst)
 {
     const int r = pre->from[0], g = pre->from[1], b = pre->from[2];
     for (size_t i = 0; i < pixels; i++, src += 3, dst += 3) {

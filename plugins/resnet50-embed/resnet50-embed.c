@@ -14,20 +14,8 @@
 
 #include <flowrun/plugin.h>
 
+#include "embed.h"
 #include "net_compile.h"
-#include "net_run.h"
-#include "preprocess.h"
-
-typedef struct embed {
-    const char *path; /* config string, owned by the engine */
-    net *net;         /* owned */
-    net_plan *plan;   /* owned: for `batch` images */
-    net_precision precision;
-    int batch, threads;
-    preprocess pre;
-    fr_record **held; /* owned: n_held kept records, their pixels already in plan */
-    int n_held;
-} embed;
 
 static const fr_param embed_params[] = {
     {"model", FR_PARAM_INPUT_FILE, NULL, 0, 0, NULL, "the ONNX model file"},
@@ -35,11 +23,21 @@ static const fr_param embed_params[] = {
      "tensor to emit, by ONNX name (default: the graph output), e.g. the pooled features"},
     {"preprocess", FR_PARAM_ENUM, "keras", 0, 0, "keras|torch|none",
      "keras: RGB→BGR minus ImageNet means; torch: /255, mean/std; none: raw pixel values"},
-    {"precision", FR_PARAM_ENUM, "fp32", 0, 0, "fp32|bf16",
-     "bf16 convolutions (fp32 accumulation) except the fp32_layers"},
+    {"precision", FR_PARAM_ENUM, "auto", 0, 0, "auto|fp32|bf16|int8",
+     "auto: per network segment, the fastest of fp32, bf16 and int8 on this CPU within the "
+     "accuracy bound, measured at start (on the first calibration_images images) and stored in "
+     "the calibration file; fp32|bf16|int8 force one (bf16 and int8 except the fp32_layers), "
+     "with a warning when it was measured slower than fp32 here"},
     {"fp32_layers", FR_PARAM_STRING, "stem,stage1", 0, 0, NULL,
-     "bf16 only: convolutions kept fp32: node names, \"stem\" (the first), \"entry\" (those "
-     "reading the max pool), \"stage1\" (all at the max pool's resolution)"},
+     "bf16 and int8: convolutions kept fp32: node names, \"stem\" (the first), \"entry\" "
+     "(those reading the max pool), \"stage1\" (all at the max pool's resolution)"},
+    {"calibration", FR_PARAM_PATH, "", 0, 0, NULL,
+     "auto, bf16, int8: the file of activation ranges and of the choices measured per host "
+     "(CPU, batch, threads); default MODEL.calibration.  Reused when it has them, else "
+     "completed and written back"},
+    {"calibration_images", FR_PARAM_INT, "32", 1, 4096, NULL,
+     "auto, int8: images held at the start of the stream to calibrate and check accuracy on, "
+     "when the file lacks what is needed"},
     {"batch", FR_PARAM_INT, "8", 1, 256, NULL, "images per network run"},
     {"threads", FR_PARAM_INT, "0", 0, 256, NULL, "oneDNN (OpenMP) threads; 0: OpenMP's default"},
     {NULL},
@@ -51,7 +49,14 @@ static void embed_fini(void *state, fr_stage *st)
     for (int i = 0; i < e->n_held; i++)
         fr_record_free(st, e->held[i]);
     free(e->held);
+    free(e->calib);
+    for (int i = 0; e->tails && i < e->batch; i++)
+        net_plan_free(e->tails[i]);
+    free(e->tails);
     net_plan_free(e->plan);
+    net_quant_free(e->quant);
+    free(e->quant_path);
+    free(e->layers);
     net_free(e->net);
     free(e);
 }
@@ -86,13 +91,7 @@ static fr_status embed_load(embed *e, fr_stage *st)
     fr_status s = embed_check_input(e, st);
     if (s != FR_OK)
         return s;
-    e->plan = net_plan_new(e->net, e->batch, e->precision, e->threads, err, sizeof err);
-    if (!e->plan)
-        return fr_fail(st, FR_FATAL, "%s: %s", e->path, err);
-    char json[32];
-    snprintf(json, sizeof json, "%zu", net_plan_reorders(e->plan));
-    fr_report(st, "reorders_per_batch", json);
-    return FR_OK;
+    return embed_choose(e, st);
 }
 
 static fr_status embed_init(fr_stage *st, void **state)
@@ -103,10 +102,14 @@ static fr_status embed_init(fr_stage *st, void **state)
     e->path = fr_config_string(st, "model");
     e->batch = (int)fr_config_int(st, "batch");
     e->threads = (int)fr_config_int(st, "threads");
-    e->precision = strcmp(fr_config_string(st, "precision"), "bf16") ? NET_FP32 : NET_BF16;
+    e->asked = fr_config_string(st, "precision");
     preprocess_init(&e->pre, fr_config_string(st, "preprocess"));
+    e->cap_held = e->batch;
     e->held = calloc((size_t)e->batch, sizeof *e->held);
-    fr_status s = e->held ? embed_load(e, st) : fr_fail(st, FR_FATAL, "out of memory");
+    e->tails = calloc((size_t)e->batch, sizeof *e->tails);
+    fr_status s = e->held && e->tails ? embed_load(e, st) : fr_fail(st, FR_FATAL, "out of memory");
+    if (s == FR_OK) /* another model file: a rerun refuses to resume (the ledger) */
+        s = fr_fingerprint_file(st, "model");
     if (s != FR_OK) {
         embed_fini(e, st);
         return s;
@@ -115,28 +118,27 @@ static fr_status embed_init(fr_stage *st, void **state)
     return FR_OK;
 }
 
-/* Runs plan on the held records, emits one tensor each, releases them. */
-static fr_status embed_run(embed *e, fr_stage *st, net_plan *plan)
+fr_status embed_run(embed *e, fr_stage *st, net_plan *plan, fr_record **recs, int n)
 {
     char err[512];
     if (net_plan_run(plan, err, sizeof err) < 0)
         return fr_fail(st, FR_FATAL, "%s: %s", e->path, err);
-    uint32_t n = (uint32_t)net_plan_features(plan);
+    uint32_t size = (uint32_t)net_plan_features(plan);
     const float *out = net_plan_output(plan);
     fr_status s = FR_OK;
-    for (int i = 0; i < e->n_held; i++) {
-        fr_record rec = *e->held[i];
+    for (int i = 0; i < n; i++) {
+        fr_record rec = *recs[i];
         if (s == FR_OK)
-            s = fr_payload_alloc(st, &rec.payload, FR_KIND_TENSOR, 1, &n);
+            s = fr_payload_alloc(st, &rec.payload, FR_KIND_TENSOR, 1, &size);
         if (s == FR_OK) {
-            memcpy(rec.payload.data, out + (size_t)i * n, (size_t)n * sizeof *out);
+            memcpy(rec.payload.data, out + (size_t)i * size, (size_t)size * sizeof *out);
             s = fr_emit(st, &rec);
         }
-        fr_record_free(st, e->held[i]);
+        fr_record_free(st, recs[i]);
+        recs[i] = NULL;
     }
-    fr_metric_add(st, "images", e->n_held);
+    fr_metric_add(st, "images", n);
     fr_metric_add(st, "batches", 1);
-    e->n_held = 0;
     return s;
 }
 
@@ -152,33 +154,43 @@ static fr_status embed_process(void *state, fr_stage *st, const fr_record *in)
     if (!kept)
         return fr_fail(st, FR_RETRY, "out of memory keeping a record");
     size_t pixels = (size_t)t->h * (size_t)t->w;
-    preprocess_image(&e->pre, p->data, pixels, net_plan_input(e->plan) + e->n_held * pixels * 3);
+    float *into = e->calib ? e->calib : net_plan_input(e->plan);
+    preprocess_image(&e->pre, p->data, pixels, into + e->n_held * pixels * 3);
     e->held[e->n_held++] = kept;
-    return e->n_held == e->batch ? embed_run(e, st, e->plan) : FR_OK;
+    if (e->calib)
+        return e->n_held == e->calib_images ? embed_calibrated(e, st) : FR_OK;
+    if (e->n_held < e->batch)
+        return FR_OK;
+    e->n_held = 0;
+    return embed_run(e, st, e->plan, e->held, e->batch);
 }
 
-/* The tail batch gets a plan of its own size, made once at the end of the
- * stream: cheaper than running a full batch of padding. */
+/* The tail batch gets a plan of its own size: cheaper than running a full
+ * batch of padding.  A pipeline flushes once, at the end of the stream;
+ * `flowrun serve` flushes after every group of requests, so each size's
+ * plan is made once and kept (each holds its own copy of the weights). */
 static fr_status embed_flush(void *state, fr_stage *st)
 {
     embed *e = state;
-    if (e->n_held == 0)
-        return FR_OK;
+    fr_status s = e->calib && e->n_held ? embed_calibrated(e, st) : FR_OK;
+    if (s != FR_OK || e->n_held == 0)
+        return s;
     char err[512];
-    net_plan *tail = net_plan_new(e->net, e->n_held, e->precision, e->threads, err, sizeof err);
-    if (!tail)
+    net_plan **tail = &e->tails[e->n_held];
+    if (!*tail && !(*tail = embed_plan(e, e->n_held, err, sizeof err)))
         return fr_fail(st, FR_FATAL, "%s: %s", e->path, err);
     size_t floats = (size_t)e->n_held * net_tensor_size(e->net, e->net->input);
-    memcpy(net_plan_input(tail), net_plan_input(e->plan), floats * sizeof(float));
-    fr_status s = embed_run(e, st, tail);
-    net_plan_free(tail);
-    return s;
+    memcpy(net_plan_input(*tail), net_plan_input(e->plan), floats * sizeof(float));
+    int n = e->n_held;
+    e->n_held = 0;
+    return embed_run(e, st, *tail, e->held, n);
 }
 
 FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
     FR_PLUGIN_HEADER,
     .name = "resnet50-embed",
-    .summary = "Images to feature vectors with an ONNX ResNet on oneDNN (fp32 or bf16)",
+    .summary =
+        "Images to feature vectors with an ONNX ResNet on oneDNN (fp32, bf16, int8, or auto)",
     .version = "0.1",
     .input = "image/u8[h,w,3]",
     .output = "tensor/f32[n]",

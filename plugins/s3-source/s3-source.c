@@ -6,18 +6,22 @@
  * bytes/ of any media ("*") otherwise, so a jpeg-decode stage can check its edge at startup.
  * An object that vanished between the listing and its GET, or that still
  * fails after the retries, is dead-lettered with the reason; the run goes on.
- * A file:// or plain-path url reads a local folder instead (local.c), with
+ * A file:// or plain-path url reads a local folder instead (url.c), with
  * the records dir-source makes, so only the url changes between a laptop
- * and S3.
+ * and S3.  The SDK source base (plugins/lib/source) does the listing's
+ * filtering, replicas' split, the ledger (a rerun skips objects done by an
+ * earlier run; an object with a new ETag is read again) and the ids.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "s3.h"
 #include "s3_source.h"
+#include "source.h"
 
 typedef struct source_slot {
-    size_t index; /* into the listing */
+    const source_item *item; /* owned by the base */
     fr_buffer *buf;
     void *data;
 } source_slot;
@@ -27,8 +31,8 @@ typedef struct source_state {
     const char *media; /* static */
     s3_client *client;
     s3_fetch *fetch;
-    source_listing listing;
-    size_t next; /* next listing index to start */
+    source_base *base;
+    int list_oom; /* the listing ran out of memory */
     source_slot *slots;
     int concurrency;
     source_local *local; /* a file:// or plain-path url: none of the above */
@@ -41,7 +45,7 @@ static const fr_param source_params[] = {
      "instead, with the same records as dir-source"},
     {"suffix", FR_PARAM_STRING, "", 0, 0, NULL,
      "only keys ending with this, case-insensitive (.jpg also sets the output to bytes/jpeg)"},
-    {"limit", FR_PARAM_INT, "0", 0, 1e15, NULL, "read at most this many objects (0: all)"},
+    {"limit", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL, "read at most this many objects (0: all)"},
     {"concurrency", FR_PARAM_INT, "32", 1, 512, NULL, "GETs in flight per instance"},
     {"endpoint", FR_PARAM_STRING, "", 0, 0, NULL,
      "S3 endpoint URL (default: AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL, then AWS)"},
@@ -53,7 +57,7 @@ static const fr_param source_params[] = {
     {"attempts", FR_PARAM_INT, "5", 1, 20, NULL, "tries per request on 5xx, throttling, resets"},
     {"timeout", FR_PARAM_DURATION, "30s", 0.001, 3.6e6, NULL,
      "a transfer that receives nothing for this long is retried"},
-    {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, 1099511627776.0, NULL,
+    {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, FR_NO_MAX, NULL,
      "an object listed larger than this is dead-lettered, not read into memory"},
     {"max_listing_page", FR_PARAM_SIZE, "16MiB", 4096, 1073741824.0, NULL,
      "a listing page (or other XML reply) larger than this is an error"},
@@ -77,7 +81,7 @@ static void source_fini(void *state, fr_stage *st)
         if (s->slots[i].buf)
             fr_buffer_unref(st, s->slots[i].buf);
     free(s->slots);
-    source_listing_free(&s->listing);
+    source_base_free(s->base);
     s3_client_free(s->client);
     free(s->bucket);
     free(s->prefix);
@@ -117,11 +121,42 @@ static fr_status source_init_local(source_state *s, fr_stage *st, char *root, co
 {
     char err[4200], type[48];
     s->local = source_local_open(st, root, suffix, (uint64_t)fr_config_int(st, "limit"), s->media,
-                                 err, sizeof err);
+                                 (size_t)fr_config_int(st, "max_object_size"), err, sizeof err);
+    free(root);
     if (!s->local)
         return fr_stopping(st) ? FR_STOP : fr_fail(st, FR_FATAL, "cannot list %s", err);
     snprintf(type, sizeof type, "bytes/%s", s->media);
     return fr_set_output_type(st, type);
+}
+
+static int source_add(void *user, const s3_object *o)
+{
+    source_state *s = user;
+    uint64_t size = o->size_invalid ? SOURCE_SIZE_UNKNOWN : o->size;
+    int rc = source_base_add(s->base, o->key, o->etag, size, o->last_modified);
+    if (rc < 0)
+        s->list_oom = 1;
+    return rc != 0; /* stop at the limit, or out of memory */
+}
+
+/* Lists the bucket into the base, once at start (the total for the ETA). */
+static int source_list(source_state *s, fr_stage *st, const char *suffix, s3_error *err)
+{
+    if (!(s->base = source_base_new(st, suffix, (uint64_t)fr_config_int(st, "limit"), s->media))) {
+        err->cls = S3_ERR_INVALID;
+        snprintf(err->message, sizeof err->message, "out of memory");
+        return -1;
+    }
+    if (s3_list(s->client, s->bucket, s->prefix, NULL, source_add, s, err) < 0)
+        return -1;
+    if (s->list_oom) {
+        err->cls = S3_ERR_INVALID;
+        snprintf(err->message, sizeof err->message, "out of memory listing s3://%s/%s", s->bucket,
+                 s->prefix);
+        return -1;
+    }
+    source_base_listed(s->base);
+    return 0;
 }
 
 static fr_status source_init(fr_stage *st, void **state)
@@ -135,7 +170,7 @@ static fr_status source_init(fr_stage *st, void **state)
     *state = s;
     s->media = source_media(suffix);
     char *root;
-    int local = source_local_root(url, &root);
+    int local = source_url_local_root(url, &root);
     if (local > 0) {
         fr_status r = source_init_local(s, st, root, suffix);
         if (r != FR_OK) {
@@ -158,10 +193,7 @@ static fr_status source_init(fr_stage *st, void **state)
         fr_log(st, FR_LOG_INFO, "s3://%s/%s: region %s, endpoint %s, credentials from %s",
                s->bucket, s->prefix, s3_client_region(s->client), s3_client_endpoint(s->client),
                s3_client_credential_source(s->client));
-    if (!s->client ||
-        source_listing_load(&s->listing, s->client, s->bucket, s->prefix, suffix,
-                            (uint64_t)fr_config_int(st, "limit"), fr_instance(st), fr_replicas(st),
-                            &err) < 0 ||
+    if (!s->client || source_list(s, st, suffix, &err) < 0 ||
         !(s->fetch = s3_fetch_new(s->client, s->concurrency, &err)) ||
         !(s->slots = calloc((size_t)s->concurrency, sizeof *s->slots))) {
         source_fini(s, st);
@@ -170,19 +202,32 @@ static fr_status source_init(fr_stage *st, void **state)
             return FR_STOP;
         return fr_fail(st, FR_FATAL, "%s", err.message[0] ? err.message : "out of memory");
     }
-    fr_set_total(st, s->listing.n);
     char type[48];
     snprintf(type, sizeof type, "bytes/%s", s->media);
     return fr_set_output_type(st, type);
 }
 
+/* Emits it, or dead-letters it with reason (buf transferred either way),
+ * with the object's own attributes before the base's key, version, size. */
+static fr_status source_emit(source_state *s, fr_stage *st, const source_item *it, fr_buffer *buf,
+                             void *data, const char *reason)
+{
+    const fr_attr extra[] = {{"bucket", s->bucket}, {"etag", it->version}};
+    if (!reason)
+        return source_base_emit(s->base, it, buf, data, extra, 2);
+    if (buf)
+        fr_buffer_unref(st, buf);
+    source_base_reject(s->base, it, reason, extra, 2);
+    return FR_OK;
+}
+
 /* Why obj cannot be read into memory (written into why), or NULL: the
  * listing's size comes from the server and is checked before any
  * allocation. */
-static const char *source_unreadable(const source_state *s, const source_object *obj, char *why,
+static const char *source_unreadable(const source_state *s, const source_item *obj, char *why,
                                      size_t n)
 {
-    if (obj->size_invalid)
+    if (obj->size == SOURCE_SIZE_UNKNOWN)
         snprintf(why, n, "s3://%s/%s: the listing gave no valid <Size> (not read)", s->bucket,
                  obj->key);
     else if (obj->size > s->max_object_size)
@@ -197,7 +242,7 @@ static const char *source_unreadable(const source_state *s, const source_object 
 /* Starts obj's GET into slot, or dead-letters obj: one object that cannot
  * be held or started never ends the run. */
 static fr_status source_start_one(source_state *s, fr_stage *st, source_slot *slot,
-                                  const source_object *obj)
+                                  const source_item *obj)
 {
     char why[sizeof(((s3_error *)0)->message) + 64];
     s3_error err = {0};
@@ -209,28 +254,28 @@ static fr_status source_start_one(source_state *s, fr_stage *st, source_slot *sl
             snprintf(why, sizeof why, "s3://%s/%s: cannot allocate %llu bytes", s->bucket, obj->key,
                      (unsigned long long)obj->size);
             reason = why;
-        } else if (s3_fetch_add(s->fetch, s->bucket, obj->key, obj->etag, slot->data,
+        } else if (s3_fetch_add(s->fetch, s->bucket, obj->key, obj->version, slot->data,
                                 (size_t)obj->size, slot, &err) < 0) {
             fr_buffer_unref(st, slot->buf);
             slot->buf = NULL;
             reason = err.message;
         } else {
+            slot->item = obj;
             return FR_OK;
         }
     }
     /* An empty object is emitted now: nothing to fetch. */
-    return source_emit(st, s->bucket, obj, s->media, NULL, NULL, reason);
+    return source_emit(s, st, obj, NULL, NULL, reason);
 }
 
 /* Starts GETs until every slot is busy or the listing is exhausted. */
 static fr_status source_start_more(source_state *s, fr_stage *st)
 {
-    for (int i = 0; i < s->concurrency && s->next < s->listing.n; i++) {
+    for (int i = 0; i < s->concurrency && source_base_remaining(s->base); i++) {
         source_slot *slot = &s->slots[i];
         if (slot->buf)
             continue;
-        slot->index = s->next++;
-        fr_status r = source_start_one(s, st, slot, &s->listing.items[slot->index]);
+        fr_status r = source_start_one(s, st, slot, source_base_next(s->base));
         if (r != FR_OK)
             return r;
     }
@@ -242,16 +287,15 @@ static fr_status source_produce(void *state, fr_stage *st)
     source_state *s = state;
     s3_fetch_result res;
     if (s->local)
-        return source_local_produce(s->local, st);
+        return source_local_produce(s->local);
     if (fr_stopping(st))
         return FR_STOP;
     fr_status r = source_start_more(s, st);
     if (r != FR_OK)
         return r;
     if (!s3_fetch_next(s->fetch, &res))
-        return s->next < s->listing.n ? FR_OK : FR_DONE;
+        return source_base_remaining(s->base) ? FR_OK : FR_DONE;
     source_slot *slot = res.user;
-    const source_object *obj = &s->listing.items[slot->index];
     if (res.failed && res.err.cls == S3_ERR_CANCELLED && fr_stopping(st)) {
         fr_buffer_unref(st, slot->buf);
         slot->buf = NULL;
@@ -266,14 +310,14 @@ static fr_status source_produce(void *state, fr_stage *st)
     }
     fr_buffer *buf = slot->buf;
     slot->buf = NULL;
-    return source_emit(st, s->bucket, obj, s->media, buf, slot->data, reason);
+    return source_emit(s, st, slot->item, buf, slot->data, reason);
 }
 
 FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
     FR_PLUGIN_HEADER,
     .name = "s3-source",
     .summary = "Read objects from S3 or an S3-compatible store, many GETs in flight",
-    .version = "0.1",
+    .version = "0.2",
     .input = NULL,
     .output = "bytes/*",
     .params = source_params,

@@ -32,7 +32,7 @@ def summary_lines(out, s):
 
 # Colours a person can tell apart (ColorBrewer Dark2 and Set1), one per labelled class.
 COLOURS = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
-           "#e41a1c", "#377eb8", "#984ea3"]
+           "#e41a1c", "#377eb8", "#222222"]
 
 
 def read_points(out):
@@ -99,15 +99,16 @@ def plot(out, s):
         labels.append('set label %d %s at %r,%r center front boxed tc rgb "%s" font ",10"'
                       % (i, quoted(label), x, y, colour))
     if others:
-        title = ("first two principal components: %d of %d classes in colour, named at "
-                 "their centre" % (len(labelled), len(points)))
+        title = ("first two principal components: %d of %d classes in colour"
+                 % (len(labelled), len(points)))
     else:
         title = "first two principal components: %d classes" % len(points)
     png = os.path.join(out, "fruits.png")
     script = "\n".join([
         'set terminal pngcairo size 1600,700 font ",11"',
         "set output %s" % quoted(png),
-        'set multiplot layout 1,2 title "flowrun: Fruits-360-like images, ResNet50 features, PCA"',
+        'set multiplot title "flowrun: Fruits-360-like images, ResNet50 features, PCA"',
+        "set origin 0,0; set size 0.64,0.94",  # the scatter and its legend get the room
         "set title %s" % quoted(title),
         'set xlabel "PC1"; set ylabel "PC2"',
         "set key outside right top box opaque",
@@ -115,6 +116,7 @@ def plot(out, s):
         *labels,
         "plot " + ", ".join(clauses),
         "unset label; unset key",
+        "set origin 0.64,0; set size 0.36,0.94",
         'set title "cumulative explained variance"',
         'set xlabel "components"; set ylabel "% of variance"; set yrange [0:100]; set grid',
         'plot "%s" using 1:2 with lines lw 2 lc rgb "#377eb8" notitle' % curve,

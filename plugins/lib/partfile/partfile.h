@@ -18,7 +18,7 @@
  *    part-00000.<ext>, part-00001.<ext>, ... listed in _manifest.json.  The
  *    output remembers which record ids the open part holds, so right after
  *    partfile_commit() the sink passes partfile_committed_ids() to
- *    fr_commit() (ARCHITECTURE.md §5).
+ *    fr_commit() (docs/architecture.md, "Delivery").
  *
  * 3. The sink stage both csv-sink and parquet-sink are: the plugin callbacks
  *    (init/process/flush/fini) driving a partfile_out and a file format (CSV,
@@ -157,7 +157,7 @@ void partfile_free(partfile_out *out);
          FR_PARAM_INT,                                                                             \
          "0",                                                                                      \
          0,                                                                                        \
-         1e15,                                                                                     \
+         FR_NO_MAX,                                                                                \
          NULL,                                                                                     \
          "start a new part file after this many rows (0: no limit)"},                              \
         {"max_bytes",                                                                              \

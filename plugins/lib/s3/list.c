@@ -103,7 +103,7 @@ static int list_param(s3_buf *q, const char *name, const char *value)
     return s3_uri_encode(q, value, 1);
 }
 
-/* The canonical query: parameters sorted by name (PLATFORM.md rule 3). */
+/* The canonical query: parameters sorted by name (docs/platform.md, SigV4 rule 3). */
 static int list_query(s3_buf *q, const char *token, const char *prefix, const char *start_after)
 {
     q->len = 0;

@@ -1,6 +1,6 @@
 /* request.c — one signed S3 request on a curl easy handle: libcurl signs
  * with CURLOPT_AWS_SIGV4, and this file does what 7.88 leaves to the caller
- * (../shared/PLATFORM.md): the x-amz-content-sha256 header, percent-encoded
+ * (docs/platform.md, "libcurl 7.88.1 and SigV4"): the x-amz-content-sha256 header, percent-encoded
  * keys (uri.c), canonical queries (built by the callers), no header-removal
  * lines.  Also turns replies into errors and retries transient ones. */
 #include <stdio.h>

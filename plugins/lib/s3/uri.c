@@ -1,5 +1,5 @@
 /* uri.c — SigV4's percent-encoding, which libcurl 7.88 leaves to the caller
- * (../shared/PLATFORM.md rules 2 and 3): a raw space or lower-case hex in a
+ * (docs/platform.md, SigV4 rules 2 and 3): a raw space or lower-case hex in a
  * key makes the server's canonical request differ from ours → 403. */
 #include "s3_private.h"
 

@@ -2,7 +2,8 @@
  * blas.c — loads OpenBLAS lazily so it can use this CPU's AVX-512 kernels.
  *
  * OpenBLAS picks its kernels once, in its library constructor, reading
- * OPENBLAS_CORETYPE then (PLATFORM.md: setting it later does nothing).  A
+ * OPENBLAS_CORETYPE then (docs/platform.md, "OpenBLAS": setting it later does
+ * nothing).  A
  * plugin linked against libopenblas would have it loaded, and the choice
  * made, before any plugin code runs.  So nothing here links BLAS: the first
  * user calls stats_blas_load(), which sets OPENBLAS_CORETYPE=SkylakeX when

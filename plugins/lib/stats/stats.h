@@ -6,7 +6,7 @@
  * strings.  Every function that can fail returns 0/-1 (or NULL) and writes
  * one line naming what failed into err.
  *
- * Precision (ARCHITECTURE.md §6): rows arrive as float32.  What is summed
+ * Precision (docs/architecture.md, "Numerics"): rows arrive as float32.  What is summed
  * across many rows (count, column sums, squares, the cross-product) is kept
  * in double, because a float32 sum of 90,000 terms loses ~4 of its 7
  * digits.  The cross-product too is formed in double (dsyrk on blocks of
@@ -39,6 +39,18 @@ typedef enum stats_flavor {
      * columns keep scale 1; PCA centres before projecting. */
     STATS_SKLEARN = 1,
 } stats_flavor;
+/* The scaler's and the PCA's `flavor` choices, "spark|sklearn", in this
+ * order, so fr_config_enum() gives a stats_flavor. */
+#define STATS_FLAVOR_CHOICES "spark|sklearn"
+
+/* How a fitted stage gets its model: the `fit` choices, in this order
+ * (fr_config_enum() gives a stats_fit). */
+typedef enum stats_fit {
+    STATS_FIT_BATCH = 0,  /* fit on all rows, then emit them */
+    STATS_FIT_STREAM = 1, /* refit every N rows; rows stamped with the version */
+    STATS_FIT_NONE = 2,   /* apply a saved model */
+} stats_fit;
+#define STATS_FIT_CHOICES "batch|stream|none"
 
 /* ---- BLAS ------------------------------------------------------------ */
 

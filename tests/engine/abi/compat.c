@@ -16,8 +16,23 @@
 static const fr_param compat_params[] = {
     {"prefix", FR_PARAM_STRING, "", 0, 0, NULL, "prepended to every record's payload"},
     {"max_size", FR_PARAM_SIZE, "1KiB", 0, 0, NULL, "longer payloads are rejected"},
+#if FR_ABI_MINOR >= 1
+    /* ABI 1.1: an enum read by its index. */
+    {"case", FR_PARAM_ENUM, "upper", 0, 0, "lower|upper", "the case of the output"},
+#endif
     {NULL},
 };
+
+/* ABI 1.0 plugins upper-case; 1.1 ones as `case` says (default upper). */
+static int compat_upper(fr_stage *st)
+{
+#if FR_ABI_MINOR >= 1
+    return fr_config_enum(st, "case") == 1;
+#else
+    (void)st;
+    return 1;
+#endif
+}
 
 static fr_status compat_init(fr_stage *st, void **state)
 {
@@ -36,9 +51,11 @@ static fr_status compat_process(void *state, fr_stage *st, const fr_record *in)
     if (!(out.payload.buffer = fr_buffer_new(st, size ? size : 1, &data)))
         return fr_fail(st, FR_FATAL, "out of memory");
     char *p = data;
+    int upper = compat_upper(st);
     memcpy(p, prefix, n);
     for (size_t i = 0; i < in->payload.size; i++)
-        p[n + i] = (char)toupper(((const unsigned char *)in->payload.data)[i]);
+        p[n + i] = upper ? (char)toupper(((const unsigned char *)in->payload.data)[i])
+                         : (char)tolower(((const unsigned char *)in->payload.data)[i]);
     out.payload.data = data;
     out.payload.size = size;
     fr_metric_add(st, "bytes", (double)size);

@@ -73,6 +73,21 @@ static void compat_runs(unsigned minor)
     CHECK_CONTAINS(fr_harness_reason(h), "2048 bytes is more than max_size");
     fr_harness_free(h);
 
+    /* From 1.1, the plugin reads its enum `case` by index (fr_config_enum). */
+    if (minor >= 1) {
+        const char *const lower[] = {"case", "lower", NULL};
+        h = fr_harness_new(path, lower, &why);
+        REQUIRE_VOID(h);
+        CHECK(fr_harness_start(h) == FR_OK);
+        rec.payload.data = "AbC";
+        rec.payload.size = 3;
+        CHECK(fr_harness_push(h, &rec) == FR_OK);
+        REQUIRE_VOID(fr_harness_output_count(h) == 1);
+        out = fr_harness_output(h, 0);
+        CHECK(out->payload.size == 3 && memcmp(out->payload.data, "abc", 3) == 0);
+        fr_harness_free(h);
+    }
+
     /* Its schema is the engine's to check, as for any plugin. */
     const char *const bad[] = {"max_size", "huge", NULL};
     CHECK(fr_harness_new(path, bad, &why) == NULL);

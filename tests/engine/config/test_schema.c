@@ -318,8 +318,86 @@ static void test_check_table(void)
 #undef BAD_CONDITION
 }
 
+/* ABI 1.1: an ENUM's value by its index in the choices; -1 for other types
+ * and for an optional ENUM left empty. */
+static void test_enum_index(void)
+{
+    static const fr_param t[] = {
+        {"filter", FR_PARAM_ENUM, "bilinear", 0, 0, "nearest|bilinear|bicubic", ""},
+        {"edge", FR_PARAM_ENUM, "", 0, 0, "clamp|wrap", ""},
+        {"width", FR_PARAM_INT, "224", 1, 4096, NULL, ""},
+        {NULL, 0, NULL, 0, 0, NULL, NULL},
+    };
+    schema_entry given[] = {{.key = "filter", .value = "bicubic"}};
+    schema_origin o = {.plugin = "p"};
+    diag *d = diag_new();
+    schema_values *v = schema_apply(t, given, 1, &o, d);
+    schema_values *dflt = schema_apply(t, NULL, 0, &o, d);
+    REQUIRE_VOID(v && dflt);
+    int found = 0;
+    CHECK_INT(schema_enum(v, "filter", &found), 2);
+    CHECK_INT(found, 1);
+    CHECK_INT(schema_enum(dflt, "filter", NULL), 1);
+    CHECK_INT(schema_enum(v, "edge", NULL), -1);
+    CHECK_INT(schema_enum(v, "width", NULL), -1);
+    CHECK_INT(schema_enum(v, "nope", &found), -1);
+    CHECK_INT(found, 0);
+    CHECK(schema_param_is_enum(t, "filter") && !schema_param_is_enum(t, "width") &&
+          !schema_param_is_enum(t, "nope"));
+    schema_values_free(v);
+    schema_values_free(dflt);
+    diag_free(d);
+}
+
+/* FR_NO_MIN / FR_NO_MAX leave a side open, in checks and in the text;
+ * min == max == 0 is still "unbounded" (ABI 1.0). */
+static void test_open_bounds(void)
+{
+    static const fr_param t[] = {
+        {"at_least", FR_PARAM_INT, "1", 1, FR_NO_MAX, NULL, ""},
+        {"at_most", FR_PARAM_DURATION, "1s", FR_NO_MIN, 10000, NULL, ""},
+        {"legacy", FR_PARAM_INT, "-5", 0, 0, NULL, ""},
+        {"both", FR_PARAM_FLOAT, "0", FR_NO_MIN, FR_NO_MAX, NULL, ""},
+        {NULL, 0, NULL, 0, 0, NULL, NULL},
+    };
+    char text[80];
+    schema_bounds_text(&t[0], text, sizeof text);
+    CHECK_STR(text, "at least 1");
+    schema_bounds_text(&t[1], text, sizeof text);
+    CHECK_STR(text, "at most 10s");
+    schema_bounds_text(&t[2], text, sizeof text);
+    CHECK_STR(text, "");
+    schema_bounds_text(&t[3], text, sizeof text);
+    CHECK_STR(text, "");
+    CHECK_INT(schema_check_table(t, text, sizeof text), 0);
+
+    schema_entry ok[] = {{.key = "at_least", .value = "9223372036854775807"},
+                         {.key = "at_most", .value = "0s"},
+                         {.key = "legacy", .value = "-9223372036854775807"},
+                         {.key = "both", .value = "-1e300"}};
+    schema_entry bad[] = {{.key = "at_least", .value = "0", .line = 2, .col = 3},
+                          {.key = "at_most", .value = "11s", .line = 3, .col = 3}};
+    schema_origin o = {.file = "p.yaml", .stage = "s"};
+    diag *d = diag_new();
+    schema_values *v = schema_apply(t, ok, 4, &o, d);
+    CHECK(v != NULL);
+    CHECK_INT(diag_count(d), 0);
+    schema_values_free(v);
+    CHECK(schema_apply(t, bad, 2, &o, d) == NULL);
+    CHECK_INT(diag_error_count(d), 2);
+    CHECK_STR(
+        diag_message(d, 0),
+        "p.yaml:2:3: stage \"s\": key \"at_least\": expected an integer at least 1, got \"0\"");
+    CHECK_STR(
+        diag_message(d, 1),
+        "p.yaml:3:3: stage \"s\": key \"at_most\": expected a duration at most 10s, got \"11s\"");
+    diag_free(d);
+}
+
 int main(void)
 {
+    test_enum_index();
+    test_open_bounds();
     test_sizes();
     test_durations();
     test_scalars();

@@ -3,7 +3,9 @@
  * label, model version, kind, dims, size, and an FNV-1a hash of the
  * payload) so tests can compare what arrived.  Atomic like the real sinks:
  * written to PATH.tmp, fsync'ed and renamed at the end of the stream, and
- * only then are the ids committed.  A stopped run leaves no PATH.
+ * only then are the ids committed.  A stopped run leaves no PATH.  A
+ * resumed or incremental run (fr_run_kind_of) keeps the lines PATH has and
+ * acknowledges a record whose id is among them without writing it again.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -28,7 +30,43 @@ typedef struct capture {
     int64_t delay_ms;
     char **ids;
     size_t n_ids, cap_ids;
+    char **kept; /* ids of the lines kept from PATH, sorted */
+    size_t n_kept;
 } capture;
+
+static int by_string(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Copies PATH's lines into the temporary file and remembers their ids (as
+ * written: the ids tests use need no JSON escapes). */
+static int keep_previous(capture *c)
+{
+    FILE *in = fopen(c->path, "r");
+    if (!in)
+        return errno == ENOENT ? 0 : -1;
+    char *line = NULL;
+    size_t size = 0;
+    int ok = 1;
+    while (ok && getline(&line, &size, in) > 0) {
+        char *id = strstr(line, "\"id\":\""), *end = id ? strchr(id + 6, '"') : NULL;
+        char **grown = realloc(c->kept, (c->n_kept + 1) * sizeof *grown);
+        ok = id && end && grown && fputs(line, c->out) >= 0;
+        if (grown)
+            c->kept = grown;
+        if (ok && !(c->kept[c->n_kept] = strndup(id + 6, (size_t)(end - id - 6))))
+            ok = 0;
+        c->n_kept += ok;
+    }
+    free(line);
+    fclose(in);
+    if (c->n_kept)
+        qsort(c->kept, c->n_kept, sizeof *c->kept, by_string);
+    return ok ? 0 : -1;
+}
+
+static void capture_fini(void *state, fr_stage *st);
 
 static fr_status capture_init(fr_stage *st, void **state)
 {
@@ -55,6 +93,12 @@ static fr_status capture_init(fr_stage *st, void **state)
         free(c);
         return s;
     }
+    if (fr_run_kind_of(st) != FR_RUN_FRESH && keep_previous(c) != 0) {
+        fr_status s =
+            fr_fail(st, FR_FATAL, "cannot keep the lines of %s: %s", c->path, strerror(errno));
+        capture_fini(c, st); /* init failed: the engine will not call fini */
+        return s;
+    }
     *state = c;
     return FR_OK;
 }
@@ -74,6 +118,8 @@ static void work(int64_t ms)
     while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
 }
+
+static fr_status remember(capture *c, fr_stage *st, const char *id);
 
 /* s as a JSON string: tests feed keys of any bytes (hostile file names),
  * so quotes, backslashes and control bytes are escaped and bytes outside
@@ -111,6 +157,8 @@ static fr_status capture_process(void *state, fr_stage *st, const fr_record *in)
     capture *c = state;
     static const char *const kinds[] = {"none", "bytes", "image", "tensor"};
     work(c->delay_ms);
+    if (c->n_kept && bsearch(&in->id, c->kept, c->n_kept, sizeof *c->kept, by_string))
+        return remember(c, st, in->id); /* written by the run this one resumes */
     fputs("{\"key\":", c->out);
     json_text(c->out, in->key);
     fputs(",\"id\":", c->out);
@@ -125,6 +173,12 @@ static fr_status capture_process(void *state, fr_stage *st, const fr_record *in)
         fprintf(c->out, "%s%u", i ? "," : "", in->payload.dims[i]);
     fprintf(c->out, "],\"size\":%zu,\"fnv\":\"%016" PRIx64 "\"}\n", in->payload.size,
             fnv1a(in->payload.data, in->payload.size));
+    return remember(c, st, in->id);
+}
+
+/* The ids to commit at the end. */
+static fr_status remember(capture *c, fr_stage *st, const char *id)
+{
     if (c->n_ids == c->cap_ids) {
         size_t cap = c->cap_ids ? 2 * c->cap_ids : 256;
         char **grown = realloc(c->ids, cap * sizeof *grown);
@@ -133,7 +187,7 @@ static fr_status capture_process(void *state, fr_stage *st, const fr_record *in)
         c->ids = grown;
         c->cap_ids = cap;
     }
-    if (!(c->ids[c->n_ids] = strdup(in->id)))
+    if (!(c->ids[c->n_ids] = strdup(id)))
         return fr_fail(st, FR_FATAL, "out of memory");
     c->n_ids++;
     return FR_OK;
@@ -162,6 +216,9 @@ static void capture_fini(void *state, fr_stage *st)
     for (size_t i = 0; i < c->n_ids; i++)
         free(c->ids[i]);
     free(c->ids);
+    for (size_t i = 0; i < c->n_kept; i++)
+        free(c->kept[i]);
+    free(c->kept);
     free(c->path);
     free(c->tmp);
     free(c);

@@ -2,6 +2,8 @@
  * gen-source — emits `count` records "rec-000000", ... with a payload of
  * `size` bytes (each byte derived from the record number, so a sink can
  * check it), as bytes or as a float tensor.  Test and benchmark input.
+ * Keys the ledger has done are skipped (a rerun resumes); `version` is
+ * every key's content version, so a test can make them all "changed".
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,10 +12,13 @@
 #include "flowrun/plugin.h"
 
 static const fr_param gen_params[] = {
-    {"count", FR_PARAM_INT, "100", 0, 1e12, NULL, "records to emit in all (split over replicas)"},
+    {"count", FR_PARAM_INT, "100", 0, FR_NO_MAX, NULL,
+     "records to emit in all (split over replicas)"},
     {"size", FR_PARAM_SIZE, "64", 0, 1 << 30, NULL, "payload bytes (tensor: a multiple of 4)"},
     {"kind", FR_PARAM_ENUM, "bytes", 0, 0, "bytes|tensor", "payload kind"},
     {"labels", FR_PARAM_INT, "3", 1, 1000, NULL, "labels cycle over class-0 .. class-N-1"},
+    {"version", FR_PARAM_STRING, "", 0, 0, NULL,
+     "the content version of every key (another value: every key changed)"},
     {0},
 };
 
@@ -22,6 +27,7 @@ typedef struct gen {
     size_t size;
     int tensor;
     int64_t labels;
+    const char *version;
 } gen;
 
 static fr_status gen_init(fr_stage *st, void **state)
@@ -31,8 +37,9 @@ static fr_status gen_init(fr_stage *st, void **state)
         return fr_fail(st, FR_FATAL, "out of memory");
     g->end = (uint64_t)fr_config_int(st, "count");
     g->size = (size_t)fr_config_int(st, "size");
-    g->tensor = strcmp(fr_config_string(st, "kind"), "tensor") == 0;
+    g->tensor = fr_config_enum(st, "kind") == 1; /* "bytes|tensor" */
     g->labels = fr_config_int(st, "labels");
+    g->version = fr_config_string(st, "version");
     g->next = fr_instance(st);
     g->step = fr_replicas(st);
     if (g->tensor && g->size % 4) {
@@ -63,16 +70,17 @@ static fr_status gen_produce(void *state, fr_stage *st)
     for (int i = 0; i < 64; i++, g->next += g->step) {
         if (g->next >= g->end)
             return FR_DONE;
-        char key[32], label[32], id[96];
+        char key[32], label[32];
         snprintf(key, sizeof key, "rec-%06llu", (unsigned long long)g->next);
+        if (fr_key_state_of(st, key, g->version) >= FR_KEY_DONE)
+            continue; /* done by an earlier run */
         snprintf(label, sizeof label, "class-%lld", (long long)(g->next % (uint64_t)g->labels));
-        snprintf(id, sizeof id, "%s:%s", fr_stage_name(st), key);
-        fr_record rec = {.id = id, .key = key, .label = label};
+        fr_record rec = {.key = key, .label = label};
         fr_status s = make_payload(g, st, &rec.payload);
         if (s != FR_OK)
             return s;
         memset(rec.payload.data, (int)(g->next & 0xff), rec.payload.size);
-        if ((s = fr_emit(st, &rec)) != FR_OK)
+        if ((s = fr_emit_key(st, &rec, g->version)) != FR_OK)
             return s;
     }
     return FR_OK;

@@ -3,6 +3,9 @@
  * payload.  Knobs to exercise the engine's failure paths: reject every Nth
  * record, answer RETRY a number of times before succeeding, fail FATAL
  * after N records, or drop records (a buggy stage, to test accounting).
+ * For the ledger's tests: `file` is fingerprinted (a model stand-in), and
+ * `digest` turns any payload into a one-value tensor (its FNV-1a hash), so
+ * tensor sinks (csv, parquet) can write what a bytes source read.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,13 +13,17 @@
 #include "flowrun/plugin.h"
 
 static const fr_param pass_params[] = {
-    {"reject_every", FR_PARAM_INT, "0", 0, 1e9, NULL,
+    {"reject_every", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL,
      "REJECT records whose number % N == 0 (0: none)"},
     {"retry_times", FR_PARAM_INT, "0", 0, 100, NULL,
      "answer RETRY this many times per record first"},
-    {"fatal_after", FR_PARAM_INT, "0", 0, 1e12, NULL, "return FATAL at record N (0: never)"},
-    {"drop_every", FR_PARAM_INT, "0", 0, 1e9, NULL,
+    {"fatal_after", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL, "return FATAL at record N (0: never)"},
+    {"drop_every", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL,
      "silently drop every Nth record (a bug, for tests)"},
+    {"file", FR_PARAM_PATH, "", 0, 0, NULL,
+     "a file the results depend on: its content is in the run's fingerprint"},
+    {"digest", FR_PARAM_BOOL, "false", 0, 0, NULL,
+     "emit tensor/f32[1]: the payload's FNV-1a hash modulo 2^24"},
     {0},
 };
 
@@ -24,6 +31,7 @@ typedef struct pass {
     int64_t reject_every, retry_times, fatal_after, drop_every;
     int64_t seen;
     int64_t retried; /* RETRYs given for the current record */
+    int digest;
 } pass;
 
 static fr_status pass_init(fr_stage *st, void **state)
@@ -35,8 +43,13 @@ static fr_status pass_init(fr_stage *st, void **state)
     p->retry_times = fr_config_int(st, "retry_times");
     p->fatal_after = fr_config_int(st, "fatal_after");
     p->drop_every = fr_config_int(st, "drop_every");
+    p->digest = fr_config_bool(st, "digest");
     *state = p;
-    return FR_OK;
+    if (fr_fingerprint_file(st, "file") != FR_OK) {
+        free(p);
+        return FR_FATAL; /* the reason is set */
+    }
+    return p->digest ? fr_set_output_type(st, "tensor/f32[1]") : FR_OK;
 }
 
 /* The record number from a gen-source key "rec-000123". */
@@ -44,6 +57,19 @@ static int64_t record_number(const fr_record *in)
 {
     const char *dash = strrchr(in->key, '-');
     return dash ? atoll(dash + 1) : 0;
+}
+
+static fr_status emit_digest(fr_stage *st, const fr_record *in)
+{
+    uint32_t h = 2166136261u, one = 1;
+    for (size_t i = 0; i < in->payload.size; i++)
+        h = (h ^ ((const unsigned char *)in->payload.data)[i]) * 16777619u;
+    fr_record out = *in;
+    fr_status s = fr_payload_alloc(st, &out.payload, FR_KIND_TENSOR, 1, &one);
+    if (s != FR_OK)
+        return s;
+    *(float *)out.payload.data = (float)(h % (1u << 24));
+    return fr_emit(st, &out);
 }
 
 static fr_status pass_process(void *state, fr_stage *st, const fr_record *in)
@@ -63,6 +89,8 @@ static fr_status pass_process(void *state, fr_stage *st, const fr_record *in)
     if (p->drop_every && n % p->drop_every == 0)
         return FR_OK;
     fr_record out = *in;
+    if (p->digest)
+        return emit_digest(st, in);
     fr_buffer_ref(st, in->payload.buffer); /* zero-copy: the emit takes this reference */
     return fr_emit(st, &out);
 }

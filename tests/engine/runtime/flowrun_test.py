@@ -54,3 +54,26 @@ class FlowrunCase(unittest.TestCase):
     def lines(self, name):
         with open(self.path(name)) as f:
             return [json.loads(line) for line in f]
+
+
+def free_ports(n):
+    """A base port whose n consecutive ports are free now: a node listens on
+    its endpoint's port and the next ones (data slots, the coordinator's
+    control socket)."""
+    import random
+    import socket
+    for _ in range(200):
+        base = random.randrange(20000, 60000 - n)
+        socks = []
+        try:
+            for k in range(n):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", base + k))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no %d free consecutive ports" % n)

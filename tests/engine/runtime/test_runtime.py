@@ -238,7 +238,7 @@ def free_port():
 class TwoProcesses(FlowrunCase):
     PIPELINE = """
 name: split
-dead_letters: $DIR/dead.jsonl
+dead_letters: $DIR/%s-dead.jsonl
 nodes:
   edge: {endpoint: "tcp://127.0.0.1:%d"}
   core: {endpoint: "tcp://127.0.0.1:%d"}
@@ -249,10 +249,12 @@ stages:
 """
 
     def test_split_over_two_processes_gives_identical_output(self):
-        one = self.pipeline(self.PIPELINE % (free_port(), free_port(), "one.jsonl"), "one.yaml")
+        one = self.pipeline(self.PIPELINE % ("one", free_port(), free_port(), "one.jsonl"),
+                            "one.yaml")
         run = self.flowrun(one)
         self.assertEqual(run.code, 1, run.stderr)
-        two = self.pipeline(self.PIPELINE % (free_port(), free_port(), "two.jsonl"), "two.yaml")
+        two = self.pipeline(self.PIPELINE % ("two", free_port(), free_port(), "two.jsonl"),
+                            "two.yaml")
         procs = [subprocess.Popen([FLOWRUN, "-q", "run", "--node", node, two],
                                   stderr=subprocess.PIPE, text=True)
                  for node in ("core", "edge")]
@@ -260,8 +262,10 @@ stages:
         errors = [p.stderr.read() for p in procs]
         for p in procs:
             p.stderr.close()
-        # Each node reports on its own stages: the rejects happen on core.
-        self.assertEqual(codes, [1, 0], errors)
+        # One verdict for the whole run: the rejects happen on core, and
+        # edge (the coordinator, first in the file) exits 1 too.
+        self.assertEqual(codes, [1, 1], errors)
+        self.assertEqual(len(self.lines("two-dead.jsonl")), 8)  # written by the coordinator
         by_id = lambda name: sorted(self.lines(name), key=lambda r: r["id"])
         self.assertEqual(by_id("one.jsonl"), by_id("two.jsonl"))
         self.assertEqual(len(by_id("two.jsonl")), 1992)

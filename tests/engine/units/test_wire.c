@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "wire_check.h"
 #include "wire_codec.h"
 
 static void round_trip(void)
@@ -81,9 +82,40 @@ static void newer_minor_is_read(void)
     wire_decoded_free(&d);
 }
 
+static int payload_ok(fr_kind kind, uint32_t rank, uint32_t d0, uint32_t d1, uint32_t d2,
+                      size_t size, char *err, size_t err_size)
+{
+    fr_payload p = {.kind = kind, .rank = rank, .dims = {d0, d1, d2}};
+    return wire_check_payload(&p, size, err, err_size) == 0;
+}
+
+static void payload_size_matches_dims(void)
+{
+    char err[256] = "";
+    CHECK(payload_ok(FR_KIND_IMAGE, 3, 224, 224, 3, 150528, err, sizeof err));
+    CHECK(!payload_ok(FR_KIND_IMAGE, 3, 224, 224, 3, 16, err, sizeof err));
+    CHECK_STR(err, "image 224x224x3 needs 150528 bytes, the payload has 16");
+    CHECK(!payload_ok(FR_KIND_IMAGE, 3, 224, 224, 3, 150529, err, sizeof err));
+    CHECK(!payload_ok(FR_KIND_IMAGE, 2, 4, 4, 0, 16, err, sizeof err));
+    CHECK_STR(err, "image of rank 2");
+    CHECK(!payload_ok(FR_KIND_IMAGE, 3, 0, 4, 3, 0, err, sizeof err));
+    CHECK_STR(err, "image 0x4x3 declares zero bytes");
+    CHECK(!payload_ok(FR_KIND_IMAGE, 3, UINT32_MAX, UINT32_MAX, UINT32_MAX, 1, err, sizeof err));
+    CHECK_CONTAINS(err, "more than 2^64");
+    CHECK(payload_ok(FR_KIND_TENSOR, 1, 2048, 0, 0, 8192, err, sizeof err));
+    CHECK(!payload_ok(FR_KIND_TENSOR, 1, 2048, 0, 0, 2048, err, sizeof err));
+    CHECK(!payload_ok(FR_KIND_TENSOR, 0, 0, 0, 0, 0, err, sizeof err));
+    CHECK(payload_ok(FR_KIND_BYTES, 0, 0, 0, 0, 12345, err, sizeof err));
+    CHECK(payload_ok(FR_KIND_NONE, 0, 0, 0, 0, 0, err, sizeof err));
+    CHECK(!payload_ok(FR_KIND_NONE, 0, 0, 0, 0, 1, err, sizeof err));
+    CHECK(!payload_ok((fr_kind)9, 0, 0, 0, 0, 0, err, sizeof err));
+    CHECK_STR(err, "unknown payload kind 9");
+}
+
 int main(void)
 {
     round_trip();
     newer_minor_is_read();
+    payload_size_matches_dims();
     return check_exit();
 }

@@ -98,6 +98,7 @@ def flowrun(tmp, bucket, model):
                FRUITS_OUTPUT=out, FRUITS_DEAD_LETTERS=os.path.join(out, "dead-letters.jsonl"),
                FRUITS_S3_ENDPOINT=env["AWS_ENDPOINT_URL"])
     env.pop("FRUITS_PRECISION", None)
+    env["XDG_STATE_HOME"] = os.path.join(tmp, "state")  # this run's own ledger: a new run
     summary = os.path.join(tmp, "summary.json")
     r = subprocess.run([FLOWRUN, os.path.join(SOURCE, "pipelines/fruits.yaml"), "--summary",
                         summary], env=env, capture_output=True, text=True, timeout=600)

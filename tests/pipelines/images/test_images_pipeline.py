@@ -67,6 +67,7 @@ class ImagesPipeline(unittest.TestCase):
             f.write(f"""
 name: images
 dead_letters: {self.dir}/dead.jsonl
+state: {self.dir}/state
 stages:
   files:  {{plugin: dir-source, path: {self.data}, suffix: .jpg}}
   decode: {{plugin: jpeg-decode, inputs: files}}
@@ -82,6 +83,11 @@ stages:
     def test_every_file_accounted_for(self):
         proc, s = self.run_pipeline()
         self.assertEqual(proc.returncode, 1, proc.stderr)  # completed, with dead letters
+
+        def version(key):  # the file's version in its id, stamped by the engine
+            st = os.stat(os.path.join(self.data, key))
+            return "%d-%d" % (st.st_size, st.st_mtime_ns)
+
         out = lines(os.path.join(self.dir, "out.jsonl"))
         dead = lines(os.path.join(self.dir, "dead.jsonl"))
 
@@ -101,7 +107,7 @@ stages:
             self.assertTrue(d["reason"].lower().startswith(reason.lower()),
                             f"{d['key']}: expected a reason starting with '{reason}', "
                             f"got '{d['reason']}'")
-            self.assertEqual(d["id"], "files:" + d["key"])
+            self.assertEqual(d["id"], "files:%s@%s" % (d["key"], version(d["key"])))
             self.assertEqual(d["label"], "bad")
 
         # The counts in the summary add up.
@@ -117,7 +123,7 @@ stages:
             self.assertEqual((r["kind"], r["dims"], r["size"]),
                              ("image", [224, 224, 3], 224 * 224 * 3))
             self.assertEqual(r["label"], os.path.basename(os.path.dirname(r["key"])))
-            self.assertEqual(r["id"], "files:" + r["key"])
+            self.assertEqual(r["id"], "files:%s@%s" % (r["key"], version(r["key"])))
             im = Image.open(os.path.join(self.data, r["key"])).convert("RGB")
             want = np.asarray(im.resize((224, 224), resample=Image.BILINEAR))
             self.assertEqual(r["fnv"], fnv(want.tobytes()), f"{r['key']} differs from Pillow")

@@ -74,7 +74,10 @@ stages:
         summary = os.path.join(self.dir, "summary.json")
         if os.path.exists(summary):
             os.unlink(summary)
-        run = subprocess.run([FLOWRUN, yaml, "--summary", summary], env=env or server_env(),
+        # --fresh: each case is a run of its own, not the resume of the case before
+        # (the ledger would refuse a changed configuration).
+        run = subprocess.run([FLOWRUN, "run", "--fresh", yaml, "--summary", summary],
+                             env=env or server_env(),
                              capture_output=True, text=True, timeout=timeout)
         run.summary = None
         if os.path.exists(summary):
@@ -280,7 +283,7 @@ stages:
             bucket = new_bucket(self.s3, "term")
             yaml = self.write_yaml(100000000, f"path: s3://{bucket}/features.csv",
                                    f"path: s3://{bucket}/features.parquet")
-            proc = subprocess.Popen([FLOWRUN, "-v", yaml], env=server_env(),
+            proc = subprocess.Popen([FLOWRUN, "-v", "run", "--fresh", yaml], env=server_env(),
                                     stderr=subprocess.PIPE, text=True)
             for line in proc.stderr:  # synchronise on the runtime's own message
                 if "data flowing" in line:

@@ -101,8 +101,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "status %d: %s\n", s, fr_harness_reason(h));
     CHECK_INT(s, FR_OK);
     printf("output_type %s\n", fr_harness_output_type(h));
-    const char *reorders = fr_harness_report(h, "reorders_per_batch");
-    printf("reorders_per_batch %s\n", reorders ? reorders : "none");
+    const char *reports[] = {"reorders_per_batch", "precision", "precision_speedup_over_fp32"};
+    for (size_t i = 0; i < sizeof reports / sizeof *reports; i++) {
+        const char *value = fr_harness_report(h, reports[i]);
+        printf("%s %s\n", reports[i], value ? value : "none");
+    }
     FILE *out = fopen(argv[4], "wb");
     CHECK(out != NULL);
     if (out) {

@@ -5,6 +5,7 @@
  * unsupported operator, unknown output, image size mismatch, a wrong-sized
  * record.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +55,8 @@ static int write_model(const char *file, const char *tail_op, int64_t opset)
  * (started or not) and the init status in *status. */
 static fr_harness *start(const char *model, const char *key, const char *value, fr_status *status)
 {
-    const char *config[] = {"model", model, "batch", "2", "preprocess", "none", key, value, NULL};
+    const char *config[] = {"model",     model,  "batch", "2",   "preprocess", "none",
+                            "precision", "fp32", key,     value, NULL};
     char *err = NULL;
     fr_harness *h = fr_harness_new("resnet50-embed", config, &err);
     if (!h)
@@ -149,6 +151,138 @@ static void test_errors(void)
     fr_harness_free(h);
 }
 
+static fr_harness *start_with(const char *calib, const char *precision, fr_status *status)
+{
+    const char *config[] = {
+        "model",       path[0],   "batch",       "2",   "preprocess",         "none",
+        "precision",   precision, "calibration", calib, "calibration_images", "3",
+        "fp32_layers", "",        NULL};
+    fr_harness *h = fr_harness_new("resnet50-embed", config, NULL);
+    if (h) {
+        fr_harness_set_input_type(h, "image/u8[8,8,3]");
+        *status = fr_harness_start(h);
+    }
+    return h;
+}
+
+/* The first run holds 3 images (calibration_images), then calibrates,
+ * chooses, writes the file and runs them; the second finds its choice in
+ * the file and batches from the first image on, with the same choice. */
+static void test_auto(void)
+{
+    char calib[160], first[1024] = "";
+    snprintf(calib, sizeof calib, "%s/tiny.calibration", dir);
+    for (int run = 0; run < 2; run++) {
+        fr_status s = FR_FATAL;
+        fr_harness *h = start_with(calib, "auto", &s);
+        REQUIRE_VOID(h && s == FR_OK);
+        CHECK_INT(push(h, 0, SIDE), FR_OK);
+        CHECK_INT(push(h, 1, SIDE), FR_OK);
+        CHECK_INT(fr_harness_output_count(h), run == 0 ? 0 : 2);
+        CHECK_INT(push(h, 2, SIDE), FR_OK);
+        CHECK_INT(fr_harness_output_count(h), 2);
+        CHECK_INT(fr_harness_flush(h), FR_OK);
+        CHECK_INT(fr_harness_output_count(h), 3);
+        const char *choice = fr_harness_report(h, "precision");
+        REQUIRE_VOID(choice != NULL);
+        CHECK_CONTAINS(choice, "auto: ");
+        if (run == 0)
+            snprintf(first, sizeof first, "%s", choice);
+        else
+            CHECK_STR(choice, first);
+        fr_harness_free(h);
+    }
+    FILE *f = fopen(calib, "r");
+    char text[4096] = "";
+    REQUIRE_VOID(f != NULL);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    CHECK_CONTAINS(text, "range ");
+    CHECK_CONTAINS(text, "plan cpu \"");
+    CHECK_CONTAINS(text, " auto = ");
+    /* A malformed line: init fails naming the file and line. */
+    f = fopen(calib, "w");
+    REQUIRE_VOID(f != NULL);
+    fputs("flowrun-resnet50-embed-calibration 1\nrange one two conv\n", f);
+    fclose(f);
+    fr_status s = FR_OK;
+    fr_harness *h = start_with(calib, "auto", &s);
+    REQUIRE_VOID(h);
+    CHECK_INT(s, FR_FATAL);
+    CHECK_CONTAINS(fr_harness_reason(h), "tiny.calibration:2:");
+    fr_harness_free(h);
+    unlink(calib);
+}
+
+/* The 4 features of 4 images in precision (FR_OK or the failure). */
+static fr_status features(const char *calib, const char *precision, float out[4][4], char *choice,
+                          size_t choice_size)
+{
+    fr_status s = FR_FATAL;
+    fr_harness *h = start_with(calib, precision, &s);
+    for (int i = 0; s == FR_OK && i < 4; i++)
+        s = push(h, i, SIDE);
+    if (s == FR_OK)
+        s = fr_harness_flush(h);
+    for (size_t i = 0; s == FR_OK && i < 4 && i < fr_harness_output_count(h); i++)
+        memcpy(out[i], fr_harness_output(h, i)->payload.data, 4 * sizeof(float));
+    const char *report = h ? fr_harness_report(h, "precision") : NULL;
+    snprintf(choice, choice_size, "%s", report ? report : "");
+    fr_harness_free(h);
+    return s;
+}
+
+static double cosine(const float *a, const float *b)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (int i = 0; i < 4; i++) {
+        ab += a[i] * b[i];
+        aa += a[i] * a[i];
+        bb += b[i] * b[i];
+    }
+    return ab / sqrt(aa * bb);
+}
+
+/* oneDNN's ISA code for ONEDNN_MAX_CPU_ISA's value, as the file stores it. */
+static const char *isa_code(const char *isa)
+{
+    static const char *codes[][2] = {{"AVX2", "isa 0x7 "},
+                                     {"AVX512_CORE", "isa 0x27 "},
+                                     {"AVX512_CORE_VNNI", "isa 0x67 "},
+                                     {"AVX512_CORE_BF16", "isa 0xe7 "}};
+    for (size_t i = 0; isa && i < sizeof codes / sizeof *codes; i++)
+        if (!strcmp(isa, codes[i][0]))
+            return codes[i][1];
+    return "isa 0x";
+}
+
+static void test_isa(void)
+{
+    const char *isa = getenv("ONEDNN_MAX_CPU_ISA");
+    char calib[160], choice[1024], text[4096] = "";
+    float fp32[4][4], int8[4][4], chosen[4][4];
+    snprintf(calib, sizeof calib, "%s/isa.calibration", dir);
+    REQUIRE_VOID(features(calib, "fp32", fp32, choice, sizeof choice) == FR_OK);
+    REQUIRE_VOID(features(calib, "int8", int8, choice, sizeof choice) == FR_OK);
+    CHECK_CONTAINS(choice, "int8 1");
+    REQUIRE_VOID(features(calib, "auto", chosen, choice, sizeof choice) == FR_OK);
+    printf("ONEDNN_MAX_CPU_ISA=%s: %s\n", isa ? isa : "(unset)", choice);
+    for (int i = 0; i < 4; i++) {
+        CHECK(cosine(fp32[i], int8[i]) >= 0.99);
+        CHECK(cosine(fp32[i], chosen[i]) >= 0.99);
+    }
+    if (isa && !strcmp(isa, "AVX2"))
+        CHECK(strstr(choice, "bf16") == NULL);
+    FILE *f = fopen(calib, "r");
+    REQUIRE_VOID(f != NULL);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = 0;
+    fclose(f);
+    CHECK_CONTAINS(text, isa_code(isa));
+    unlink(calib);
+}
+
 int main(void)
 {
     REQUIRE(mkdtemp(dir) != NULL);
@@ -165,6 +299,8 @@ int main(void)
     REQUIRE(write_model(path[3], "Identity", 18) == 0);
     test_batches();
     test_errors();
+    test_auto();
+    test_isa();
     for (int i = 0; i < 4; i++)
         unlink(path[i]);
     rmdir(dir);

@@ -1,0 +1,335 @@
+/*
+ * cli_chain.c — the bundle's stages driven through the plugin harness
+ * (cli_chain.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli_chain.h"
+#include "flowrun/harness.h"
+
+/* The stages in the order the manifest lists them; the network is the
+ * one that batches. */
+#define CHAIN_MAX_STAGES 16
+
+struct chain {
+    fr_harness *stage[CHAIN_MAX_STAGES]; /* owned */
+    size_t n_stages, embed;              /* embed: index of resnet50-embed */
+    char **classes;                      /* owned copies */
+    size_t n_classes;
+    size_t *held; /* owned, batch: which photo each photo in the network is */
+    int batch;
+};
+
+void chain_free(chain *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_stages; i++)
+        fr_harness_free(c->stage[i]);
+    for (size_t i = 0; i < c->n_classes; i++)
+        free(c->classes[i]);
+    free(c->classes);
+    free(c->held);
+    free(c);
+}
+
+size_t chain_classes(const chain *c)
+{
+    return c->n_classes;
+}
+
+const char *chain_class(const chain *c, size_t i)
+{
+    return i < c->n_classes ? c->classes[i] : "";
+}
+
+/* The stage's config with the chain's own settings on top. */
+static int chain_configure(bundle_stage *s, const chain_options *o, size_t n_classes)
+{
+    char v[32];
+    if (strcmp(s->plugin, "jpeg-decode") == 0) {
+        snprintf(v, sizeof v, "%llu", (unsigned long long)o->max_pixels);
+        return bundle_stage_set(s, "orientation", "exif") | bundle_stage_set(s, "max_pixels", v);
+    }
+    if (strcmp(s->plugin, "resnet50-embed") == 0) {
+        snprintf(v, sizeof v, "%d", o->batch);
+        int rc = bundle_stage_set(s, "batch", v);
+        snprintf(v, sizeof v, "%d", o->threads);
+        return rc | bundle_stage_set(s, "threads", v);
+    }
+    if (strcmp(s->plugin, "logreg-predict") == 0) {
+        snprintf(v, sizeof v, "%zu", n_classes); /* every probability */
+        return bundle_stage_set(s, "top", v);
+    }
+    return 0;
+}
+
+/* Loads and starts stage i, its input being what stage i - 1 emits. */
+static int chain_load(chain *c, bundle_stage *s, const char *input_type, char *err, size_t err_size)
+{
+    char *why = NULL;
+    fr_harness *h = fr_harness_new(s->plugin, (const char *const *)s->config, &why);
+    if (!h) {
+        snprintf(err, err_size, "bundle stage \"%s\": %s", s->name, why ? why : "out of memory");
+        free(why);
+        return -1;
+    }
+    c->stage[c->n_stages++] = h;
+    fr_harness_set_input_type(h, input_type);
+    if (fr_harness_start(h) != FR_OK) {
+        snprintf(err, err_size, "bundle stage \"%s\" (%s): %s", s->name, s->plugin,
+                 fr_harness_reason(h));
+        return -1;
+    }
+    return 0;
+}
+
+chain *chain_new(const bundle *b, const chain_options *o, char *err, size_t err_size)
+{
+    chain *c = calloc(1, sizeof *c);
+    if (!c || !(c->classes = calloc(b->n_classes, sizeof *c->classes)) ||
+        !(c->held = calloc((size_t)o->batch, sizeof *c->held))) {
+        snprintf(err, err_size, "out of memory");
+        chain_free(c);
+        return NULL;
+    }
+    c->batch = o->batch;
+    for (; c->n_classes < b->n_classes; c->n_classes++)
+        if (!(c->classes[c->n_classes] = strdup(b->classes[c->n_classes])))
+            goto oom;
+    if (b->n_stages > CHAIN_MAX_STAGES || strcmp(b->stages[0].plugin, "jpeg-decode") != 0 ||
+        strcmp(b->stages[b->n_stages - 1].plugin, "logreg-predict") != 0) {
+        snprintf(err, err_size,
+                 "%s: the bundle's stages must go from jpeg-decode to "
+                 "logreg-predict",
+                 b->dir);
+        chain_free(c);
+        return NULL;
+    }
+    const char *type = "bytes/jpeg";
+    c->embed = b->n_stages;
+    for (size_t i = 0; i < b->n_stages; i++) {
+        bundle_stage *s = &b->stages[i];
+        if (strcmp(s->plugin, "resnet50-embed") == 0)
+            c->embed = i;
+        if (chain_configure(s, o, b->n_classes) != 0)
+            goto oom;
+        if (chain_load(c, s, type, err, err_size) < 0) {
+            chain_free(c);
+            return NULL;
+        }
+        type = fr_harness_output_type(c->stage[i]);
+    }
+    if (c->embed == b->n_stages) {
+        snprintf(err, err_size, "%s: the bundle has no resnet50-embed stage", b->dir);
+        chain_free(c);
+        return NULL;
+    }
+    return c;
+oom:
+    snprintf(err, err_size, "out of memory");
+    chain_free(c);
+    return NULL;
+}
+
+static void answer_fail(chain_answer *a, chain_status status, const char *name, const char *why)
+{
+    a->status = status;
+    snprintf(a->error, sizeof a->error, "%s: %s", name, why);
+}
+
+/* Pushes rec into stage i; the record stage i emitted, or NULL (a is told). */
+static const fr_record *chain_step(chain *c, size_t i, const fr_record *rec, chain_answer *a,
+                                   const char *name)
+{
+    fr_status s = fr_harness_push(c->stage[i], rec);
+    if (s != FR_OK) {
+        answer_fail(a, s == FR_REJECT ? CHAIN_BAD_PHOTO : CHAIN_FAILED, name,
+                    fr_harness_reason(c->stage[i]));
+        return NULL;
+    }
+    return fr_harness_output(c->stage[i], 0);
+}
+
+/* Decode and resize: the photo's pixels reach the network.  0 or -1. */
+static int chain_front(chain *c, const chain_photo *p, size_t index, chain_answer *a)
+{
+    char id[32];
+    snprintf(id, sizeof id, "photo:%zu", index);
+    fr_record rec = {.id = id, .key = p->name, .label = ""};
+    rec.payload = (fr_payload){.kind = FR_KIND_BYTES, .data = (void *)p->data, .size = p->size};
+    memcpy(rec.payload.media, "jpeg", 5);
+    if (p->size == 0) {
+        answer_fail(a, CHAIN_BAD_PHOTO, p->name, "empty: no image data");
+        return -1;
+    }
+    const fr_record *r = &rec;
+    int ok = 1;
+    for (size_t i = 0; ok && i <= c->embed; i++) {
+        r = chain_step(c, i, r, a, p->name);
+        ok = i == c->embed || r != NULL;
+        if (i > 0)
+            fr_harness_clear_outputs(c->stage[i - 1]);
+    }
+    return ok && a->status == CHAIN_OK ? 0 : -1;
+}
+
+/* The classifier's record: k scores, most probable first, classes named by
+ * attributes top1..topk.  Into prob by class index. */
+static void chain_probabilities(const chain *c, const fr_record *r, float *prob)
+{
+    const float *score = r->payload.data;
+    char key[16];
+    memset(prob, 0, c->n_classes * sizeof *prob);
+    for (uint32_t i = 0; i < r->payload.dims[0]; i++) {
+        snprintf(key, sizeof key, "top%u", i + 1);
+        const char *name = fr_record_attr(r, key);
+        for (size_t k = 0; name && k < c->n_classes; k++)
+            if (strcmp(c->classes[k], name) == 0) {
+                prob[k] = score[i];
+                break;
+            }
+    }
+}
+
+/* The stages after the network, one feature row at a time. */
+static void chain_back(chain *c, const fr_record *features, const char *name, chain_answer *a)
+{
+    const fr_record *r = features;
+    for (size_t i = c->embed + 1; r && i < c->n_stages; i++) {
+        r = chain_step(c, i, r, a, name);
+        if (i > c->embed + 1)
+            fr_harness_clear_outputs(c->stage[i - 1]);
+    }
+    if (r)
+        chain_probabilities(c, r, a->prob);
+    fr_harness_clear_outputs(c->stage[c->n_stages - 1]);
+    if (c->n_stages - 1 > c->embed + 1)
+        fr_harness_clear_outputs(c->stage[c->n_stages - 2]);
+}
+
+int chain_classify(chain *c, const chain_photo *in, size_t n, chain_answer *out)
+{
+    size_t held = 0;
+    for (size_t i = 0; i < n && i < (size_t)c->batch; i++) {
+        out[i].status = CHAIN_OK;
+        out[i].error[0] = '\0';
+        if (chain_front(c, &in[i], i, &out[i]) == 0)
+            c->held[held++] = i;
+    }
+    fr_harness *embed = c->stage[c->embed];
+    fr_status s = fr_harness_flush(embed);
+    size_t got = fr_harness_output_count(embed);
+    int rc = 0;
+    for (size_t j = 0; j < held; j++) {
+        chain_answer *a = &out[c->held[j]];
+        if (s != FR_OK || got != held) {
+            answer_fail(a, CHAIN_FAILED, in[c->held[j]].name,
+                        s != FR_OK ? fr_harness_reason(embed) : "the network lost a photo");
+            rc = -1;
+        } else {
+            chain_back(c, fr_harness_output(embed, j), in[c->held[j]].name, a);
+            rc |= a->status == CHAIN_FAILED ? -1 : 0;
+        }
+    }
+    fr_harness_clear_outputs(embed);
+    return rc;
+}
+
+int chain_read_file(const char *path, size_t max_bytes, void **data, size_t *size, char *err,
+                    size_t err_size)
+{
+    *data = NULL;
+    *size = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap || n > max_bytes)
+            break;
+        unsigned char *grown = realloc(buf, cap * 2);
+        if (!grown) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = grown;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad || n > max_bytes) {
+        snprintf(err, err_size, "%s: %s", path,
+                 !buf  ? "out of memory"
+                 : bad ? "read error"
+                       : "larger than the size limit");
+        free(buf);
+        return -1;
+    }
+    *data = buf;
+    *size = n;
+    return 0;
+}
+
+/* A whole number in [lo, hi] from text, or -1. */
+static long long chain_number(const char *opt, const char *text, long long lo, long long hi)
+{
+    char *end;
+    long long v = text ? strtoll(text, &end, 10) : 0;
+    if (!text || *end || end == text || v < lo || v > hi) {
+        fprintf(stderr, "flowrun: %s: expected a whole number in %lld..%lld, got \"%s\"\n", opt, lo,
+                hi, text ? text : "");
+        return -1;
+    }
+    return v;
+}
+
+int chain_option(int argc, char **argv, int *i, chain_options *o, const char **onnx)
+{
+    const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+    long long n = 0;
+    if (strcmp(a, "--onnx") == 0) {
+        if (!v) {
+            fprintf(stderr, "flowrun: --onnx needs a file\n");
+            return -1;
+        }
+        *onnx = v;
+    } else if (strcmp(a, "--threads") == 0) {
+        if ((n = chain_number(a, v, 0, 256)) < 0)
+            return -1;
+        o->threads = (int)n;
+    } else if (strcmp(a, "--max-pixels") == 0) {
+        if ((n = chain_number(a, v, 1, 1LL << 40)) < 0)
+            return -1;
+        o->max_pixels = (uint64_t)n;
+    } else if (strcmp(a, "--batch") == 0) {
+        if ((n = chain_number(a, v, 1, 64)) < 0)
+            return -1;
+        o->batch = (int)n;
+    } else {
+        return 0;
+    }
+    (*i)++;
+    return 1;
+}
+
+void chain_top(const float *prob, size_t n, size_t k, uint32_t *top)
+{
+    size_t have = 0;
+    for (size_t c = 0; c < n; c++) {
+        if (have == k && !(prob[c] > prob[top[k - 1]]))
+            continue;
+        size_t at = have < k ? have++ : k - 1;
+        for (; at > 0 && prob[c] > prob[top[at - 1]]; at--)
+            top[at] = top[at - 1];
+        top[at] = (uint32_t)c;
+    }
+}
