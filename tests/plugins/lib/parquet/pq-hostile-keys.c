@@ -8,7 +8,7 @@
 static int write_file(void *ctx, const void *data, size_t n, char *err, size_t err_size)
 {
     (void)err, (void)err_size;
-    return fwrite(data, 1, n, ctx) == n ? 0 : -1;
+    return !n || fwrite(data, 1, n, ctx) == n ? 0 : -1; /* the writer may pass NULL, 0 */
 }
 
 int main(int argc, char **argv)
