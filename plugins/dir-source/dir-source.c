@@ -16,7 +16,7 @@ static const fr_param dir_source_params[] = {
     {"path", FR_PARAM_PATH, NULL, 0, 0, NULL, "directory to read (recursively)"},
     {"suffix", FR_PARAM_STRING, "", 0, 0, NULL,
      "only files whose name ends with this, e.g. .jpg (default: every file)"},
-    {"limit", FR_PARAM_INT, "0", 0, 1e12, NULL, "read at most this many files (0: all)"},
+    {"limit", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL, "read at most this many files (0: all)"},
     {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, 1099511627776.0, NULL,
      "a file larger than this is dead-lettered, not read into memory"},
     {0},
