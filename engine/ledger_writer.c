@@ -43,8 +43,10 @@ static const char *const statements[ST_COUNT] = {
     [ST_DEAD] = "INSERT INTO keys(source, key, version, state, run, dead) "
                 "VALUES (?1, ?2, ?3, 2, ?5, ?4) ON CONFLICT(source, key) DO UPDATE SET "
                 "state = 2, dead = excluded.dead WHERE version = excluded.version",
-    [ST_HELD] = "UPDATE keys SET held = held | ?4 "
-                "WHERE source = ?1 AND key = ?2 AND version = ?3 AND state = 0",
+    /* In parentheses: clang takes two literals in an array initializer for
+     * a missing comma. */
+    [ST_HELD] = ("UPDATE keys SET held = held | ?4 "
+                 "WHERE source = ?1 AND key = ?2 AND version = ?3 AND state = 0"),
     /* The dead letter of an id no source stamped: kept for this run's file. */
     [ST_ORPHAN] = "INSERT INTO orphans(run, line) VALUES (?1, ?2)",
 };
