@@ -90,6 +90,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             while True:
                 self.wfile.write(b" ")
                 self.wfile.flush()
+                # The attack's pace (a byte every 0.2 s never trips a stall
+                # timeout), not a wait for an event: the test synchronises
+                # on "trickling" and on flowrun's own messages.
                 time.sleep(0.2)
         except (BrokenPipeError, ConnectionResetError):
             pass
