@@ -193,7 +193,11 @@ static json_t *manifest_onnx(const config_pipeline *cfg, char *err, size_t err_s
 static int write_json(json_t *o, const char *path, char *err, size_t err_size)
 {
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        snprintf(err, err_size, "%.200s...: path too long", path);
+        return -1;
+    }
     if (json_dump_file(o, tmp, JSON_INDENT(2) | JSON_REAL_PRECISION(9)) < 0 ||
         rename(tmp, path) < 0) {
         snprintf(err, err_size, "%s: cannot write: %s", path, strerror(errno));

@@ -83,7 +83,11 @@ static const char *at2(const char *dir, const char *name)
     static char paths[4][1024];
     static int next;
     char *p = paths[next++ % 4];
-    snprintf(p, 1024, "%s/%s", dir, name);
+    int n = snprintf(p, 1024, "%s/%s", dir, name);
+    if (n < 0 || n >= 1024) {
+        fprintf(stderr, "test path too long: %s/%s\n", dir, name);
+        abort();
+    }
     return p;
 }
 
