@@ -1,5 +1,5 @@
-/* fuzz-config: the pipeline file reader (engine/config.c on libyaml events,
- * engine/yaml_doc.c) with ${VAR} expansion (engine/envsubst.c) on every
+/* fuzz-config: the pipeline file reader (engine/config/config.c on libyaml events,
+ * engine/config/yaml_doc.c) with ${VAR} expansion (engine/config/envsubst.c) on every
  * scalar: any bytes must give a pipeline or messages, never a crash, a
  * leak or unbounded memory. */
 #include <stdint.h>

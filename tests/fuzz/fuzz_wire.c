@@ -1,4 +1,4 @@
-/* fuzz-wire: the record header decoder (engine/wire_codec.c), which reads
+/* fuzz-wire: the record header decoder (engine/wire/wire_codec.c), which reads
  * frames from other processes and hosts.  A frame that decodes is encoded
  * again and must decode to the same strings. */
 #include <stdint.h>

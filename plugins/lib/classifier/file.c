@@ -35,7 +35,7 @@ int clf_set_metrics(clf_model *m, const char *json, char *err, size_t err_size)
     return 0;
 }
 
-/* libflowrun exports a json_string of its own (engine/json_out.h) that
+/* libflowrun exports a json_string of its own (engine/support/json_out.h) that
  * shadows jansson's in a plugin's calls: strings are made with jansson's
  * json_stringn instead. */
 static json_t *clf_json_string(const char *s)

@@ -32,7 +32,7 @@ def image(key, h, w, payload=None, source="gen"):
                    label="x"), body]
 
 
-# ---- the control plane of a split run (engine/cluster.h) ----------------
+# ---- the control plane of a split run (engine/cluster/cluster.h) ----------------
 
 def pipeline_hash(path):
     """FNV-1a 64 of the pipeline file, as the nodes compare it."""

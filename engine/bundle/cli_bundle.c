@@ -13,7 +13,7 @@
 
 #include "cli_bundle.h"
 
-/* libflowrun exports a json_string of its own (engine/json_out.h). */
+/* libflowrun exports a json_string of its own (engine/support/json_out.h). */
 static json_t *jstr(const char *s)
 {
     return json_stringn(s ? s : "", strlen(s ? s : ""));

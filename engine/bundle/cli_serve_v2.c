@@ -25,7 +25,7 @@
 
 json_t *serve_jstr(const char *s)
 {
-    return json_stringn(s, strlen(s)); /* not json_string: see engine/json_out.h */
+    return json_stringn(s, strlen(s)); /* not json_string: see engine/support/json_out.h */
 }
 
 void serve_json(http_response *res, int status, const char *json)

@@ -63,7 +63,7 @@ typedef struct config_pipeline {
  * more).  ${VAR} and ${VAR:-default} are substituted in every scalar;
  * "$$" is a literal '$'. */
 config_pipeline *config_load(const char *path, diag *d);
-/* Details of the implementation (engine/config.c):
+/* Details of the implementation (engine/config/config.c):
  * - Engine keys: retries 0..1000, retry_backoff a duration 0..1h; they are
  *   checked with schema_apply, so their messages read like a plugin key's.
  * - Stage and node names match [a-z0-9_-]+; endpoints start with tcp:// or
