@@ -165,6 +165,40 @@ static fr_status embed_process(void *state, fr_stage *st, const fr_record *in)
     return embed_run(e, st, e->plan, e->held, e->batch);
 }
 
+/* The input is idle (a watched pipeline between uploads): the images held
+ * run now, one by one through the plan for one image, rather than wait
+ * for a full batch.  One image costs one image's work (a padded full batch
+ * would cost a batch's), and one more plan at most (a plan per tail size
+ * would keep a copy of the weights for each size a watch meets).  Not
+ * while the precision is still being measured (auto): that needs its
+ * calibration images. */
+static fr_status embed_tick(void *state, fr_stage *st)
+{
+    embed *e = state;
+    if (e->calib || e->n_held == 0)
+        return FR_OK;
+    char err[512];
+    net_plan **one = &e->tails[1]; /* n_held > 0 while idle: batch >= 2 */
+    if (!*one && !(*one = embed_plan(e, 1, err, sizeof err)))
+        return fr_fail(st, FR_FATAL, "%s: %s", e->path, err);
+    size_t image = net_tensor_size(e->net, e->net->input);
+    int n = e->n_held;
+    e->n_held = 0;
+    fr_status s = FR_OK;
+    for (int i = 0; i < n; i++) {
+        if (s == FR_OK) {
+            memcpy(net_plan_input(*one), net_plan_input(e->plan) + (size_t)i * image,
+                   image * sizeof(float));
+            s = embed_run(e, st, *one, &e->held[i], 1);
+        }
+        if (e->held[i]) { /* the stage is failing: the rest is not run */
+            fr_record_free(st, e->held[i]);
+            e->held[i] = NULL;
+        }
+    }
+    return s;
+}
+
 /* The tail batch gets a plan of its own size: cheaper than running a full
  * batch of padding.  A pipeline flushes once, at the end of the stream;
  * `flowrun serve` flushes after every group of requests, so each size's
@@ -184,26 +218,6 @@ static fr_status embed_flush(void *state, fr_stage *st)
     int n = e->n_held;
     e->n_held = 0;
     return embed_run(e, st, *tail, e->held, n);
-}
-
-/* The input is idle (a watched pipeline between uploads): the images held
- * run now rather than wait for a full batch, through the full batch's plan
- * (the rest of its input zeroed, its outputs unused): a plan per
- * tail size would keep a copy of the weights for each size a watch meets.
- * Not while the precision is still being measured (auto): that needs its
- * calibration images. */
-static fr_status embed_tick(void *state, fr_stage *st)
-{
-    embed *e = state;
-    if (e->calib || e->n_held == 0)
-        return FR_OK;
-    int n = e->n_held;
-    size_t image = net_tensor_size(e->net, e->net->input);
-    /* zeros, not stale or never-written floats (denormals, NaN) */
-    memset(net_plan_input(e->plan) + (size_t)n * image, 0,
-           (size_t)(e->batch - n) * image * sizeof(float));
-    e->n_held = 0;
-    return embed_run(e, st, e->plan, e->held, n);
 }
 
 FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {

@@ -197,6 +197,7 @@ static int keep(source_base *b, const char *key, const char *version, uint64_t s
     if (!i)
         return -1;
     source_base_enqueue(b, i, 0);
+    b->round_new++;
     if (b->watch)
         fr_metric_add(b->st, "keys_seen", 1);
     return 0;

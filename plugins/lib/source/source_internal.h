@@ -38,6 +38,7 @@ struct source_base {
     item_list queue, out; /* waiting (pushed ones first), handed out */
     size_t pushed_open;   /* items in queue or out that have waiters */
     size_t waiting_peak;  /* the most items ever waiting (metric waiting_peak) */
+    uint64_t round_new;   /* keys the current round's listing found new */
     source_watch *watch;  /* owned; NULL: the base lists once */
 };
 

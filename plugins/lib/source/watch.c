@@ -285,7 +285,9 @@ void watch_round_listed(source_base *b)
 {
     source_watch *w = b->watch;
     round_end(w);
-    fr_log(b->st, FR_LOG_DEBUG, "watch: round %llu listed", (unsigned long long)++w->rounds_listed);
+    fr_log(b->st, FR_LOG_DEBUG, "watch: round %llu listed: %llu new keys",
+           (unsigned long long)++w->rounds_listed, (unsigned long long)b->round_new);
+    b->round_new = 0;
 }
 
 fr_status source_base_wait(source_base *b)

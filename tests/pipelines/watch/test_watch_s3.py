@@ -55,10 +55,12 @@ class WatchRun:
                                       "--summary", summary],
                                      stderr=subprocess.PIPE, text=True, env=env)
         self.lines = queue.Queue()
-        self.log = []
+        self.log = []    # every line read so far
+        self.cursor = 0  # wait_for looks from here on
         self.reader = threading.Thread(target=self._read)
         self.reader.start()
         self.wait_for("data flowing")
+        self.cursor = 0  # the sources' first lines may come before it: later waits see them
 
     def _read(self):
         for line in self.proc.stderr:
@@ -68,10 +70,14 @@ class WatchRun:
     def wait_for(self, text, timeout=300):
         """The next stderr line containing text; fails if the run ends first."""
         while True:
-            line = self.lines.get(timeout=timeout)
-            if line is None:
-                raise AssertionError("flowrun ended waiting for %r:\n%s" % (text, "".join(self.log)))
-            self.log.append(line)
+            if self.cursor == len(self.log):
+                line = self.lines.get(timeout=timeout)
+                if line is None:
+                    raise AssertionError("flowrun ended waiting for %r:\n%s"
+                                         % (text, "".join(self.log)))
+                self.log.append(line)
+            line = self.log[self.cursor]
+            self.cursor += 1
             if text in line:
                 return line
 
@@ -184,7 +190,7 @@ stages:
         run.wait_committed(stopped, folders)
         killed = self.upload(bucket, ["killed-%02d" % i for i in range(30)])
         uploaded += killed
-        run.wait_for("published a part")  # a part of the wave is out: kill mid-wave
+        run.wait_committed(killed[:1], folders[:1])  # a part of the wave is out: kill mid-wave
         self.assertEqual(run.stop(signal.SIGKILL), -signal.SIGKILL)
 
         run = self.start(p)

@@ -1,0 +1,80 @@
+"""Watching dir-source: files written while the run goes on are read at a
+later round, a file rewritten (new size and mtime) is read again with its
+new version (on_change: reprocess) or not (on_change: ignore), and SIGTERM
+ends the run with exit 0 and every record delivered.
+
+Synchronisation: the debug lines `watch: round N listed: K new keys` (the
+rounds found the files written), then one more round (a round begins only
+once everything listed before was read)."""
+import os
+import signal
+import sys
+import unittest
+from collections import Counter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "tests", "engine", "runtime"))
+sys.path.insert(0, HERE)
+from flowrun_test import FlowrunCase  # noqa: E402
+from test_watch_s3 import WatchRun  # noqa: E402
+
+
+class RoundWatch(WatchRun):
+    def listed(self, new_keys):
+        """Waits until the rounds' listings found new_keys new keys in all
+        (each `watch: round N listed: K new keys` line adds K), then for one
+        more round: a round begins once everything listed before was read."""
+        found = 0
+        while found < new_keys:
+            found += int(self.wait_for("watch: round ").split("listed: ")[1].split()[0])
+        self.wait_for("watch: round ")
+
+
+class WatchDir(FlowrunCase):
+    PIPELINE = """
+name: watch-dir
+state: $DIR/state-%(change)s
+stages:
+  files: {plugin: dir-source, path: $DIR/in, watch: 100ms, on_change: %(change)s}
+  cap: {plugin: capture-sink, inputs: files, path: $DIR/out-%(change)s.jsonl}
+"""
+
+    def write(self, rel, text):
+        path = self.path(os.path.join("in", rel))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+
+    def watch(self, change):
+        for i in range(3):
+            self.write(f"a/{i}.txt", f"first {i}")
+        p = self.pipeline(self.PIPELINE % {"change": change}, f"{change}.yaml")
+        run = RoundWatch(p, self.path("summary.json"), dict(os.environ,
+                                                            XDG_STATE_HOME=self.state_home))
+        run.listed(3)
+        for i in range(3, 6):
+            self.write(f"b/{i}.txt", f"second {i}")
+        self.write("a/0.txt", "rewritten, longer")  # a new size: a new version
+        run.listed(4 if change == "reprocess" else 3)
+        self.assertEqual(run.stop(signal.SIGTERM), 0, run.stderr)
+        records = self.lines(f"out-{change}.jsonl")
+        return run, Counter(r["key"] for r in records), {r["id"] for r in records}
+
+    def test_files_written_while_watching_are_read_rewritten_one_again(self):
+        run, keys, ids = self.watch("reprocess")
+        self.assertEqual(keys, Counter({"a/0.txt": 2, "a/1.txt": 1, "a/2.txt": 1, "b/3.txt": 1,
+                                        "b/4.txt": 1, "b/5.txt": 1}))
+        self.assertEqual(len([i for i in ids if i.startswith("files:a/0.txt@")]), 2)
+        self.assertEqual(run.summary["records_in"], 7)
+        self.assertEqual(run.summary["watch"]["keys_seen"], 7)
+        self.assertIn("ending the input", run.stderr)
+
+    def test_on_change_ignore_reads_a_rewritten_file_once(self):
+        run, keys, _ = self.watch("ignore")
+        self.assertEqual(keys, Counter({"a/0.txt": 1, "a/1.txt": 1, "a/2.txt": 1, "b/3.txt": 1,
+                                        "b/4.txt": 1, "b/5.txt": 1}))
+        self.assertEqual(run.summary["records_in"], 6)
+
+
+if __name__ == "__main__":
+    unittest.main()
