@@ -50,7 +50,7 @@ extern "C" {
 #endif
 
 #define FR_ABI_MAJOR     1
-#define FR_ABI_MINOR     1
+#define FR_ABI_MINOR     2
 #define FR_PLUGIN_SYMBOL "flowrun_plugin"
 
 #if defined(__GNUC__)
@@ -288,6 +288,15 @@ typedef struct fr_host_api {
      * a key that is not an ENUM of the plugin's table is a programming error
      * (logged, returns -1). */
     int (*config_enum)(fr_stage *st, const char *key);
+
+    /* ---- ABI 1.2: operations ------------------------------------------------ */
+    /* Metrics: sets the stage's gauge name to value (created at first use), a
+     * level that goes up and down (a buffer's fill, a model's batch size), as
+     * fr_metric_add keeps a counter.  The run's /metrics shows it as
+     * flowrun_plugin_<name>{stage,plugin,node} (docs/operations.md), the sum
+     * over the stage's instances in this process; the run summary shows it
+     * with the counters.  name: [a-zA-Z0-9_] (others show as '_'); copied. */
+    void (*gauge_set)(fr_stage *st, const char *name, double value);
 } fr_host_api;
 
 /* Every fr_stage starts with the pointer to its host API, so the inline
@@ -495,6 +504,12 @@ static inline fr_run_kind fr_run_kind_of(fr_stage *st)
 static inline int fr_config_enum(fr_stage *st, const char *key)
 {
     return FR_API(st)->config_enum(st, key);
+}
+
+/* ABI 1.2: operations. */
+static inline void fr_gauge_set(fr_stage *st, const char *name, double value)
+{
+    FR_API(st)->gauge_set(st, name, value);
 }
 
 /* Allocates a payload for a record to emit: the buffer and its shape in one
