@@ -95,7 +95,7 @@ static int top_loop(const char *host, const char *port, double interval)
     snprintf(endpoint, sizeof endpoint, "http://%s:%s/metrics", host, port);
     if (top_scrape(host, port, &now, err, sizeof err) != 0) {
         fprintf(stderr, "flowrun top: %s\n", err);
-        return EXIT_FAILED;
+        return 1; /* as curl and vector top: the endpoint cannot be read */
     }
     struct termios saved, raw;
     int tty = isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0;

@@ -11,6 +11,8 @@
 #include "http.h"
 #include "run_metrics.h"
 
+#define FRESH_WAIT_MS 1000 /* the coordinator publishes every 250 ms when not waiting */
+
 struct metrics_server {
     http_server *http;
     snapshot_board *board; /* borrowed */
@@ -84,7 +86,8 @@ static void handle(void *ctx, const http_request *req, http_response *res)
     page p = {.path = path, .format = expo_negotiate(http_header(req, "Accept")), .res = res};
     uint64_t published = __atomic_load_n(&m->board->published_ns, __ATOMIC_RELAXED);
     p.age_s = (now_ns() - published) / 1e9;
-    if (!snapshot_board_read(m->board, read_page, &p))
+    /* what happened before the request is in the answer: the next tick's snapshot */
+    if (!snapshot_board_read_fresh(m->board, read_page, &p, FRESH_WAIT_MS))
         http_error(res, 503, "the run has not started yet");
 }
 

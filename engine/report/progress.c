@@ -73,7 +73,7 @@ static void format_line(progress *p, const run_snapshot *s)
 
 progress *progress_start(const run_snapshot *s)
 {
-    if (!isatty(STDERR_FILENO) || log_get_level() < FR_LOG_INFO)
+    if (!isatty(STDERR_FILENO) || log_get_level() < FR_LOG_INFO || log_get_format() == LOG_JSON)
         return NULL;
     progress *p = calloc(1, sizeof *p);
     if (!p)

@@ -50,10 +50,28 @@ static void ledger_json(json_out *j, const ledger_counts *c)
     json_close(j);
 }
 
+/* With JSON logs, the closing report is one event like every other line. */
+static void report_event(const run_snapshot *s, int code)
+{
+    char delivered[1024] = "";
+    size_t n = 0;
+    for (size_t i = 0; i < s->n_stages && n < sizeof delivered; i++)
+        if (s->stages[i].is_sink)
+            n += (size_t)snprintf(delivered + n, sizeof delivered - n, ", %s delivered %llu",
+                                  s->stages[i].name, (unsigned long long)s->stages[i].committed);
+    log_msg(FR_LOG_INFO, NULL, "%s: %s in %.2fs: records in %llu, dead letters %llu%s", s->pipeline,
+            status_word(code), s->wall_seconds, (unsigned long long)s->records_in,
+            (unsigned long long)s->dead_letters, delivered);
+}
+
 void run_report_print(const run_snapshot *s, int code)
 {
     if (log_get_level() < FR_LOG_INFO)
         return;
+    if (log_get_format() == LOG_JSON) {
+        report_event(s, code);
+        return;
+    }
     fprintf(stderr, "%s: %s in %.2fs\n", s->pipeline, status_word(code), s->wall_seconds);
     fprintf(stderr, "  %-16s %10s %10s %8s %9s %10s\n", "stage", "in", "out", "dead", "busy s",
             "rec/s");

@@ -52,11 +52,17 @@ void snapshot_board_init(snapshot_board *b)
 {
     memset(b, 0, sizeof *b);
     pthread_mutex_init(&b->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&b->published, &attr);
+    pthread_condattr_destroy(&attr);
 }
 
 void snapshot_board_free(snapshot_board *b)
 {
     run_snapshot_free(&b->current);
+    pthread_cond_destroy(&b->published);
     pthread_mutex_destroy(&b->lock);
 }
 
@@ -70,6 +76,7 @@ void snapshot_board_publish(snapshot_board *b, run_snapshot *s)
     clock_gettime(CLOCK_MONOTONIC, &now);
     __atomic_store_n(&b->published_ns, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
                      __ATOMIC_RELAXED);
+    pthread_cond_broadcast(&b->published);
     pthread_mutex_unlock(&b->lock);
     run_snapshot_free(&old);
     memset(s, 0, sizeof *s);
@@ -79,6 +86,29 @@ uint64_t snapshot_board_read(snapshot_board *b, void (*read)(void *ctx, const ru
                              void *ctx)
 {
     pthread_mutex_lock(&b->lock);
+    uint64_t generation = b->generation;
+    if (generation)
+        read(ctx, &b->current);
+    pthread_mutex_unlock(&b->lock);
+    return generation;
+}
+
+uint64_t snapshot_board_read_fresh(snapshot_board *b,
+                                   void (*read)(void *ctx, const run_snapshot *s), void *ctx,
+                                   unsigned wait_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += wait_ms / 1000;
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&b->lock);
+    uint64_t asked = b->generation;
+    while (b->generation == asked && pthread_cond_timedwait(&b->published, &b->lock, &until) == 0)
+        ;
     uint64_t generation = b->generation;
     if (generation)
         read(ctx, &b->current);

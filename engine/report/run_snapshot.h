@@ -114,9 +114,10 @@ const snap_stage *run_snapshot_stage(const run_snapshot *s, const char *name);
  * threads (the metrics server, the systemd watchdog). */
 typedef struct snapshot_board {
     pthread_mutex_t lock;
-    run_snapshot current;  /* owned; all zero before the first publish */
-    uint64_t generation;   /* publishes so far */
-    uint64_t published_ns; /* CLOCK_MONOTONIC of the last publish (atomic access) */
+    pthread_cond_t published; /* broadcast at every publish */
+    run_snapshot current;     /* owned; all zero before the first publish */
+    uint64_t generation;      /* publishes so far */
+    uint64_t published_ns;    /* CLOCK_MONOTONIC of the last publish (atomic access) */
 } snapshot_board;
 
 void snapshot_board_init(snapshot_board *b);
@@ -127,5 +128,12 @@ void snapshot_board_publish(snapshot_board *b, run_snapshot *s);
  * read (0: nothing published yet, read not called). */
 uint64_t snapshot_board_read(snapshot_board *b, void (*read)(void *ctx, const run_snapshot *s),
                              void *ctx);
+/* The same with a snapshot published after the call began (so it shows
+ * everything that happened before it, e.g. what a log line told), waiting up
+ * to wait_ms for the coordinator's next tick; past that (the coordinator
+ * waits for its nodes, or is stuck), the last one. */
+uint64_t snapshot_board_read_fresh(snapshot_board *b,
+                                   void (*read)(void *ctx, const run_snapshot *s), void *ctx,
+                                   unsigned wait_ms);
 
 #endif

@@ -20,6 +20,7 @@ struct service_notify {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int closing; /* under lock */
+    int ready;   /* under lock: READY=1 sent; systemd watches from then on */
 };
 
 static void notify(const char *state)
@@ -39,10 +40,19 @@ static void add_ns(struct timespec *t, uint64_t ns)
     }
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Pings while the coordinator published within the watchdog's timeout
+ * (twice the interval); says so once when it stops and when it resumes. */
 static void *watchdog_main(void *arg)
 {
     service_notify *n = arg;
-    uint64_t pinged = 0; /* the board's generation at the last ping */
+    int alive = 1;
     pthread_mutex_lock(&n->lock);
     while (!n->closing) {
         struct timespec until;
@@ -52,14 +62,18 @@ static void *watchdog_main(void *arg)
             ;
         if (n->closing)
             break;
-        pthread_mutex_lock(&n->board->lock);
-        uint64_t generation = n->board->generation;
-        pthread_mutex_unlock(&n->board->lock);
-        if (generation != pinged) /* the coordinator is alive */
+        if (!n->ready)
+            continue;
+        uint64_t published = __atomic_load_n(&n->board->published_ns, __ATOMIC_RELAXED);
+        int was_alive = alive;
+        alive = published && now_ns() - published < 2 * n->interval_ns;
+        if (alive)
             notify("WATCHDOG=1");
-        else
-            log_msg(FR_LOG_WARN, NULL, "no progress from the coordinator: no watchdog heartbeat");
-        pinged = generation;
+        if (alive != was_alive)
+            log_msg(alive ? FR_LOG_INFO : FR_LOG_WARN, NULL,
+                    alive ? "the coordinator runs again: watchdog heartbeats resume"
+                          : "the coordinator made no progress for %.1f s: no watchdog heartbeat",
+                    2 * n->interval_ns / 1e9);
     }
     pthread_mutex_unlock(&n->lock);
     return NULL;
@@ -91,8 +105,12 @@ service_notify *service_notify_open(snapshot_board *board)
 
 void service_notify_ready(service_notify *n)
 {
-    if (n)
-        notify("READY=1\nSTATUS=data flowing");
+    if (!n)
+        return;
+    notify("READY=1\nSTATUS=data flowing");
+    pthread_mutex_lock(&n->lock);
+    n->ready = 1;
+    pthread_mutex_unlock(&n->lock);
 }
 
 void service_notify_stopping(service_notify *n)

@@ -745,6 +745,7 @@ static int coordinate(coordinator *co)
                 zmq_strerror(zmq_errno()));
         return -1;
     }
+    publish(co, SNAP_STARTING, 0); /* health answers "starting" from now on */
     const cluster_hooks hooks = {.ctx = co,
                                  .control = on_remote_control,
                                  .commits = on_remote_commits,

@@ -39,6 +39,11 @@ void log_set_format(log_format format)
     logger.format = format;
 }
 
+log_format log_get_format(void)
+{
+    return logger.format;
+}
+
 void log_set_node(const char *node)
 {
     logger.node = node;

@@ -23,6 +23,7 @@ fr_log_level log_get_level(void);
  *             is about one record) and message. */
 typedef enum log_format { LOG_TEXT = 0, LOG_JSON } log_format;
 void log_set_format(log_format format);
+log_format log_get_format(void);
 /* The node this process runs (--node), put in JSON events; borrowed, NULL none. */
 void log_set_node(const char *node);
 

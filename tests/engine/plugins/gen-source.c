@@ -4,6 +4,7 @@
  * check it), as bytes or as a float tensor.  Test and benchmark input.
  * Keys the ledger has done are skipped (a rerun resumes); `version` is
  * every key's content version, so a test can make them all "changed".
+ * `hold` keeps a run open until the test releases it (hold_at_end).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -93,6 +94,7 @@ static fr_status hold_at_end(const gen *g, fr_stage *st)
 static fr_status gen_produce(void *state, fr_stage *st)
 {
     gen *g = state;
+    fr_metric_add(st, "produce_calls", 1); /* a plugin counter, for the metrics' tests */
     for (int i = 0; i < 64; i++, g->next += g->step) {
         if (g->next >= g->end)
             return g->hold[0] ? hold_at_end(g, st) : FR_DONE;
