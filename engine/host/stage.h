@@ -41,6 +41,7 @@ typedef struct stage_backend {
 typedef struct stage_metric {
     char *name;
     double value;
+    int gauge; /* set by fr_gauge_set (ABI 1.2), else a counter (fr_metric_add) */
 } stage_metric;
 
 typedef struct stage_report {

@@ -317,6 +317,14 @@ typedef struct fr_host_api {
      * or -1 when the ledger cannot be written (the run is stopping).  No
      * ledger (--no-ledger, a node of a split run): 0 at once. */
     int (*ledger_sync)(fr_stage *st);
+
+    /* Operations (docs/operations.md).  Metrics: sets the stage's gauge name to value (created at
+     * first use), a level that goes up and down (a buffer's fill, a model's batch size), as
+     * fr_metric_add keeps a counter.  The run's /metrics shows it as
+     * flowrun_plugin_<name>{stage,plugin,node} (docs/operations.md), the sum
+     * over the stage's instances in this process; the run summary shows it
+     * with the counters.  name: [a-zA-Z0-9_] (others show as '_'); copied. */
+    void (*gauge_set)(fr_stage *st, const char *name, double value);
 } fr_host_api;
 
 /* Every fr_stage starts with the pointer to its host API, so the inline
@@ -557,6 +565,12 @@ static inline fr_status fr_wait(fr_stage *st, int fd, int64_t timeout_ms)
 static inline int fr_ledger_sync(fr_stage *st)
 {
     return FR_API(st)->ledger_sync(st);
+}
+
+/* ABI 1.2: operations. */
+static inline void fr_gauge_set(fr_stage *st, const char *name, double value)
+{
+    FR_API(st)->gauge_set(st, name, value);
 }
 
 /* Allocates a payload for a record to emit: the buffer and its shape in one
