@@ -186,27 +186,45 @@ static void host_set_total(fr_stage *st, uint64_t total)
     st->total = total;
 }
 
-static void host_metric_add(fr_stage *st, const char *name, double value)
+/* The stage's metric name, created (as a counter, or a gauge) at first use;
+ * NULL out of memory.  Under metrics_lock. */
+static stage_metric *metric_named(fr_stage *st, const char *name, int gauge)
 {
-    pthread_mutex_lock(&st->metrics_lock);
     size_t i = 0;
     while (i < st->n_metrics && strcmp(st->metrics[i].name, name) != 0)
         i++;
-    if (i == st->n_metrics) {
-        stage_metric *grown = realloc(st->metrics, (i + 1) * sizeof *grown);
-        char *copy = strdup(name);
-        if (!grown || !copy) {
-            free(copy);
-            if (grown)
-                st->metrics = grown;
-            pthread_mutex_unlock(&st->metrics_lock);
-            return;
-        }
+    if (i < st->n_metrics)
+        return &st->metrics[i];
+    stage_metric *grown = realloc(st->metrics, (i + 1) * sizeof *grown);
+    char *copy = strdup(name);
+    if (grown)
         st->metrics = grown;
-        st->metrics[i] = (stage_metric){copy, 0};
-        st->n_metrics++;
+    if (!grown || !copy) {
+        free(copy);
+        return NULL;
     }
-    st->metrics[i].value += value;
+    st->metrics[i] = (stage_metric){copy, 0, gauge};
+    st->n_metrics++;
+    return &st->metrics[i];
+}
+
+static void host_metric_add(fr_stage *st, const char *name, double value)
+{
+    pthread_mutex_lock(&st->metrics_lock);
+    stage_metric *m = metric_named(st, name, 0);
+    if (m)
+        m->value += value;
+    pthread_mutex_unlock(&st->metrics_lock);
+}
+
+static void host_gauge_set(fr_stage *st, const char *name, double value)
+{
+    pthread_mutex_lock(&st->metrics_lock);
+    stage_metric *m = metric_named(st, name, 1);
+    if (m) {
+        m->value = value;
+        m->gauge = 1;
+    }
     pthread_mutex_unlock(&st->metrics_lock);
 }
 
@@ -315,7 +333,7 @@ static fr_run_kind host_run_kind(fr_stage *st)
     return st->backend->run_kind(st->backend_ctx, st);
 }
 
-/* ---- continuous sources (ABI 1.3) ------------------------------------ */
+/* ---- continuous sources (ABI 1.2) ------------------------------------ */
 
 static void host_set_continuous(fr_stage *st)
 {
@@ -369,6 +387,7 @@ static const fr_host_api host_api = {
     .idle = host_idle,
     .set_total = host_set_total,
     .metric_add = host_metric_add,
+    .gauge_set = host_gauge_set,
     .report = host_report,
     .state_dir = host_state_dir,
     .checkpoint = host_checkpoint,

@@ -113,19 +113,23 @@ static fr_status backend_emit(void *ctx, fr_stage *st, const fr_record *rec)
 
 /* ---- dead letters and commits ----------------------------------------- */
 
-static void dead_letter(instance *in, const fr_record *rec, const char *reason, unsigned attempts)
+static void dead_letter(instance *in, const fr_record *rec, dead_class why, const char *reason,
+                        unsigned attempts)
 {
     char *line = deadletter_format(in->run->graph, in->stage_index, rec, reason, attempts);
     const char *texts[2] = {rec->id ? rec->id : "", line ? line : "{}"};
     send_control(in, CTL_DEAD, FR_REJECT, texts, 2);
     free(line);
+    log_key(FR_LOG_DEBUG, in->stage.scope, rec->key, "dead-lettered (%s): %s", dead_class_name(why),
+            reason);
+    atomic_fetch_add(&in->counters.dead_by_class[why], 1);
     atomic_fetch_add(&in->counters.dead, 1);
 }
 
 static void backend_reject(void *ctx, fr_stage *st, const fr_record *rec, const char *reason)
 {
     (void)st;
-    dead_letter(ctx, rec, reason, 1);
+    dead_letter(ctx, rec, DEAD_REJECTED, reason, 1);
 }
 
 static void backend_commit(void *ctx, fr_stage *st, const char *const *ids, size_t n)
@@ -184,7 +188,7 @@ static fr_status backend_idle(void *ctx, fr_stage *st, int64_t timeout_ms)
     return take_commands(ctx, -1, timeout_ms);
 }
 
-/* ---- continuous sources (ABI 1.3) -------------------------------------- */
+/* ---- continuous sources (ABI 1.2) -------------------------------------- */
 
 static void backend_set_continuous(void *ctx, fr_stage *st)
 {
@@ -316,7 +320,8 @@ static fr_status process_record(instance *in, const fr_record *rec)
         else
             snprintf(reason, sizeof reason, "%s",
                      stage_reason(&in->stage)[0] ? stage_reason(&in->stage) : "rejected");
-        dead_letter(in, rec, reason, attempt + 1);
+        dead_letter(in, rec, s == FR_RETRY ? DEAD_RETRIES_EXHAUSTED : DEAD_REJECTED, reason,
+                    attempt + 1);
         return FR_OK;
     }
 }
@@ -326,7 +331,8 @@ static fr_status process_record(instance *in, const fr_record *rec)
 static fr_status check_payload(instance *in, const fr_record *rec)
 {
     if (!port_type_matches_payload(&in->accepts, &rec->payload)) {
-        dead_letter(in, rec, "payload does not match the stage's input type", 1);
+        dead_letter(in, rec, DEAD_TYPE_MISMATCH, "payload does not match the stage's input type",
+                    1);
         return FR_REJECT;
     }
     return FR_OK;
@@ -562,6 +568,8 @@ static void *instance_main(void *arg)
     ledger_reader_free(in->reader);
     in->reader = NULL;
     const char *text = done_text;
+    if (s != FR_OK && s != FR_STOP)
+        atomic_store(&in->failed, 1);
     send_control(in, CTL_DONE, s, &text, 1);
     return NULL;
 }

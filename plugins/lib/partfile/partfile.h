@@ -296,7 +296,7 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
  * descriptor points at them directly. */
 fr_status partfile_stage_process(void *state, fr_stage *st, const fr_record *in);
 fr_status partfile_stage_flush(void *state, fr_stage *st);
-/* The descriptor's tick (ABI 1.3): publishes the open part once max_age
+/* The descriptor's tick (ABI 1.2): publishes the open part once max_age
  * passed, though no record came to roll it (a watched pipeline between
  * uploads). */
 fr_status partfile_stage_tick(void *state, fr_stage *st);

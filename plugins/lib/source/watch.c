@@ -48,7 +48,6 @@ struct source_watch {
     char *after;            /* owned: the last key offered in this round, NULL at its start */
     size_t offered;         /* keys offered since the last list_due */
     int64_t lag_at_ms;      /* when lag was last reported */
-    double lag_reported;    /* seconds, as the metric holds it */
 };
 
 static int64_t now_ms(void)
@@ -202,16 +201,14 @@ static double oldest_age(const source_base *b)
     return oldest && now > oldest ? (double)(now - oldest) / 1000.0 : 0.0;
 }
 
-/* Keeps the metric lag_seconds at the oldest waiting upload's age. */
+/* Keeps the gauge lag_seconds at the oldest waiting upload's age. */
 static void report_lag(source_base *b)
 {
     source_watch *w = b->watch;
     int64_t now = now_ms();
     if (now - w->lag_at_ms < LAG_REPORT_MS)
         return;
-    double lag = oldest_age(b);
-    fr_metric_add(b->st, "lag_seconds", lag - w->lag_reported);
-    w->lag_reported = lag;
+    fr_gauge_set(b->st, "lag_seconds", oldest_age(b));
     w->lag_at_ms = now;
 }
 
