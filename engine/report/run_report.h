@@ -9,14 +9,6 @@
 
 #include "run_snapshot.h"
 
-/* A watching run's figures, from its sources' metrics (plugins/lib/source):
- * keys new to the ledger (listed or pushed), read, dead-lettered, and the
- * age in seconds of the oldest upload still waiting to be read. */
-typedef struct run_watch {
-    double seen, read, dead, lag;
-} run_watch;
-run_watch run_watch_figures(const run *r);
-
 /* The closing lines on stderr (not with -q). */
 void run_report_print(const run_snapshot *s, int exit_code);
 
