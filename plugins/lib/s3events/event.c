@@ -197,7 +197,7 @@ int s3events_parse(const void *body, size_t size, s3events_key_encoding encoding
     if (records &&
         (!(out->objects = calloc(n + 1, sizeof *out->objects)) || !(out->keys = malloc(size + 1))))
         snprintf(err, err_size, "out of memory");
-    char *keys = out->keys, *end = out->keys + size + 1;
+    char *keys = out->keys, *end = out->keys ? out->keys + size + 1 : NULL;
     for (size_t i = 0; out->keys && i < n; i++, out->n++)
         if (record_fill(json_array_get(records, i), i, encoding, limits->max_key, &out->objects[i],
                         &keys, end, err, err_size) < 0)

@@ -9,6 +9,7 @@
 
 #include "http.h"
 #include "s3events.h"
+#include "s3events_private.h"
 
 struct s3events_listener {
     http_server *http;
@@ -49,59 +50,63 @@ int s3events_parse_endpoint(const char *url, char *host, size_t size, uint16_t *
     return 0;
 }
 
-/* Answers status with why, and tells the caller. */
-static void listener_refuse(s3events_listener *l, http_response *res, int status, const char *why)
-{
-    http_error(res, status, "%s", why);
-    if (l->refused)
-        l->refused(l->ctx, status, why);
-}
-
 /* A record of another bucket: the notification is configured on the wrong
  * bucket (or the topic is shared).  Its index, or -1. */
-static long foreign_record(const s3events_listener *l, const s3events_batch *b)
+static long foreign_record(const char *bucket, const s3events_batch *b)
 {
-    for (size_t i = 0; l->bucket && i < b->n; i++)
-        if (strcmp(b->objects[i].bucket, l->bucket) != 0)
+    for (size_t i = 0; bucket && i < b->n; i++)
+        if (strcmp(b->objects[i].bucket, bucket) != 0)
             return (long)i;
     return -1;
+}
+
+int s3events_answer(const s3events_endpoint *e, const char *method, const char *path,
+                    const void *body, size_t size, char *why, size_t why_size)
+{
+    s3events_batch batch;
+    char perr[1200];
+    if (strcmp(path, e->path) != 0) {
+        snprintf(why, why_size, "%.300s: no such endpoint (events go to POST %s)", path, e->path);
+        return 404;
+    }
+    if (strcmp(method, "POST") != 0) {
+        snprintf(why, why_size, "%.20s %s: events are POSTed", method, e->path);
+        return 405;
+    }
+    if (s3events_parse(body, size, e->opt->encoding, &e->opt->limits, &batch, perr, sizeof perr) <
+        0) {
+        snprintf(why, why_size, "bad event: %s", perr);
+        return 400;
+    }
+    int status = 200;
+    long foreign = foreign_record(e->opt->bucket, &batch);
+    if (foreign >= 0) {
+        snprintf(why, why_size, "Records[%ld]: bucket \"%.300s\" is not this listener's \"%.300s\"",
+                 foreign, batch.objects[foreign].bucket, e->opt->bucket);
+        status = 400;
+    } else if (e->deliver(e->ctx, batch.objects, batch.n, perr, sizeof perr) < 0) {
+        snprintf(why, why_size, "not recorded, deliver again: %s", perr);
+        status = 503;
+    }
+    s3events_free(&batch);
+    return status;
 }
 
 static void listener_handle(void *ctx, const http_request *req, http_response *res)
 {
     s3events_listener *l = ctx;
     char why[1400];
-    s3events_batch batch;
-    if (strcmp(http_path(req), l->path) != 0) {
-        snprintf(why, sizeof why, "%.300s: no such endpoint (events go to POST %s)", http_path(req),
-                 l->path);
-        return listener_refuse(l, res, 404, why);
-    }
-    if (strcmp(http_method(req), "POST") != 0) {
-        snprintf(why, sizeof why, "%.20s %s: events are POSTed", http_method(req), l->path);
-        return listener_refuse(l, res, 405, why);
-    }
     size_t size;
     const unsigned char *body = http_body(req, &size);
-    char perr[1200];
-    if (s3events_parse(body, size, l->opt.encoding, &l->opt.limits, &batch, perr, sizeof perr) <
-        0) {
-        snprintf(why, sizeof why, "bad event: %s", perr);
-        return listener_refuse(l, res, 400, why);
-    }
-    long foreign = foreign_record(l, &batch);
-    if (foreign >= 0) {
-        snprintf(why, sizeof why,
-                 "Records[%ld]: bucket \"%.300s\" is not this listener's \"%.300s\"", foreign,
-                 batch.objects[foreign].bucket, l->bucket);
-        listener_refuse(l, res, 400, why);
-    } else if (l->deliver(l->ctx, batch.objects, batch.n, perr, sizeof perr) < 0) {
-        snprintf(why, sizeof why, "not recorded, deliver again: %s", perr);
-        listener_refuse(l, res, 503, why);
-    } else {
+    s3events_endpoint e = {&l->opt, l->path, l->deliver, l->ctx};
+    int status = s3events_answer(&e, http_method(req), http_path(req), body, size, why, sizeof why);
+    if (status == 200) {
         res->status = 200;
+        return;
     }
-    s3events_free(&batch);
+    http_error(res, status, "%s", why);
+    if (l->refused)
+        l->refused(l->ctx, status, why);
 }
 
 static void listener_too_large(void *ctx, int status)
