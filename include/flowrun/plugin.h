@@ -50,7 +50,7 @@ extern "C" {
 #endif
 
 #define FR_ABI_MAJOR     1
-#define FR_ABI_MINOR     1
+#define FR_ABI_MINOR     2
 #define FR_PLUGIN_SYMBOL "flowrun_plugin"
 
 #if defined(__GNUC__)
@@ -288,6 +288,26 @@ typedef struct fr_host_api {
      * a key that is not an ENUM of the plugin's table is a programming error
      * (logged, returns -1). */
     int (*config_enum)(fr_stage *st, const char *key);
+
+    /* ---- ABI 1.2: continuous sources (docs/plugins.md "Watching") -------- */
+    /* Sources: this source never ends on its own (it watches its store).
+     * Call from init.  The run's first SIGTERM or SIGINT then ends the
+     * input instead of stopping the run: produce() is not called again,
+     * what was emitted is processed and committed, and the run exits as a
+     * completed one (0, or 1 with dead letters); a second signal stops it
+     * at once (exit 4).  A split run (--node) stops at the first signal. */
+    void (*set_continuous)(fr_stage *st);
+    /* Sources: as idle(), and returns FR_OK as soon as fd is readable (an
+     * eventfd or pipe that another thread of the plugin writes to; -1 for
+     * none; the engine does not read it) or the input is ending (above).
+     * FR_OK or FR_STOP. */
+    fr_status (*wait)(fr_stage *st, int fd, int64_t timeout_ms);
+    /* Sources: waits until everything this run handed to the ledger so far
+     * (the keys emitted with emit_key) is written in it: from then on a
+     * crash cannot lose it and key_state() answers FR_KEY_SENT for it.  0,
+     * or -1 when the ledger cannot be written (the run is stopping).  No
+     * ledger (--no-ledger, a node of a split run): 0 at once. */
+    int (*ledger_sync)(fr_stage *st);
 } fr_host_api;
 
 /* Every fr_stage starts with the pointer to its host API, so the inline
@@ -342,6 +362,13 @@ typedef struct fr_plugin {
     /* ABI 1.0 padding: always zero, never used.  Fields are appended after
      * it (see "Growth rule" at the top). */
     void *reserved[8];
+
+    /* ABI 1.2 */
+    /* Transforms and sinks: called on the instance's thread when no record
+     * arrived for a while (about every 100 ms while the input is idle), so
+     * a sink can publish a part whose max_age passed while nothing comes
+     * (a continuous run between uploads).  OK, or FATAL.  May be NULL. */
+    fr_status (*tick)(void *state, fr_stage *st);
 } fr_plugin;
 
 #define FR_PLUGIN_HEADER                                                                           \
@@ -495,6 +522,20 @@ static inline fr_run_kind fr_run_kind_of(fr_stage *st)
 static inline int fr_config_enum(fr_stage *st, const char *key)
 {
     return FR_API(st)->config_enum(st, key);
+}
+
+/* ABI 1.2: continuous sources. */
+static inline void fr_set_continuous(fr_stage *st)
+{
+    FR_API(st)->set_continuous(st);
+}
+static inline fr_status fr_wait(fr_stage *st, int fd, int64_t timeout_ms)
+{
+    return FR_API(st)->wait(st, fd, timeout_ms);
+}
+static inline int fr_ledger_sync(fr_stage *st)
+{
+    return FR_API(st)->ledger_sync(st);
 }
 
 /* Allocates a payload for a record to emit: the buffer and its shape in one
