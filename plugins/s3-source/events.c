@@ -20,7 +20,7 @@
 
 struct source_events {
     fr_stage *st;
-    source_watch *watch; /* owned by the base, which outlives the listener */
+    source_watch *watch;         /* owned by the base, which outlives the listener */
     char *bucket, *prefix, *url; /* owned */
     s3events_listener *listener;
     pthread_mutex_t lock; /* guards closing and every push_batch */
@@ -70,9 +70,9 @@ static int events_push(source_events *e, push_batch *p, const s3events_object *o
         if (o[i].kind != S3EVENTS_CREATED || !under_prefix(e, o[i].key)) {
             fr_log(e->st, FR_LOG_DEBUG, "event %s s3://%s/%s: not read (%s)", o[i].event,
                    o[i].bucket, o[i].key,
-                   o[i].why                             ? o[i].why
-                   : o[i].kind == S3EVENTS_REMOVED      ? "a removal"
-                                                        : "outside the prefix");
+                   o[i].why                        ? o[i].why
+                   : o[i].kind == S3EVENTS_REMOVED ? "a removal"
+                                                   : "outside the prefix");
             fr_metric_add(e->st, "events_ignored", 1);
             continue;
         }
@@ -85,16 +85,15 @@ static int events_push(source_events *e, push_batch *p, const s3events_object *o
             return -1;
         }
         fr_metric_add(e->st, "events", 1);
-        fr_log(e->st, FR_LOG_DEBUG, "event %s s3://%s/%s (ETag %s) pushed", o[i].event,
-               o[i].bucket, o[i].key, o[i].etag);
+        fr_log(e->st, FR_LOG_DEBUG, "event %s s3://%s/%s (ETag %s) pushed", o[i].event, o[i].bucket,
+               o[i].key, o[i].etag);
     }
     return 0;
 }
 
 /* s3events_deliver: pushes, then waits until the base settled every key
  * (or the source stops). */
-static int events_deliver(void *ctx, const s3events_object *o, size_t n, char *err,
-                          size_t err_size)
+static int events_deliver(void *ctx, const s3events_object *o, size_t n, char *err, size_t err_size)
 {
     source_events *e = ctx;
     push_batch *p = calloc(1, sizeof *p);
@@ -147,8 +146,7 @@ source_events *source_events_start(fr_stage *st, source_watch *watch, const char
     s3events_options opt = {
         .bucket = bucket,
         .encoding = (s3events_key_encoding)fr_config_enum(st, "events_keys"),
-        .limits = {.max_records = (size_t)fr_config_int(st, "events_max_records"),
-                   .max_key = 1024},
+        .limits = {.max_records = (size_t)fr_config_int(st, "events_max_records"), .max_key = 1024},
         .max_body = (size_t)fr_config_int(st, "events_max_body"),
         .timeout_s = 30,
         .max_connections = 64,

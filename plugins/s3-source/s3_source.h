@@ -12,15 +12,30 @@ int source_url_local_root(const char *url, char **root);
 
 /* The params of `events:` (append to the plugin's table). */
 #define SOURCE_EVENTS_PARAMS                                                                       \
-    {"events", FR_PARAM_STRING, "", 0, 0, NULL,                                                    \
+    {"events",                                                                                     \
+     FR_PARAM_STRING,                                                                              \
+     "",                                                                                           \
+     0,                                                                                            \
+     0,                                                                                            \
+     NULL,                                                                                         \
      "also listen for the bucket's notifications pushed by the store (a Ceph radosgw topic's "     \
      "push-endpoint): http://ADDR:PORT[/PATH] (port 0: any free one, logged); a new object is "    \
      "read at once and its event answered once it is in the ledger; needs watch: (the listing "    \
      "stays on as the safety net)"},                                                               \
-        {"events_keys", FR_PARAM_ENUM, "auto", 0, 0, "auto|url|none",                              \
+        {"events_keys",                                                                            \
+         FR_PARAM_ENUM,                                                                            \
+         "auto",                                                                                   \
+         0,                                                                                        \
+         0,                                                                                        \
+         "auto|url|none",                                                                          \
          "how events spell keys: auto (as they are from Ceph radosgw, URL-decoded from AWS and "   \
          "others), url (always decode '+' and %XX) or none"},                                      \
-        {"events_max_body", FR_PARAM_SIZE, "1MiB", 1024, 67108864.0, NULL,                         \
+        {"events_max_body",                                                                        \
+         FR_PARAM_SIZE,                                                                            \
+         "1MiB",                                                                                   \
+         1024,                                                                                     \
+         67108864.0,                                                                               \
+         NULL,                                                                                     \
          "a pushed request body larger than this is answered 413"},                                \
     {                                                                                              \
         "events_max_records", FR_PARAM_INT, "100", 1, 100000, NULL,                                \

@@ -3,6 +3,8 @@
  * (s3events.h), on flowrun-http: one POST body, parsed, checked against the
  * bucket, delivered; 200 only once deliver() says it is durable.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,9 @@ int s3events_parse_endpoint(const char *url, char *host, size_t size, uint16_t *
     memcpy(hostport, rest, n);
     hostport[n] = '\0';
     char why[300];
-    if (http_parse_listen(hostport, host, size, port, why, sizeof why) < 0 || !host[0]) {
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (http_parse_listen(hostport, host, size, port, why, sizeof why) < 0 ||
+        (inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1)) {
         snprintf(err, err_size,
                  "\"%s\": expected http://ADDR:PORT with ADDR an IPv4 address, "
                  "[IPv6] or 0.0.0.0 for all, and PORT 0-65535",
@@ -143,7 +147,7 @@ s3events_listener *s3events_listen(const char *url, const s3events_options *opt,
     char why[512];
     if (!(l->http = http_start(strcmp(host, "0.0.0.0") ? host : "*", port, &limits, listener_handle,
                                listener_too_large, l, why, sizeof why))) {
-        snprintf(err, err_size, "events endpoint %s: %s", url, why);
+        snprintf(err, err_size, "%s: %s", url, why);
         goto fail;
     }
     return l;

@@ -184,9 +184,10 @@ static void endpoints(void)
               0);
     CHECK_STR(host, "::1");
     CHECK_STR(path, "/events/photos");
-    const char *const bad[] = {"127.0.0.1:8085", "https://127.0.0.1:1",  "http://127.0.0.1",
-                               "http://:8085",   "http://1.2.3.4:70000", "http://h:1/a?b",
-                               "http://"};
+    const char *const bad[] = {
+        "127.0.0.1:8085",       "https://127.0.0.1:1",  "http://127.0.0.1",
+        "http://:8085",         "http://127.0.0.1:x:1", "http://localhost:80",
+        "http://1.2.3.4:70000", "http://h:1/a?b",       "http://"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         err[0] = '\0';
         CHECK_INT(s3events_parse_endpoint(bad[i], host, sizeof host, &port, path, sizeof path, err,
