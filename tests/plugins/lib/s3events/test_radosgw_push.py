@@ -6,20 +6,17 @@ radosgw sent, posted twice, is delivered twice (the source's ledger absorbs
 the repeat); hostile requests get a 4xx with the reason.  Synchronised on
 the listener's output lines, never on sleeps."""
 import http.client
-import http.server
 import json
 import os
-import queue
 import subprocess
 import sys
-import threading
 
 sys.path.insert(0, os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "tests/plugins/lib/s3"))
 import s3test  # noqa: E402
-import radosgw_topic  # noqa: E402
+import notifytest  # noqa: E402
+from notifytest import Capture, Lines  # noqa: E402
 
 LISTEN = os.path.join(os.environ["FLOWRUN_BUILD_DIR"], "tests", "s3events-listen")
-WAIT_S = 120  # radosgw's persistent queues are scanned every 30 s: a bound, not a pace
 CAPTURE = os.path.join(os.environ["FLOWRUN_BUILD_DIR"], "s3events-radosgw-event.json")
 failures = []
 
@@ -28,48 +25,6 @@ def check(cond, what):
     if not cond:
         failures.append(what)
         print("FAILED:", what, file=sys.stderr)
-
-
-class Lines:
-    """A pipe's lines, read on a thread, awaited with a bound."""
-
-    def __init__(self, pipe):
-        self.q = queue.Queue()
-        self.seen = []
-        threading.Thread(target=self._read, args=(pipe,), daemon=True).start()
-
-    def _read(self, pipe):
-        for line in pipe:
-            self.q.put(line.rstrip("\n"))
-        self.q.put(None)
-
-    def until(self, pred, what):
-        """Lines up to the first that satisfies pred (included)."""
-        got = []
-        while True:
-            try:
-                line = self.q.get(timeout=WAIT_S)
-            except queue.Empty:
-                raise AssertionError(f"no {what} within {WAIT_S}s; got {got}")
-            if line is None:
-                raise AssertionError(f"listener ended before {what}; got {got}")
-            got.append(line)
-            self.seen.append(line)
-            if pred(line):
-                return got
-
-
-class Capture(http.server.BaseHTTPRequestHandler):
-    """A second endpoint of the same events: radosgw's bodies, byte for byte."""
-    bodies = queue.Queue()
-
-    def do_POST(self):
-        self.bodies.put(self.rfile.read(int(self.headers["Content-Length"])))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 def post(port, body, path="/events", method="POST", headers=None):
@@ -86,11 +41,10 @@ def events_of(lines):
 
 
 def radosgw_pushes(env, s3, bucket, listener, out, err):
-    capture = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Capture)
-    threading.Thread(target=capture.serve_forever, daemon=True).start()
-    topics = [radosgw_topic.create_topic(env, f"http://127.0.0.1:{listener}/events"),
-              radosgw_topic.create_topic(env, f"http://127.0.0.1:{capture.server_address[1]}/")]
-    radosgw_topic.notify(s3, bucket, topics)
+    capture = notifytest.capture_server()
+    topics = [notifytest.create_topic(env, f"http://127.0.0.1:{listener}/events"),
+              notifytest.create_topic(env, f"http://127.0.0.1:{capture.server_address[1]}/")]
+    notifytest.notify(s3, bucket, topics)
     try:
         odd = "wave 1/é ü+x%41 (1).jpg"
         s3.put_object(Bucket=bucket, Key=odd, Body=b"first")
@@ -124,14 +78,14 @@ def radosgw_pushes(env, s3, bucket, listener, out, err):
         gone = events_of(out.until(lambda l: '"removed"' in l, "the removal's event"))
         check(gone[-1]["key"] == "marker.jpg" and gone[-1]["event"] == "ObjectRemoved:Delete",
               f"a removal: {gone}")
-        body = Capture.bodies.get(timeout=WAIT_S)
+        body = Capture.bodies.get(timeout=notifytest.WAIT_S)
         with open(CAPTURE, "wb") as f:  # the fuzzer's seed is a copy of this
             f.write(body)
         check(json.loads(body)["Records"][0]["eventSource"] == "ceph:s3",
               "radosgw says it is Ceph (its keys are not URL-encoded)")
         return body
     finally:
-        radosgw_topic.remove(env, bucket, topics)
+        notifytest.remove(env, bucket, topics)
         capture.shutdown()
 
 
