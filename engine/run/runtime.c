@@ -468,23 +468,6 @@ static int refresh_input_type(coordinator *co, size_t first, size_t count)
     return 0;
 }
 
-/* A stage's init failed with why.  A message that starts with one of the
- * stage's config keys ("events: ...", "url \"...\": ...") is about that
- * key: shown at its place in the pipeline file, like a schema error. */
-static void init_failed(const run *r, const config_stage *c, const char *why)
-{
-    for (size_t i = 0; i < c->n_entries; i++) {
-        const schema_entry *e = &c->entries[i];
-        size_t n = strlen(e->key);
-        if (e->line && strncmp(why, e->key, n) == 0 && (why[n] == ':' || why[n] == ' ')) {
-            log_msg(FR_LOG_ERROR, NULL, "%s:%d:%d: stage \"%s\": %s", r->graph->pipeline->file,
-                    e->key_line, e->key_col, c->name, why);
-            return;
-        }
-    }
-    log_msg(FR_LOG_ERROR, NULL, "stage \"%s\": %s", c->name, why);
-}
-
 /* Starts the instances [first, first+count) and waits for their READY. */
 static int start_stage(coordinator *co, size_t first, size_t count)
 {
@@ -518,8 +501,8 @@ static int start_stage(coordinator *co, size_t first, size_t count)
             if (h.status != FR_OK && co->interrupted) {
                 ok = 0; /* its init gave up because of the signal */
             } else if (h.status != FR_OK) {
-                init_failed(r, r->graph->stages[h.stage].cfg,
-                            n > 0 && texts[0][0] ? texts[0] : "init failed");
+                log_msg(FR_LOG_ERROR, NULL, "stage \"%s\": %s", r->graph->stages[h.stage].cfg->name,
+                        n > 0 && texts[0][0] ? texts[0] : "init failed");
                 ok = 0;
             }
         } else {

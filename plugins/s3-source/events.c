@@ -33,6 +33,7 @@ struct source_events {
 typedef struct push_batch {
     source_events *e;
     size_t refs, pending;
+    size_t dead; /* keys dead-lettered (gone since the event, unreadable) */
     int dropped; /* a key the run could not record: answer 503 */
 } push_batch;
 
@@ -50,8 +51,7 @@ static void events_settled(void *user, source_push_outcome outcome)
     pthread_mutex_lock(&e->lock);
     p->pending--;
     p->dropped |= outcome == SOURCE_PUSH_DROPPED;
-    if (outcome == SOURCE_PUSH_DEAD)
-        fr_metric_add(e->st, "events_dead", 1);
+    p->dead += outcome == SOURCE_PUSH_DEAD;
     batch_unref(p);
     pthread_cond_broadcast(&e->settled);
     pthread_mutex_unlock(&e->lock);
@@ -110,7 +110,9 @@ static int events_deliver(void *ctx, const s3events_object *o, size_t n, char *e
         snprintf(err, err_size, "the source is stopping: not recorded");
         rc = -1;
     } else if (n) {
-        fr_log(e->st, FR_LOG_DEBUG, "events: %zu record(s) durable, answered 200", n);
+        fr_log(e->st, FR_LOG_DEBUG,
+               "events: %zu record(s) durable (%zu dead-lettered), answered 200", n, p->dead);
+        fr_metric_add(e->st, "events_dead", (double)p->dead);
     }
     batch_unref(p);
     pthread_mutex_unlock(&e->lock);
