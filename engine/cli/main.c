@@ -46,7 +46,9 @@ static const char usage[] =
     "  1  the run completed, but some records were dead-lettered\n"
     "  2  usage, configuration or graph error: nothing ran\n"
     "  3  a stage failed, or records were lost (neither delivered nor dead-lettered)\n"
-    "  4  interrupted by SIGINT/SIGTERM: outputs of this run were not committed\n";
+    "  4  interrupted by SIGINT/SIGTERM: outputs of this run were not committed\n"
+    "     (a watching run's first signal ends its input instead: what is in flight\n"
+    "     is committed and it exits 0 or 1; a second signal interrupts it)\n";
 
 static int ends_with(const char *s, const char *suffix)
 {

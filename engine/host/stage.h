@@ -32,7 +32,7 @@ typedef struct stage_backend {
     /* The content hash of the file named by config key `key`. */
     void (*fingerprint)(void *ctx, fr_stage *st, const char *key, const char *hash);
     fr_run_kind (*run_kind)(void *ctx, fr_stage *st);
-    /* ABI 1.2; NULL: a no-op, idle() without the fd, 0. */
+    /* ABI 1.3; NULL: a no-op, idle() without the fd, 0. */
     void (*set_continuous)(void *ctx, fr_stage *st);
     fr_status (*wait)(void *ctx, fr_stage *st, int fd, int64_t timeout_ms);
     int (*ledger_sync)(void *ctx, fr_stage *st);
@@ -62,7 +62,9 @@ struct fr_stage {
     char output_type[STAGE_TYPE_MAX]; /* "" for a sink */
     void *state;
     int started;
-    char reason[1024]; /* set by fr_fail for the current call */
+    char reason[1024];   /* set by fr_fail for the current call */
+    int config_error;    /* init failed through fr_config_error: the configuration's fault */
+    char config_key[64]; /* the key it named, "" for the stage as a whole */
     const stage_backend *backend;
     void *backend_ctx;
     uint64_t total;               /* fr_set_total */

@@ -50,7 +50,7 @@ extern "C" {
 #endif
 
 #define FR_ABI_MAJOR     1
-#define FR_ABI_MINOR     2
+#define FR_ABI_MINOR     3
 #define FR_PLUGIN_SYMBOL "flowrun_plugin"
 
 #if defined(__GNUC__)
@@ -289,7 +289,17 @@ typedef struct fr_host_api {
      * (logged, returns -1). */
     int (*config_enum)(fr_stage *st, const char *key);
 
-    /* ---- ABI 1.2: continuous sources (docs/plugins.md "Watching") -------- */
+    /* ---- ABI 1.2: configuration errors found at init ---------------------
+     * init: the value of config key `key` is wrong in a way the schema
+     * cannot tell (a model file that is not a model, a model whose input
+     * does not fit the graph).  Records the reason as vfail does and returns
+     * FR_FATAL; the engine reports "file:line:col: stage "x": key "y":
+     * reason" at the key's place in the pipeline file (the stage's place
+     * when the key is not in the file, or key is NULL: the stage as a whole)
+     * and the run exits 2, a configuration error, as `validate` would. */
+    fr_status (*vconfig_error)(fr_stage *st, const char *key, const char *fmt, va_list ap);
+
+    /* ---- ABI 1.3: continuous sources (docs/plugins.md "Watching") -------- */
     /* Sources: this source never ends on its own (it watches its store).
      * Call from init.  The run's first SIGTERM or SIGINT then ends the
      * input instead of stopping the run: produce() is not called again,
@@ -363,7 +373,7 @@ typedef struct fr_plugin {
      * it (see "Growth rule" at the top). */
     void *reserved[8];
 
-    /* ABI 1.2 */
+    /* ABI 1.3 */
     /* Transforms and sinks: called on the instance's thread when no record
      * arrived for a while (about every 100 ms while the input is idle), so
      * a sink can publish a part whose max_age passed while nothing comes
@@ -524,7 +534,19 @@ static inline int fr_config_enum(fr_stage *st, const char *key)
     return FR_API(st)->config_enum(st, key);
 }
 
-/* ABI 1.2: continuous sources. */
+/* From init: `return fr_config_error(st, "model", "%s: not an ONNX file", path);`
+ * (ABI 1.2). */
+static inline FR_PRINTF(3, 4) fr_status
+    fr_config_error(fr_stage *st, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fr_status s = FR_API(st)->vconfig_error(st, key, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+/* ABI 1.3: continuous sources. */
 static inline void fr_set_continuous(fr_stage *st)
 {
     FR_API(st)->set_continuous(st);

@@ -129,6 +129,18 @@ void item_list_remove(item_list *l, base_item *i)
     l->n--;
 }
 
+void source_base_enqueue(source_base *b, base_item *i, int front)
+{
+    if (front)
+        item_list_push_front(&b->queue, i);
+    else
+        item_list_push_back(&b->queue, i);
+    if (b->watch && b->queue.n > b->waiting_peak) { /* flat memory, shown in the summary */
+        fr_metric_add(b->st, "waiting_peak", (double)(b->queue.n - b->waiting_peak));
+        b->waiting_peak = b->queue.n;
+    }
+}
+
 static base_item *find_in(item_list *l, const char *key, const char *version)
 {
     for (base_item *i = l->head; i; i = i->next)
@@ -184,7 +196,7 @@ static int keep(source_base *b, const char *key, const char *version, uint64_t s
     base_item *i = source_item_new(key, version, size, modified);
     if (!i)
         return -1;
-    item_list_push_back(&b->queue, i);
+    source_base_enqueue(b, i, 0);
     if (b->watch)
         fr_metric_add(b->st, "keys_seen", 1);
     return 0;

@@ -37,6 +37,7 @@ struct source_base {
     int on_change;        /* source_on_change */
     item_list queue, out; /* waiting (pushed ones first), handed out */
     size_t pushed_open;   /* items in queue or out that have waiters */
+    size_t waiting_peak;  /* the most items ever waiting (metric waiting_peak) */
     source_watch *watch;  /* owned; NULL: the base lists once */
 };
 
@@ -49,6 +50,8 @@ void source_item_free(base_item *i);
 void item_list_push_back(item_list *l, base_item *i);
 void item_list_push_front(item_list *l, base_item *i);
 void item_list_remove(item_list *l, base_item *i);
+/* Queues i (at the front: a pushed key) and keeps waiting_peak. */
+void source_base_enqueue(source_base *b, base_item *i, int front);
 /* The item for key at version in the queue or out, or NULL. */
 base_item *source_base_find(source_base *b, const char *key, const char *version);
 /* Tells i's pushers outcome and forgets them. */

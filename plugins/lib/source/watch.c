@@ -43,6 +43,7 @@ struct source_watch {
     source_base *b;
     int64_t period_ms;
     int64_t round_start_ms; /* when the current (or last) round began */
+    uint64_t rounds_listed; /* rounds whose listing completed */
     int listing;            /* a round's listing is under way */
     char *after;            /* owned: the last key offered in this round, NULL at its start */
     size_t offered;         /* keys offered since the last list_due */
@@ -182,7 +183,7 @@ static void take_one(source_base *b, pushed_key *p)
         p->waiter.done(p->waiter.user, SOURCE_PUSH_DROPPED);
         return;
     }
-    item_list_push_front(&b->queue, i);
+    source_base_enqueue(b, i, 1);
     fr_metric_add(b->st, "keys_seen", 1);
     fr_metric_add(b->st, "keys_pushed", 1);
 }
@@ -282,7 +283,9 @@ void source_base_list_failed(source_base *b)
 
 void watch_round_listed(source_base *b)
 {
-    round_end(b->watch);
+    source_watch *w = b->watch;
+    round_end(w);
+    fr_log(b->st, FR_LOG_DEBUG, "watch: round %llu listed", (unsigned long long)++w->rounds_listed);
 }
 
 fr_status source_base_wait(source_base *b)
@@ -303,7 +306,6 @@ fr_status source_base_wait(source_base *b)
             return fr_fail(b->st, FR_FATAL, "the ledger cannot be written: stopping the watch");
         w->listing = 1;
         w->round_start_ms = now;
-        fr_metric_add(b->st, "rounds", 1);
         return FR_OK;
     }
     /* Returns on a push, a commit delivery, the end of the input or the
