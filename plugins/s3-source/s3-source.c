@@ -18,6 +18,7 @@
 
 #include "s3.h"
 #include "s3_source.h"
+#include "s3events.h"
 #include "source.h"
 
 typedef struct source_slot {
@@ -192,23 +193,39 @@ static int source_list(source_state *s, fr_stage *st, const char *suffix, s3_err
     return 0;
 }
 
-/* `events:` (with watch:, on an s3:// url): starts the notification
- * listener.  0, or -1 with err. */
-static int source_listen(source_state *s, fr_stage *st, s3_error *err)
+/* `events:` is usable: an http:// endpoint, with watch: (the listing
+ * stays on as the safety net), on a bucket.  FR_OK, or a configuration
+ * error at the key. */
+static fr_status source_check_events(fr_stage *st, int local)
 {
     const char *url = fr_config_string(st, "events");
+    char host[128], path[256], why[600];
+    uint16_t port;
     if (!url[0])
+        return FR_OK;
+    if (local)
+        return fr_config_error(st, "events", "a local folder (url \"%s\") has no notifications",
+                               fr_config_string(st, "url"));
+    if (fr_config_int(st, "watch") <= 0)
+        return fr_config_error(st, "events",
+                               "\"%s\" needs watch: (a period; the listing stays on as the "
+                               "safety net for events the store never sends)",
+                               url);
+    if (s3events_parse_endpoint(url, host, sizeof host, &port, path, sizeof path, why, sizeof why) <
+        0)
+        return fr_config_error(st, "events", "%s", why);
+    return FR_OK;
+}
+
+/* Starts the notification listener of `events:` (checked).  0, or -1
+ * with err. */
+static int source_listen(source_state *s, fr_stage *st, s3_error *err)
+{
+    if (!fr_config_string(st, "events")[0])
         return 0;
-    err->cls = S3_ERR_INVALID;
-    if (!source_base_watching(s->base)) {
-        snprintf(err->message, sizeof err->message,
-                 "events \"%s\": needs watch: (a period; the listing stays on as the safety net "
-                 "for events the store never sends)",
-                 url);
-        return -1;
-    }
     s->events = source_events_start(st, source_base_pushes(s->base), s->bucket, s->prefix,
                                     err->message, sizeof err->message);
+    err->cls = S3_ERR_INVALID;
     return s->events ? 0 : -1;
 }
 
@@ -224,12 +241,13 @@ static fr_status source_init(fr_stage *st, void **state)
     s->media = source_media(suffix);
     char *root;
     int local = source_url_local_root(url, &root);
-    if (local > 0 && fr_config_string(st, "events")[0]) {
-        free(root);
+    fr_status checked = source_check_events(st, local > 0);
+    if (checked != FR_OK) {
+        if (local > 0)
+            free(root);
         source_fini(s, st);
         *state = NULL;
-        return fr_fail(st, FR_FATAL, "events: a local folder (url \"%s\") has no notifications",
-                       url);
+        return checked;
     }
     if (local > 0) {
         fr_status r = source_init_local(s, st, root, suffix);
