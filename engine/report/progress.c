@@ -93,6 +93,12 @@ static void format_line(progress *p, const run_tally *t)
     if (n < size)
         n += snprintf(p->line + n, size - n, " dead %llu %.1f/s",
                       (unsigned long long)t->dead_letters, rate);
+    if (atomic_load(&r->continuous) && n < size) {
+        run_watch w = run_watch_figures(r);
+        n += snprintf(p->line + n, size - n, " | watching: seen %.0f lag %.0fs%s", w.seen, w.lag,
+                      atomic_load(&r->draining) ? " (ending)" : "");
+        return; /* no ETA: the input never ends */
+    }
     if (total && rate > 0 && n < size && total >= done) {
         double eta = (total - done) / rate;
         snprintf(p->line + n, size - n, " ETA %d:%02d", (int)eta / 60, (int)eta % 60);

@@ -91,6 +91,22 @@ static void ledger_json(json_out *j, const ledger_counts *c)
     json_close(j);
 }
 
+run_watch run_watch_figures(const run *r)
+{
+    run_watch w = {0};
+    for (size_t i = 0; i < r->n_instances; i++) {
+        fr_stage *st = (fr_stage *)&r->instances[i].stage;
+        if (r->graph->stages[r->instances[i].stage_index].n_inputs)
+            continue;
+        w.seen += stage_metric_value(st, "keys_seen");
+        w.read += stage_metric_value(st, "objects");
+        w.dead += stage_metric_value(st, "objects_failed");
+        double lag = stage_metric_value(st, "lag_seconds");
+        w.lag = lag > w.lag ? lag : w.lag;
+    }
+    return w;
+}
+
 void run_report_print(const run *r, const run_tally *t, int code)
 {
     if (log_get_level() < FR_LOG_INFO)
@@ -120,6 +136,11 @@ void run_report_print(const run *r, const run_tally *t, int code)
             fprintf(stderr, ", %s delivered %llu", g->stages[s].cfg->name,
                     (unsigned long long)t->committed[s]);
     fprintf(stderr, "\n");
+    if (atomic_load(&r->continuous)) {
+        run_watch w = run_watch_figures(r);
+        fprintf(stderr, "  watched: %.0f new keys seen, %.0f read, %.0f dead; lag %.0fs\n", w.seen,
+                w.read, w.dead, w.lag);
+    }
     print_ledger(&t->ledger);
     if (t->dead_letters)
         fprintf(stderr, "  dead letters in %s\n", g->pipeline->dead_letters);
@@ -176,6 +197,15 @@ static char *summary_text(const run *r, const run_tally *t, int code)
     json_int(&j, "unaccounted", (int64_t)t->unaccounted);
     json_string(&j, "dead_letters_file", g->pipeline->dead_letters);
     ledger_json(&j, &t->ledger);
+    if (atomic_load(&r->continuous)) {
+        run_watch w = run_watch_figures(r);
+        json_open(&j, "watch");
+        json_double(&j, "keys_seen", w.seen);
+        json_double(&j, "read", w.read);
+        json_double(&j, "dead", w.dead);
+        json_double(&j, "lag_seconds", w.lag);
+        json_close(&j);
+    }
     json_open(&j, "stages");
     for (size_t o = 0; o < g->n_stages; o++)
         if (run_is_local(r, g->order[o]))

@@ -23,6 +23,14 @@ typedef struct run_tally {
 int run_tally_init(run_tally *t, const graph *g);
 void run_tally_free(run_tally *t);
 
+/* A watching run's figures, from its sources' metrics (plugins/lib/source):
+ * keys new to the ledger (listed or pushed), read, dead-lettered, and the
+ * age in seconds of the oldest upload still waiting to be read. */
+typedef struct run_watch {
+    double seen, read, dead, lag;
+} run_watch;
+run_watch run_watch_figures(const run *r);
+
 /* The closing lines on stderr (not with -q). */
 void run_report_print(const run *r, const run_tally *t, int exit_code);
 

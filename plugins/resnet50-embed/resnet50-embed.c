@@ -186,6 +186,26 @@ static fr_status embed_flush(void *state, fr_stage *st)
     return embed_run(e, st, *tail, e->held, n);
 }
 
+/* The input is idle (a watched pipeline between uploads): the images held
+ * run now rather than wait for a full batch, through the full batch's plan
+ * (the rest of its input zeroed, its outputs unused): a plan per
+ * tail size would keep a copy of the weights for each size a watch meets.
+ * Not while the precision is still being measured (auto): that needs its
+ * calibration images. */
+static fr_status embed_tick(void *state, fr_stage *st)
+{
+    embed *e = state;
+    if (e->calib || e->n_held == 0)
+        return FR_OK;
+    int n = e->n_held;
+    size_t image = net_tensor_size(e->net, e->net->input);
+    /* zeros, not stale or never-written floats (denormals, NaN) */
+    memset(net_plan_input(e->plan) + (size_t)n * image, 0,
+           (size_t)(e->batch - n) * image * sizeof(float));
+    e->n_held = 0;
+    return embed_run(e, st, e->plan, e->held, n);
+}
+
 FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
     FR_PLUGIN_HEADER,
     .name = "resnet50-embed",
@@ -199,4 +219,5 @@ FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
     .process = embed_process,
     .flush = embed_flush,
     .fini = embed_fini,
+    .tick = embed_tick,
 };

@@ -41,7 +41,7 @@ from s3pipe import Proxy  # noqa: E402
 from s3test import boto, md5, new_bucket, put_many, server_env  # noqa: E402
 
 SEED = 20261205
-SANITIZE = os.environ.get("FLOWRUN_SANITIZE") == "1"
+SANITIZE = os.environ.get("FLOWRUN_SANITIZE", "0") in ("1", "ON", "TRUE", "true")
 
 
 class WatchRun:
