@@ -71,6 +71,17 @@ class Run:
         while sum("answered 200" in l for l in self.log.seen) < total:
             self.log.until(lambda l: "answered 200" in l, f"{total} durable answers")
 
+    def until_committed(self, csv, keys):
+        """Waits (on the sinks' `published a part` lines) until every key of
+        keys has a committed row in csv."""
+        while True:
+            try:
+                if set(keys) <= set(csv_rows(csv)):
+                    return
+            except FileNotFoundError:
+                pass  # no part published yet
+            self.log.until(lambda l: "published a part" in l, f"rows of {sorted(keys)}")
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         rest = self.log.rest()
@@ -161,6 +172,31 @@ class Notify(FlowrunCase):
         dead = [json.loads(line) for line in open(self.path("dead.jsonl"))]
         self.assertEqual([d["key"] for d in dead], ["in/wave 3/gone.jpg"], dead)
         self.assertIn("deleted", dead[0]["reason"])
+
+    def test_kill_9_mid_wave_then_restart_loses_and_repeats_nothing(self):
+        env = server_env()
+        s3 = boto(env)
+        bucket = new_bucket(s3, "notify-kill")
+        port = free_ports(1)
+        topics = [notifytest.create_topic(env, f"http://127.0.0.1:{port}/events")]
+        notifytest.notify(s3, bucket, topics)
+        rng = random.Random(9)
+        p = self.pipeline(PIPELINE % (bucket, port))
+        keys = [f"in/kill/{i}.jpg" for i in range(8)]
+        try:
+            run = Run(self, p, env)
+            for key in keys:
+                s3.put_object(Bucket=bucket, Key=key, Body=jpeg(rng))
+            run.answered(2)  # the moment: two events durable, the others not yet answered
+            run.proc.send_signal(signal.SIGKILL)
+            self.assertEqual(run.proc.wait(timeout=60), -9)
+            run = Run(self, p, env)  # radosgw delivers again what was not answered 200
+            run.until_committed(self.path("csv"), keys)
+            code, _ = run.stop()
+            self.assertEqual(code, 0, "\n".join(run.log.seen[-30:]))
+        finally:
+            notifytest.remove(env, bucket, topics)
+        self.assertEqual(sorted(csv_rows(self.path("csv"))), keys)  # a key twice fails there
 
 
 if __name__ == "__main__":
