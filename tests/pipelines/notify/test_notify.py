@@ -62,6 +62,7 @@ class Run:
         self.proc = subprocess.Popen([FLOWRUN, "-v", pipeline, "--no-progress"],
                                      stderr=subprocess.PIPE, text=True, encoding="utf-8",
                                      env={**os.environ, **env})
+        case.addCleanup(self.kill)  # a failed check leaves no pipeline running
         self.log = Lines(self.proc.stderr)
         self.log.until(lambda l: "listening for s3://" in l, "the listener's start")
         self.log.until(lambda l: "data flowing" in l, "data flowing")
@@ -81,6 +82,11 @@ class Run:
             except FileNotFoundError:
                 pass  # no part published yet
             self.log.until(lambda l: "published a part" in l, f"rows of {sorted(keys)}")
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
