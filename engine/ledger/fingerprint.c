@@ -17,8 +17,9 @@
 #include "ledger_internal.h"
 
 static const char *const operational_keys[] = {
-    "batch",   "threads",    "concurrency", "timeout",  "attempts",  "endpoint", "region",
-    "profile", "addressing", "spill_dir",   "max_rows", "max_bytes", "max_age",  "mode",
+    "batch",   "threads", "concurrency", "timeout",         "attempts",           "endpoint",
+    "region",  "profile", "addressing",  "spill_dir",       "max_rows",           "max_bytes",
+    "max_age", "mode",    "events",      "events_max_body", "events_max_records",
 };
 
 static int operational(const char *key)

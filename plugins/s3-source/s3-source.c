@@ -18,6 +18,7 @@
 
 #include "s3.h"
 #include "s3_source.h"
+#include "s3events.h"
 #include "source.h"
 
 typedef struct source_slot {
@@ -38,6 +39,7 @@ typedef struct source_state {
     int concurrency;
     source_local *local; /* a file:// or plain-path url: none of the above */
     uint64_t max_object_size;
+    source_events *events; /* `events:`: the notification listener, or NULL */
 } source_state;
 
 static const fr_param source_params[] = {
@@ -71,12 +73,14 @@ static const fr_param source_params[] = {
      "one GET must end within this (a server trickling bytes never stalls); the object is then "
      "dead-lettered"},
     SOURCE_WATCH_PARAMS,
+    SOURCE_EVENTS_PARAMS,
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
 static void source_fini(void *state, fr_stage *st)
 {
     source_state *s = state;
+    source_events_stop(s->events); /* no push into a base being freed */
     source_local_free(s->local);
     s3_fetch_free(s->fetch); /* before the buffers its transfers write into */
     for (int i = 0; s->slots && i < s->concurrency; i++)
@@ -84,6 +88,7 @@ static void source_fini(void *state, fr_stage *st)
             fr_buffer_unref(st, s->slots[i].buf);
     free(s->slots);
     source_base_free(s->base);
+    source_events_free(s->events); /* after the base told the outcome of every push */
     s3_client_free(s->client);
     free(s->bucket);
     free(s->prefix);
@@ -188,6 +193,42 @@ static int source_list(source_state *s, fr_stage *st, const char *suffix, s3_err
     return 0;
 }
 
+/* `events:` is usable: an http:// endpoint, with watch: (the listing
+ * stays on as the safety net), on a bucket.  FR_OK, or a configuration
+ * error at the key. */
+static fr_status source_check_events(fr_stage *st, int local)
+{
+    const char *url = fr_config_string(st, "events");
+    char host[128], path[256], why[600];
+    uint16_t port;
+    if (!url[0])
+        return FR_OK;
+    if (local)
+        return fr_config_error(st, "events", "a local folder (url \"%s\") has no notifications",
+                               fr_config_string(st, "url"));
+    if (fr_config_int(st, "watch") <= 0)
+        return fr_config_error(st, "events",
+                               "\"%s\" needs watch: (a period; the listing stays on as the "
+                               "safety net for events the store never sends)",
+                               url);
+    if (s3events_parse_endpoint(url, host, sizeof host, &port, path, sizeof path, why, sizeof why) <
+        0)
+        return fr_config_error(st, "events", "%s", why);
+    return FR_OK;
+}
+
+/* Starts the notification listener of `events:` (checked).  0, or -1
+ * with err. */
+static int source_listen(source_state *s, fr_stage *st, s3_error *err)
+{
+    if (!fr_config_string(st, "events")[0])
+        return 0;
+    s->events = source_events_start(st, source_base_pushes(s->base), s->bucket, s->prefix,
+                                    err->message, sizeof err->message);
+    err->cls = S3_ERR_INVALID;
+    return s->events ? 0 : -1;
+}
+
 static fr_status source_init(fr_stage *st, void **state)
 {
     const char *url = fr_config_string(st, "url");
@@ -200,6 +241,14 @@ static fr_status source_init(fr_stage *st, void **state)
     s->media = source_media(suffix);
     char *root;
     int local = source_url_local_root(url, &root);
+    fr_status checked = source_check_events(st, local > 0);
+    if (checked != FR_OK) {
+        if (local > 0)
+            free(root);
+        source_fini(s, st);
+        *state = NULL;
+        return checked;
+    }
     if (local > 0) {
         fr_status r = source_init_local(s, st, root, suffix);
         if (r != FR_OK) {
@@ -223,7 +272,8 @@ static fr_status source_init(fr_stage *st, void **state)
                s3_client_credential_source(s->client));
     if (!s->client || source_list(s, st, suffix, &err) < 0 ||
         !(s->fetch = s3_fetch_new(s->client, s->concurrency, &err)) ||
-        !(s->slots = calloc((size_t)s->concurrency, sizeof *s->slots))) {
+        !(s->slots = calloc((size_t)s->concurrency, sizeof *s->slots)) ||
+        source_listen(s, st, &err) < 0) {
         source_fini(s, st);
         *state = NULL;
         if (err.cls == S3_ERR_CANCELLED && fr_stopping(st))
