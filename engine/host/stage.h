@@ -37,7 +37,7 @@ typedef struct stage_backend {
 typedef struct stage_metric {
     char *name;
     double value;
-    int gauge; /* set by fr_gauge_set (ABI 1.2), else a counter (fr_metric_add) */
+    int gauge; /* set by fr_gauge_set (ABI 1.3), else a counter (fr_metric_add) */
 } stage_metric;
 
 typedef struct stage_report {
@@ -59,7 +59,9 @@ struct fr_stage {
     char output_type[STAGE_TYPE_MAX]; /* "" for a sink */
     void *state;
     int started;
-    char reason[1024]; /* set by fr_fail for the current call */
+    char reason[1024];   /* set by fr_fail for the current call */
+    int config_error;    /* init failed through fr_config_error: the configuration's fault */
+    char config_key[64]; /* the key it named, "" for the stage as a whole */
     const stage_backend *backend;
     void *backend_ctx;
     uint64_t total;               /* fr_set_total */
