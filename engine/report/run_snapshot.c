@@ -80,17 +80,6 @@ void snapshot_board_publish(snapshot_board *b, run_snapshot *s)
     memset(s, 0, sizeof *s);
 }
 
-uint64_t snapshot_board_read(snapshot_board *b, void (*read)(void *ctx, const run_snapshot *s),
-                             void *ctx)
-{
-    pthread_mutex_lock(&b->lock);
-    uint64_t generation = b->generation;
-    if (generation)
-        read(ctx, &b->current);
-    pthread_mutex_unlock(&b->lock);
-    return generation;
-}
-
 uint64_t snapshot_board_read_fresh(snapshot_board *b,
                                    void (*read)(void *ctx, const run_snapshot *s), void *ctx,
                                    unsigned wait_ms)
