@@ -13,6 +13,11 @@ CPU seconds (user + system, of flowrun and its threads) per image.  The
 figures are the medians per mode and their ratios; the load average is
 printed before and after (a loaded machine bends wall time much more than
 CPU time).
+
+--engine-records M adds the same comparison on an engine-only chain
+(gen-source -> passthrough x2 replicas -> null-sink, M records of 64 bytes,
+the test plugins): the engine's own cost per record is tiny there, so it is
+the upper bound of what the snapshots, the endpoint and the logs cost.
 """
 import argparse
 import json
@@ -65,14 +70,23 @@ class Scraper(threading.Thread):
                 pass  # not listening yet, or already gone
 
 
-def one_run(a, work, env, mode, n):
+ENGINE = """
+name: engine-chain
+stages:
+  src:  {plugin: gen-source, count: %d}
+  mid:  {plugin: passthrough, inputs: src, replicas: 2}
+  sink: {plugin: null-sink, inputs: mid}
+"""
+
+
+def one_run(a, work, env, mode, n, pipeline=None):
     base = os.path.join(work, mode)
     shutil.rmtree(base, ignore_errors=True)
     os.makedirs(os.path.join(base, "out"))
     env = dict(env, XDG_STATE_HOME=os.path.join(base, "state"),
                FRUITS_OUTPUT=os.path.join(base, "out"))
     cmd = [os.path.join(a.build, "bin", "flowrun"), "run", "--no-progress",
-           os.path.join(ROOT, "pipelines", "fruits.yaml"),
+           pipeline or os.path.join(ROOT, "pipelines", "fruits.yaml"),
            "--summary", os.path.join(base, "summary.json")]
     scraper = None
     if mode == "on":
@@ -102,12 +116,40 @@ def one_run(a, work, env, mode, n):
     return {"wall": wall, "rate": n / wall, "cpu_per_image": cpu / n, "scrapes": scrapes}
 
 
+def compare(a, work, env, n, what, unit, pipeline=None):
+    """Both modes, interleaved, a.rounds rounds; prints each run and the medians."""
+    before = load()
+    runs = {"off": [], "on": []}
+    for r in range(a.rounds):
+        for mode in (("off", "on") if r % 2 == 0 else ("on", "off")):
+            got = one_run(a, work, env, mode, n, pipeline)
+            runs[mode].append(got)
+            print("  round %d %-3s: %6.2f s, %8.1f %ss/s, CPU %.4g s/%s%s" % (
+                r + 1, mode, got["wall"], got["rate"], unit, got["cpu_per_image"], unit,
+                ", %d scrapes" % got["scrapes"] if mode == "on" else ""), flush=True)
+    after = load()
+    med = {m: {k: statistics.median(x[k] for x in runs[m]) for k in ("rate", "cpu_per_image")}
+           for m in runs}
+    print("\nbench/ops: %s, %d rounds (medians)" % (what, a.rounds))
+    print("  off: %.1f %ss/s, CPU %.4g s/%s" % (med["off"]["rate"], unit,
+                                               med["off"]["cpu_per_image"], unit))
+    print("  on (metrics scraped every 1 s, JSON logs): %.1f %ss/s, CPU %.4g s/%s" % (
+        med["on"]["rate"], unit, med["on"]["cpu_per_image"], unit))
+    print("  throughput cost %.2f %% (target <= 1 %%), CPU per %s cost %.2f %%" % (
+        100 * (1 - med["on"]["rate"] / med["off"]["rate"]), unit,
+        100 * (med["on"]["cpu_per_image"] / med["off"]["cpu_per_image"] - 1)))
+    print("  load average before %s, after %s\n" % (before, after), flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("build")
     ap.add_argument("--images", type=int, default=300)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--work", help="keep the images and model here (default: a temp dir)")
+    ap.add_argument("--engine-records", type=int, default=0,
+                    help="also an engine-only chain of this many records (0: not)")
+    ap.add_argument("--skip-fruits", action="store_true", help="only the engine-only chain")
     a = ap.parse_args()
     a.build = os.path.abspath(a.build)
     work = os.path.abspath(a.work or tempfile.mkdtemp(prefix="flowrun-bench-ops-"))
@@ -123,27 +165,16 @@ def main():
         sh([os.path.join(a.build, "bin", "make-resnet50"), "--variant", "keras", model])
     env = dict(os.environ, OMP_NUM_THREADS="2", FRUITS_INPUT=images, FRUITS_MODEL=model,
                FLOWRUN_PLUGIN_PATH=os.path.join(a.build, "lib", "flowrun", "plugins"))
-    before = load()
-    runs = {"off": [], "on": []}
-    for r in range(a.rounds):
-        for mode in (("off", "on") if r % 2 == 0 else ("on", "off")):
-            got = one_run(a, work, env, mode, n)
-            runs[mode].append(got)
-            print("  round %d %-3s: %6.2f s, %6.2f images/s, CPU %.4f s/image%s" % (
-                r + 1, mode, got["wall"], got["rate"], got["cpu_per_image"],
-                ", %d scrapes" % got["scrapes"] if mode == "on" else ""), flush=True)
-    after = load()
-    med = {m: {k: statistics.median(x[k] for x in runs[m]) for k in ("rate", "cpu_per_image")}
-           for m in runs}
-    print("\nbench/ops: fruits.yaml on %d make-fruits images, %d rounds (medians)" % (n, a.rounds))
-    print("  off: %.2f images/s, CPU %.4f s/image" % (med["off"]["rate"],
-                                                      med["off"]["cpu_per_image"]))
-    print("  on (metrics scraped every 1 s, JSON logs): %.2f images/s, CPU %.4f s/image" % (
-        med["on"]["rate"], med["on"]["cpu_per_image"]))
-    print("  throughput cost %.2f %% (target <= 1 %%), CPU per image cost %.2f %%" % (
-        100 * (1 - med["on"]["rate"] / med["off"]["rate"]),
-        100 * (med["on"]["cpu_per_image"] / med["off"]["cpu_per_image"] - 1)))
-    print("  load average before %s, after %s" % (before, after))
+    if not a.skip_fruits:
+        compare(a, work, env, n, "fruits.yaml on %d make-fruits images" % n, "image")
+    if a.engine_records:
+        path = os.path.join(work, "engine-chain.yaml")
+        with open(path, "w") as f:
+            f.write(ENGINE % a.engine_records)
+        env = dict(env, FLOWRUN_PLUGIN_PATH=os.path.join(a.build, "lib", "flowrun",
+                                                         "test-plugins"))
+        compare(a, work, env, a.engine_records,
+                "engine-only chain of %d records" % a.engine_records, "record", path)
     if not a.work:
         shutil.rmtree(work, ignore_errors=True)
 
