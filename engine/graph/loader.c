@@ -19,8 +19,7 @@
 static const size_t descriptor_sizes[] = {
     [0] = END_OF(reserved),
     [1] = END_OF(reserved), /* 1.1: host calls and a param type, no field */
-    [2] = END_OF(reserved), /* 1.2: a host call, no field */
-    [3] = END_OF(reserved), /* 1.3: a host call (gauge_set), no field */
+    [2] = END_OF(tick),     /* 1.2: host calls and the descriptor's tick */
 };
 
 size_t loader_descriptor_size(unsigned minor)

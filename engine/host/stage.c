@@ -333,6 +333,25 @@ static fr_run_kind host_run_kind(fr_stage *st)
     return st->backend->run_kind(st->backend_ctx, st);
 }
 
+/* ---- continuous sources (ABI 1.2) ------------------------------------ */
+
+static void host_set_continuous(fr_stage *st)
+{
+    if (st->backend->set_continuous)
+        st->backend->set_continuous(st->backend_ctx, st);
+}
+
+static fr_status host_wait(fr_stage *st, int fd, int64_t timeout_ms)
+{
+    return st->backend->wait ? st->backend->wait(st->backend_ctx, st, fd, timeout_ms)
+                             : st->backend->idle(st->backend_ctx, st, timeout_ms);
+}
+
+static int host_ledger_sync(fr_stage *st)
+{
+    return st->backend->ledger_sync ? st->backend->ledger_sync(st->backend_ctx, st) : 0;
+}
+
 static fr_buffer *host_buffer_ref(fr_buffer *buf)
 {
     return buffer_ref(buf);
@@ -379,6 +398,9 @@ static const fr_host_api host_api = {
     .run_kind = host_run_kind,
     .config_enum = host_config_enum,
     .vconfig_error = host_vconfig_error,
+    .set_continuous = host_set_continuous,
+    .wait = host_wait,
+    .ledger_sync = host_ledger_sync,
 };
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -433,6 +455,12 @@ fr_status stage_flush(fr_stage *st)
 {
     st->reason[0] = '\0';
     return st->plugin->desc.flush ? st->plugin->desc.flush(st->state, st) : FR_OK;
+}
+
+fr_status stage_tick(fr_stage *st)
+{
+    st->reason[0] = '\0';
+    return st->plugin->desc.tick ? st->plugin->desc.tick(st->state, st) : FR_OK;
 }
 
 void stage_deliver_commits(fr_stage *st, const char *const *ids, size_t n)

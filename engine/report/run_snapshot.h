@@ -43,7 +43,7 @@ typedef enum snap_phase {
 const char *snap_phase_name(snap_phase p);
 
 /* A number a plugin keeps through fr_metric_add (a counter) or
- * fr_gauge_set (ABI 1.3, a gauge), summed over the stage's local instances. */
+ * fr_gauge_set (ABI 1.2, a gauge), summed over the stage's local instances. */
 typedef struct snap_metric {
     char *name; /* owned by the snapshot */
     double value;

@@ -63,7 +63,9 @@ struct run {
     const runtime_options *opt;
     void *zmq;
     atomic_int stopping;
-    instance *instances; /* the local ones, grouped by stage in topological order */
+    atomic_int continuous; /* a source watches its store (fr_set_continuous) */
+    atomic_int draining;   /* a signal ended the input of a continuous run */
+    instance *instances;   /* the local ones, grouped by stage in topological order */
     size_t n_instances;
     char run_id[32];     /* makes inproc endpoints unique to this run */
     struct curve *curve; /* keys for links between nodes (curve.h), or NULL */

@@ -388,11 +388,26 @@ static void on_message(coordinator *co, const control_header *h, char **texts, i
     }
 }
 
+/* The first signal to a continuous run (a source watches its store) ends
+ * its input: sources stop, what is in flight is committed, the run
+ * completes.  Any other signal stops the run at once. */
+static int begin_drain(coordinator *co, int signo)
+{
+    run *r = co->r;
+    if (!atomic_load(&r->continuous) || atomic_load(&r->draining) || co->cluster)
+        return 0;
+    atomic_store(&r->draining, 1);
+    log_msg(FR_LOG_WARN, NULL,
+            "%s: ending the input; committing what is in flight (signal again to stop at once)",
+            strsignal(signo));
+    return 1;
+}
+
 static void take_signal(coordinator *co)
 {
     unsigned char b;
     while (read(signal_pipe[0], &b, 1) == 1)
-        if (!co->interrupted) {
+        if (!co->interrupted && !begin_drain(co, b)) {
             co->interrupted = b;
             snprintf(co->why, sizeof co->why, "interrupted by %s", strsignal(b));
             log_msg(FR_LOG_WARN, NULL, "%s: stopping; outputs of this run are not committed",
