@@ -55,7 +55,7 @@ static void format_line(progress *p, const run_snapshot *s)
                       (unsigned long long)(st->is_source ? st->out : st->in));
     }
     uint64_t done = arrived(s), total = sources_total(s);
-    double elapsed = s->wall_seconds;
+    double elapsed = s->flowing_at ? s->wall_seconds - s->flowing_at : 0;
     double rate = elapsed > 0 ? done / elapsed : 0;
     if (n < size && total)
         n += snprintf(p->line + n, size - n, " | %llu/%llu %.0f%%", (unsigned long long)done,

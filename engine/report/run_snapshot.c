@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "monotonic.h"
+
 const char *dead_class_name(dead_class c)
 {
     static const char *const names[DEAD_CLASS_COUNT] = {"rejected", "retries_exhausted",
@@ -76,11 +78,7 @@ void snapshot_board_init(snapshot_board *b)
 {
     memset(b, 0, sizeof *b);
     pthread_mutex_init(&b->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&b->published, &attr);
-    pthread_condattr_destroy(&attr);
+    monotonic_cond_init(&b->published);
 }
 
 void snapshot_board_free(snapshot_board *b)
@@ -106,29 +104,11 @@ void snapshot_board_publish(snapshot_board *b, run_snapshot *s)
     memset(s, 0, sizeof *s);
 }
 
-uint64_t snapshot_board_read(snapshot_board *b, void (*read)(void *ctx, const run_snapshot *s),
-                             void *ctx)
-{
-    pthread_mutex_lock(&b->lock);
-    uint64_t generation = b->generation;
-    if (generation)
-        read(ctx, &b->current);
-    pthread_mutex_unlock(&b->lock);
-    return generation;
-}
-
 uint64_t snapshot_board_read_fresh(snapshot_board *b,
                                    void (*read)(void *ctx, const run_snapshot *s), void *ctx,
                                    unsigned wait_ms)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += wait_ms / 1000;
-    until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = monotonic_after((uint64_t)wait_ms * 1000000u);
     pthread_mutex_lock(&b->lock);
     uint64_t asked = b->generation;
     while (b->generation == asked && pthread_cond_timedwait(&b->published, &b->lock, &until) == 0)

@@ -93,6 +93,7 @@ typedef struct run_snapshot {
     const char *dead_letters_file;
     snap_phase phase;
     double wall_seconds;   /* since the run started */
+    double flowing_at;     /* wall_seconds when data began to flow (0: not yet) */
     uint64_t records_in;   /* emitted by the sources */
     uint64_t done;         /* ids committed by every sink or dead-lettered */
     uint64_t dead_letters; /* of this process (a node forwards its own) */
@@ -134,14 +135,12 @@ void snapshot_board_init(snapshot_board *b);
 void snapshot_board_free(snapshot_board *b);
 /* Takes over *s (left zeroed) as the current snapshot. */
 void snapshot_board_publish(snapshot_board *b, run_snapshot *s);
-/* Calls read(ctx, snapshot) under the board's lock; returns the generation
- * read (0: nothing published yet, read not called). */
-uint64_t snapshot_board_read(snapshot_board *b, void (*read)(void *ctx, const run_snapshot *s),
-                             void *ctx);
-/* The same with a snapshot published after the call began (so it shows
- * everything that happened before it, e.g. what a log line told), waiting up
- * to wait_ms for the coordinator's next tick; past that (the coordinator
- * waits for its nodes, or is stuck), the last one. */
+/* Calls read(ctx, snapshot) under the board's lock with a snapshot published
+ * after the call began (so it shows everything that happened before it, e.g.
+ * what a log line told), waiting up to wait_ms for the coordinator's next
+ * tick; past that (the coordinator waits for its nodes, or is stuck), the
+ * last one.  Returns the generation read (0: nothing published yet, read not
+ * called). */
 uint64_t snapshot_board_read_fresh(snapshot_board *b,
                                    void (*read)(void *ctx, const run_snapshot *s), void *ctx,
                                    unsigned wait_ms);

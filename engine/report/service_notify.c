@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "monotonic.h"
 
 struct service_notify {
     snapshot_board *board; /* borrowed */
@@ -30,16 +31,6 @@ static void notify(const char *state)
         log_msg(FR_LOG_WARN, NULL, "systemd notify socket: %s", strerror(-rc));
 }
 
-static void add_ns(struct timespec *t, uint64_t ns)
-{
-    t->tv_sec += (time_t)(ns / 1000000000u);
-    t->tv_nsec += (long)(ns % 1000000000u);
-    if (t->tv_nsec >= 1000000000L) {
-        t->tv_sec++;
-        t->tv_nsec -= 1000000000L;
-    }
-}
-
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -55,9 +46,7 @@ static void *watchdog_main(void *arg)
     int alive = 1;
     pthread_mutex_lock(&n->lock);
     while (!n->closing) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        add_ns(&until, n->interval_ns);
+        struct timespec until = monotonic_after(n->interval_ns);
         while (!n->closing && pthread_cond_timedwait(&n->wake, &n->lock, &until) != ETIMEDOUT)
             ;
         if (n->closing)
@@ -89,11 +78,7 @@ service_notify *service_notify_open(snapshot_board *board)
         return NULL;
     n->board = board;
     pthread_mutex_init(&n->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&n->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    monotonic_cond_init(&n->wake);
     if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0) {
         n->interval_ns = usec * 1000u / 2;
         n->thread_started = pthread_create(&n->thread, NULL, watchdog_main, n) == 0;

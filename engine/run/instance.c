@@ -556,6 +556,8 @@ static void *instance_main(void *arg)
      * error the key it names (the coordinator reports it at its place). */
     const char *ready_texts[2] = {s == FR_OK ? in->stage.output_type : stage_reason(&in->stage),
                                   in->stage.config_key};
+    if (s != FR_OK && !stopping(in))
+        atomic_store(&in->failed, 1); /* for the metrics: an init that failed */
     send_control(in, CTL_READY, s, ready_texts, s != FR_OK && in->stage.config_error ? 2 : 1);
     if (s == FR_OK && wait_for_go(in))
         s = run_stage(in);

@@ -595,6 +595,8 @@ static void publish(coordinator *co, snap_phase phase, int final)
     co->tally.phase = phase_now(co, phase);
     if (!final) /* the final one keeps the run's time, measured when it ended */
         co->tally.wall_seconds = seconds_since(&co->t0);
+    if (phase == SNAP_FLOWING && !co->tally.flowing_at)
+        co->tally.flowing_at = co->tally.wall_seconds;
     if (snapshot_take(co->r, &co->tally, co->cluster, &co->board.current, final, &snap) == 0)
         snapshot_board_publish(&co->board, &snap);
 }

@@ -230,6 +230,7 @@ int snapshot_take(const run *r, run_tally *t, const struct cluster *cl, const ru
                           .dead_letters_file = g->pipeline->dead_letters,
                           .phase = t->phase,
                           .wall_seconds = t->wall_seconds,
+                          .flowing_at = t->flowing_at,
                           .records_in = t->records_in,
                           .done = t->done,
                           .dead_letters = t->dead_letters,

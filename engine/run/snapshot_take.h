@@ -34,6 +34,7 @@ typedef struct run_tally {
     emit_clock *clocks;    /* per graph stage (sources) */
     size_t n_stages;
     double wall_seconds;
+    double flowing_at;    /* wall_seconds when data began to flow */
     ledger_counts ledger; /* what the ledger skipped and resumed */
     snap_phase phase;
 } run_tally;

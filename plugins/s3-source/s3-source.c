@@ -102,12 +102,20 @@ static int source_cancelled(void *st)
     return fr_stopping(st);
 }
 
+/* The S3 client's requests, retries and bytes, as the stage's metrics. */
+static void source_count(void *st, const char *name, double n)
+{
+    fr_metric_add(st, name, n);
+}
+
 static s3_client *source_client(fr_stage *st, s3_error *err)
 {
     const char *addressing = fr_config_string(st, "addressing");
     s3_options opt = {
         .cancelled = source_cancelled,
         .cancel_user = st,
+        .count = source_count,
+        .count_user = st,
         .max_reply_bytes = (size_t)fr_config_int(st, "max_listing_page"),
         .max_error_bytes = (size_t)fr_config_int(st, "max_error_body"),
         .list_deadline_ms = (long)fr_config_int(st, "listing_deadline"),

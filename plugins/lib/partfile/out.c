@@ -506,7 +506,9 @@ static int open_s3(partfile_out *out, const partfile_options *o, char *err, size
                      .region = o->region,
                      .addressing =
                          o->addressing && strcmp(o->addressing, "auto") ? o->addressing : NULL,
-                     .profile = o->profile};
+                     .profile = o->profile,
+                     .count = o->count,
+                     .count_user = o->count_user};
     s3_error e = {0};
     if (!(out->s3 = s3_client_new(&so, &e))) {
         snprintf(err, err_size, "%s: %s", out->path, e.message);

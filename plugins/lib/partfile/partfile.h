@@ -98,6 +98,10 @@ typedef struct partfile_options {
     /* For an s3:// path, as s3_options (NULL or "": the environment's, see
      * plugins/lib/s3/s3.h); addressing NULL, "" or "auto": the default. */
     const char *endpoint, *region, *addressing, *profile;
+    /* s3_options.count and count_user: the S3 client's requests for the
+     * stage's metrics (NULL: none). */
+    void (*count)(void *user, const char *name, double n);
+    void *count_user;
     /* The pipeline run writing (a token kept in the stage's state
      * directory), or NULL.  A manifest written by the same run is this
      * run's own earlier commit, continued as append-parts whatever the

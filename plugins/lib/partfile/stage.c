@@ -67,6 +67,13 @@ static int run_token(fr_stage *st, char *token, size_t size, char *err, size_t e
     return partfile_write_small(path, token, err, err_size);
 }
 
+/* The S3 client's requests, retries and bytes (an s3:// path), as the
+ * stage's metrics. */
+static void s3_count_metric(void *st, const char *name, double n)
+{
+    fr_metric_add(st, name, n);
+}
+
 fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void *fmt,
                               const char *extension, partfile_stage **out)
 {
@@ -94,6 +101,8 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
                           .region = fr_config_string(st, "region"),
                           .addressing = fr_config_string(st, "addressing"),
                           .profile = fr_config_string(st, "profile"),
+                          .count = s3_count_metric,
+                          .count_user = st,
                           .run = run,
                           .state_dir = fr_state_dir(st)};
     if (fr_replicas(st) > 1) {

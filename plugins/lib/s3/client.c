@@ -81,6 +81,8 @@ s3_client *s3_client_new(const s3_options *opt_in, s3_error *err)
     c->seed = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)c;
     c->cancelled = opt.cancelled;
     c->cancel_user = opt.cancel_user;
+    c->count = opt.count;
+    c->count_user = opt.count_user;
     c->max_reply_bytes = opt.max_reply_bytes ? opt.max_reply_bytes : DEFAULT_MAX_REPLY;
     c->max_error_bytes = opt.max_error_bytes ? opt.max_error_bytes : DEFAULT_MAX_ERROR;
     c->list_deadline_ms =

@@ -163,12 +163,15 @@ static void fetch_done(s3_fetch *f, fetch_xfer *x, CURLcode rc)
                        x->key, x->req.dst_len, x->req.dst_size,
                        transient ? "" : " (object changed since listed)");
         } else if (fetch_etag_ok(x)) {
+            s3_count_attempt(f->c, x->easy, x->req.status, rc, 0);
             x->finished = 1;
             return;
         } else {
             transient = 1;
         }
     }
+    s3_count_attempt(f->c, x->easy, x->req.status, rc,
+                     transient && x->attempt < f->c->max_attempts);
     if (transient && x->attempt < f->c->max_attempts) {
         x->not_before_ms = s3_now_ms() + s3_backoff_ms(x->attempt, &f->c->seed);
         return;

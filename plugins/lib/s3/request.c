@@ -302,7 +302,10 @@ int s3_request_run(s3_client *c, s3_request *req, const char *what, s3_error *er
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &req->status);
         curl_easy_getinfo(c->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &req->content_length);
         int transient;
-        if (s3_request_outcome(c, req, rc, what, &transient, err) == 0)
+        int ok = s3_request_outcome(c, req, rc, what, &transient, err) == 0;
+        s3_count_attempt(c, c->easy, req->status, rc,
+                         !ok && transient && attempt < c->max_attempts);
+        if (ok)
             return 0;
         if (!transient)
             return -1;

@@ -68,6 +68,16 @@ typedef struct s3_options {
     /* The longest one GET of s3_fetch may take (a server that trickles an
      * object byte by byte never stalls); 0: 15 minutes. */
     long object_deadline_ms;
+    /* Told of every request for metrics (NULL: nobody), on the thread that
+     * makes it: count(count_user, name, n) with name one of
+     *   "s3_requests_2xx", "s3_requests_3xx", "s3_requests_4xx",
+     *   "s3_requests_5xx"  an HTTP answer, by status class (n = 1);
+     *   "s3_requests_failed"  no HTTP answer (connection, timeout; n = 1);
+     *   "s3_retries"          an attempt that will be made again (n = 1);
+     *   "s3_bytes_in", "s3_bytes_out"  body bytes received and sent.
+     * The names are static strings. */
+    void (*count)(void *user, const char *name, double n);
+    void *count_user;
 } s3_options;
 
 typedef struct s3_client s3_client;

@@ -125,6 +125,8 @@ struct s3_client {
     unsigned seed;   /* backoff jitter */
     int (*cancelled)(void *user);
     void *cancel_user;
+    void (*count)(void *user, const char *name, double n); /* s3_options.count */
+    void *count_user;
     size_t max_reply_bytes, max_error_bytes;
     long list_deadline_ms, object_deadline_ms;
     char object_deadline_what[96]; /* its message */
@@ -181,5 +183,9 @@ int s3_request_outcome(s3_client *c, s3_request *req, CURLcode rc, const char *w
 int s3_request_run(s3_client *c, s3_request *req, const char *what, s3_error *err);
 /* Frees a request's reply buffers and headers. */
 void s3_request_done(s3_request *req);
+
+/* Tells s3_options.count of one attempt's outcome (its status or rc) and its
+ * bytes (from easy), and, when retry, that it will be made again. */
+void s3_count_attempt(s3_client *c, CURL *easy, long status, CURLcode rc, int retry);
 
 #endif

@@ -9,7 +9,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "tests", "engine", "runtime"))
 from flowrun_test import FlowrunCase, free_ports  # noqa: E402
-from ops_run import Flowrun, get, release  # noqa: E402
+from ops_run import Flowrun, get, release, value  # noqa: E402
 
 SPLIT = """
 name: split
@@ -69,6 +69,11 @@ class Health(FlowrunCase):
         self.assertEqual(health(port, "ready"), (200, {"ready": True, "phase": "flowing"}))
         self.assertEqual(health(port, "live")[0], 200)
         a.wait_for("holding")
+        _, _, text = get(port, "/metrics")  # the coordinator node sees every node
+        self.assertEqual(value(text, "flowrun_node_up", node="a"), 1)
+        self.assertEqual(value(text, "flowrun_node_up", node="b"), 1)
+        self.assertEqual(value(text, "flowrun_component_sent_events_total", stage="src",
+                               node="a"), 50)
         release(self.fifo)
         self.assertEqual([a.finish(), b.finish()], [0, 0], a.stderr + b.stderr)
 

@@ -5,11 +5,9 @@ gauge (fr_gauge_set, ABI 1.2) and counters (fr_metric_add) carry the
 plugin's stage label."""
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import unittest
 import urllib.parse

@@ -68,7 +68,7 @@ class Top(FlowrunCase):
             self.tmux("new-session", "-d", "-s", self.session, "-x", "160", "-y", "40",
                       "%s top 127.0.0.1:%d; echo top-exit=$?; tmux -S %s wait-for -S quit-%s; "
                       "sleep 600" % (FLOWRUN, port, self.socket, self.session))
-            screen = self.screen_until("numbers", "relay", "discard", "gen-source",
+            self.screen_until("numbers", "relay", "discard", "gen-source",
                                        "passthrough", "null-sink", "IN/s", "BUSY%", "QUEUED",
                                        "DEAD", "watched",
                                        # every dead letter counted: 0, 9, ..., 495
