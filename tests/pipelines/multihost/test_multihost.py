@@ -1,7 +1,8 @@
 """Three test hosts (network namespaces, netns_hosts.py) run one pipeline:
 its output equals the one-process run's; a killed worker stops the others
 with an error naming it, and a rerun on new hosts resumes from the
-coordinator node's ledger with nothing lost or repeated; under CURVE a peer in a fourth namespace with a
+coordinator node's ledger with nothing lost or repeated; replicas on two
+nodes fed by credit give the slower node fewer records; under CURVE a peer in a fourth namespace with a
 key of its own gets nothing into the output."""
 import csv
 import json
@@ -195,6 +196,46 @@ class ThreeHosts(unittest.TestCase):
         self.assertEqual(got, want)
         for key, row in first.items():
             self.assertEqual(got[key], row)
+
+    CREDIT = """
+name: credit
+state: $DIR/state-credit
+dead_letters: $DIR/dead-credit.jsonl
+cluster: {node_timeout: 10s}
+nodes:
+%(nodes)s
+stages:
+  src:  {plugin: gen-source, count: 400, size: 262144, node: edge}
+  work: {plugin: passthrough, inputs: src, delay: "${PASS_DELAY:-0}", replicas: {w1: 2, w2: 2}}
+  sink: {plugin: capture-sink, inputs: work, path: $DIR/credit.jsonl, node: edge}
+"""
+
+    def test_replicas_fed_by_credit_give_a_slower_node_fewer_records(self):
+        # The same pipeline file on every node; w2's replicas take 100 ms a
+        # record (PASS_DELAY in its environment only), w1's no time at all.
+        # Records of 256 KiB: the credit is each pipe's queue (--queue), and
+        # the kernel's socket buffers between hosts, which hold thousands of
+        # small records, hold only a few of these.
+        with Hosts(NODES) as hosts:
+            nodes = "".join('  %s: {endpoint: "tcp://%s:7100"}\n' % (n, hosts.addr[n])
+                            for n in NODES)
+            yaml = self.path("credit.yaml")
+            with open(yaml, "w") as f:
+                f.write((self.CREDIT % dict(nodes=nodes)).replace("$DIR", self.dir))
+            delay = {"edge": [], "w1": [], "w2": ["env", "PASS_DELAY=100ms"]}
+            procs = {n: NodeProcess(n, hosts.command(n, delay[n] + [
+                FLOWRUN, "-v", "run", "--node", n, yaml, "--summary",
+                self.path(n + ".json")])) for n in NODES}
+            codes = [procs[n].finish() for n in NODES]
+        self.assertEqual(codes, [0, 0, 0], "".join(p.stderr for p in procs.values()))
+        keys = [r["key"] for r in self.lines("credit.jsonl")]
+        self.assertEqual(sorted(keys), ["rec-%06d" % i for i in range(400)])  # each once
+        took = {}
+        for n in ("w1", "w2"):
+            with open(self.path(n + ".json")) as f:
+                took[n] = json.load(f)["stages"]["work"]["records_in"]
+        self.assertEqual(took["w1"] + took["w2"], 400)
+        self.assertLess(took["w2"], took["w1"], took)
 
     def test_a_stranger_under_curve_injects_nothing(self):
         with Hosts(NODES + ("evil",)) as hosts:
