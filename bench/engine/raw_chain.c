@@ -3,8 +3,11 @@
  * directly on libzmq, as a competent user would: one thread per stage,
  * PUSH/PULL, a header frame and a payload frame per record, the payload
  * filled by the source, received messages forwarded without copying.
+ * curve: tcp with CurveZMQ on every link (libzmq's own CURVE, one server
+ * key pair for the binders, one client key pair; no ZAP handler), the peer
+ * of flowrun's `cluster: security: curve`.
  *
- * usage: raw_chain inproc|tcp STAGES RECORDS PAYLOAD_BYTES
+ * usage: raw_chain inproc|tcp|curve STAGES RECORDS PAYLOAD_BYTES
  * prints: records wall_s cpu_s (process user+system)
  */
 #include <pthread.h>
@@ -23,6 +26,24 @@ static long records;
 static size_t payload_size;
 static int stages;
 static char endpoints[MAX_STAGES][64];
+static int curve;
+/* Z85 keys (40 characters and a NUL), made at start when curve is on. */
+static char server_public[41], server_secret[41], client_public[41], client_secret[41];
+
+/* CURVE on s: a server with the server's secret key (binders), or a client
+ * that expects the server's public key. */
+static void secure(void *s, int server)
+{
+    int on = 1;
+    if (server) {
+        zmq_setsockopt(s, ZMQ_CURVE_SERVER, &on, sizeof on);
+        zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, server_secret, 40);
+        return;
+    }
+    zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, server_public, 40);
+    zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, client_public, 40);
+    zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, client_secret, 40);
+}
 
 static void *make(int type, int index, int bind)
 {
@@ -30,6 +51,8 @@ static void *make(int type, int index, int bind)
     int hwm = HWM;
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    if (curve)
+        secure(s, bind);
     if (bind ? zmq_bind(s, endpoints[index]) : zmq_connect(s, endpoints[index])) {
         fprintf(stderr, "raw_chain: %s: %s\n", endpoints[index], zmq_strerror(zmq_errno()));
         exit(1);
@@ -97,10 +120,17 @@ static double cpu_seconds(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5 || (strcmp(argv[1], "inproc") && strcmp(argv[1], "tcp")) || atoi(argv[2]) < 2 ||
-        atoi(argv[2]) > MAX_STAGES) {
-        fprintf(stderr, "usage: raw_chain inproc|tcp STAGES(2-8) RECORDS PAYLOAD_BYTES\n");
+    if (argc != 5 ||
+        (strcmp(argv[1], "inproc") && strcmp(argv[1], "tcp") && strcmp(argv[1], "curve")) ||
+        atoi(argv[2]) < 2 || atoi(argv[2]) > MAX_STAGES) {
+        fprintf(stderr, "usage: raw_chain inproc|tcp|curve STAGES(2-8) RECORDS PAYLOAD_BYTES\n");
         return 2;
+    }
+    curve = !strcmp(argv[1], "curve");
+    if (curve && (zmq_curve_keypair(server_public, server_secret) != 0 ||
+                  zmq_curve_keypair(client_public, client_secret) != 0)) {
+        fprintf(stderr, "raw_chain: no CURVE in this libzmq: %s\n", zmq_strerror(zmq_errno()));
+        return 1;
     }
     stages = atoi(argv[2]);
     records = atol(argv[3]);
