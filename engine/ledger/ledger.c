@@ -368,8 +368,9 @@ ledger *ledger_open(const char *dir, const graph *g, const ledger_options *opt, 
     }
     for (size_t i = 0; !opt->off && i < g->n_stages; i++)
         l->sinks_of[i] = sinks_below(g, i);
-    /* Off (a node of a split run: nodes on one machine share the directory,
-     * each with its own stages): no ledger to guard, no lock. */
+    /* Off (a node of a split run other than the coordinator node: nodes on
+     * one machine share the directory, each with its own stages): no ledger
+     * to guard, no lock. */
     if (check_room(l, err, err_size) != 0 ||
         (!opt->off && (take_lock(l, err, err_size) != 0 || open_durable(l, err, err_size) != 0))) {
         ledger_close(l, -1, NULL, NULL, 0);
