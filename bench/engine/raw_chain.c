@@ -7,15 +7,20 @@
  * key pair for the binders, one client key pair; no ZAP handler), the peer
  * of flowrun's `cluster: security: curve`.
  *
- * usage: raw_chain inproc|tcp|curve STAGES RECORDS PAYLOAD_BYTES
- * prints: records wall_s cpu_s (process user+system)
+ * With `processes` (tcp, curve) every stage runs in a process of its own,
+ * as the nodes of flowrun's split run do, instead of a thread.
+ *
+ * usage: raw_chain inproc|tcp|curve STAGES RECORDS PAYLOAD_BYTES [processes]
+ * prints: records wall_s cpu_s (user+system of the process and its children)
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #define MAX_STAGES 8
@@ -110,20 +115,64 @@ static void *relay(void *arg)
     return NULL;
 }
 
-static double cpu_seconds(void)
+static double cpu_of(int who)
 {
     struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
+    getrusage(who, &ru);
     return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
            (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+static double cpu_seconds(void)
+{
+    return cpu_of(RUSAGE_SELF) + cpu_of(RUSAGE_CHILDREN);
+}
+
+/* Every stage a thread of this process, one ZeroMQ context. */
+static void run_threads(void)
+{
+    pthread_t threads[MAX_STAGES];
+    ctx = zmq_ctx_new();
+    for (int k = stages - 1; k >= 1; k--) /* binders first */
+        pthread_create(&threads[k], NULL, relay, (void *)(long)k);
+    pthread_create(&threads[0], NULL, source, NULL);
+    for (int k = 0; k < stages; k++)
+        pthread_join(threads[k], NULL);
+    zmq_ctx_term(ctx);
+}
+
+/* Every stage a process with its own context (forked before any exists). */
+static void run_processes(void)
+{
+    pid_t pids[MAX_STAGES];
+    for (int k = stages - 1; k >= 0; k--) {
+        if ((pids[k] = fork()) < 0) {
+            perror("raw_chain: fork");
+            exit(1);
+        }
+        if (pids[k] == 0) {
+            ctx = zmq_ctx_new();
+            if (k)
+                relay((void *)(long)k);
+            else
+                source(NULL);
+            zmq_ctx_term(ctx);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < stages; k++)
+        waitpid(pids[k], NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 5 ||
+    int processes = argc == 6 && !strcmp(argv[5], "processes");
+    if ((argc != 5 && !processes) ||
         (strcmp(argv[1], "inproc") && strcmp(argv[1], "tcp") && strcmp(argv[1], "curve")) ||
-        atoi(argv[2]) < 2 || atoi(argv[2]) > MAX_STAGES) {
-        fprintf(stderr, "usage: raw_chain inproc|tcp|curve STAGES(2-8) RECORDS PAYLOAD_BYTES\n");
+        (processes && !strcmp(argv[1], "inproc")) || atoi(argv[2]) < 2 ||
+        atoi(argv[2]) > MAX_STAGES) {
+        fprintf(stderr, "usage: raw_chain inproc|tcp|curve STAGES(2-8) RECORDS PAYLOAD_BYTES "
+                        "[processes]\n");
         return 2;
     }
     curve = !strcmp(argv[1], "curve");
@@ -141,19 +190,15 @@ int main(int argc, char **argv)
         else
             snprintf(endpoints[k], sizeof endpoints[k], "tcp://127.0.0.1:%d", 17600 + k);
     }
-    ctx = zmq_ctx_new();
     struct timespec t0, t1;
     double cpu0 = cpu_seconds();
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    pthread_t threads[MAX_STAGES];
-    for (int k = stages - 1; k >= 1; k--) /* binders first */
-        pthread_create(&threads[k], NULL, relay, (void *)(long)k);
-    pthread_create(&threads[0], NULL, source, NULL);
-    for (int k = 0; k < stages; k++)
-        pthread_join(threads[k], NULL);
+    if (processes)
+        run_processes();
+    else
+        run_threads();
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double wall = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     printf("%ld %.6f %.6f\n", records, wall, cpu_seconds() - cpu0);
-    zmq_ctx_term(ctx);
     return 0;
 }
