@@ -42,6 +42,7 @@ struct cluster {
     uint64_t last_sent_ns;
     int go, aborted, stopped, told_stop;
     int verdict;     /* node: from the coordinator, -1 until then */
+    int run_kind;    /* node: the coordinator's ledger's fr_run_kind (RUNKIND), -1 until then */
     int remote_code; /* coordinator: worst outcome of the other nodes */
     uint64_t remote_emitted;
 };
@@ -383,12 +384,18 @@ static void coordinator_on(cluster *cl, message *m)
         on_join(cl, (size_t)from, m);
         return;
     }
+    if (strcmp(word, "KIND") == 0) { /* before JOIN: what this node's stages resume */
+        char kind[16];
+        snprintf(kind, sizeof kind, "%d", (int)ledger_run_kind(cl->r->ledger));
+        send2(cl, (size_t)from, "RUNKIND", kind);
+        return;
+    }
+    if (strcmp(word, "HB") == 0) /* also while it waits for RUNKIND */
+        return;
     if (p->state == PEER_ABSENT) {
         drop(cl, node_name(cl, (size_t)from), "it has not joined");
         return;
     }
-    if (strcmp(word, "HB") == 0)
-        return;
     if (strcmp(word, "CTL") == 0) {
         on_forwarded(cl, (size_t)from, m);
     } else if (strcmp(word, "DONE") == 0) {
@@ -433,6 +440,9 @@ static void node_on(cluster *cl, message *m)
             log_msg(FR_LOG_ERROR, NULL, "stopping: %s", rest);
         cl->told_stop = 1;
         stop_run(cl, code ? code : EXIT_FAILED, rest);
+    } else if (strcmp(word, "RUNKIND") == 0 && m->n == 2 &&
+               parse_code(m->frames[1], &code, &rest) == 0 && code <= FR_RUN_INCREMENTAL) {
+        cl->run_kind = code;
     } else if (strcmp(word, "VERDICT") == 0 && m->n == 2 &&
                parse_code(m->frames[1], &code, &rest) == 0) {
         cl->verdict = code;
@@ -598,6 +608,26 @@ static int node_join(cluster *cl, int local_ok)
     }
     cl->peers[cl->coord].last_heard_ns = now_ns();
     return cl->go && !cl->aborted && !cl->stopped;
+}
+
+int cluster_run_kind(cluster *cl)
+{
+    const config_cluster *cc = &cl->g->pipeline->cluster;
+    uint64_t deadline = now_ns() + (uint64_t)cc->join_timeout_ms * 1000000u;
+    if (cluster_is_coordinator(cl))
+        return ledger_run_kind(cl->r->ledger);
+    send2(cl, cl->coord, "KIND", NULL);
+    while (cl->run_kind < 0 && !cl->aborted && !cl->stopped) {
+        if (now_ns() > deadline) {
+            log_msg(FR_LOG_ERROR, NULL,
+                    "coordinator node \"%s\" at %s did not answer within join_timeout %.1f s",
+                    node_name(cl, cl->coord), cl->control_ep, cc->join_timeout_ms / 1000.0);
+            return -1;
+        }
+        if (wait_a_beat(cl, cl->hb_ns))
+            return -1;
+    }
+    return cl->run_kind;
 }
 
 int cluster_join(cluster *cl, int local_ok)
@@ -775,6 +805,7 @@ cluster *cluster_new(run *r, const cluster_hooks *hooks, int *failed)
     cl->g = r->graph;
     cl->hooks = *hooks;
     cl->verdict = -1;
+    cl->run_kind = -1;
     int64_t hb_ms = r->graph->pipeline->cluster.node_timeout_ms / 5;
     cl->hb_ns = (uint64_t)(hb_ms < 50 ? 50 : hb_ms > 1000 ? 1000 : hb_ms) * 1000000u;
     if (setup(cl) != 0) {

@@ -55,6 +55,11 @@ int cluster_is_coordinator(const cluster *cl);
 int cluster_node_up(const cluster *cl, size_t i);
 void *cluster_socket(const cluster *cl); /* to poll for ZMQ_POLLIN */
 
+/* The kind of run (fr_run_kind) the coordinator node's ledger decided: the
+ * coordinator's own; a node asks it (KIND) before it makes its stages,
+ * waiting up to join_timeout.  -1 when no answer came (logged). */
+int cluster_run_kind(cluster *cl);
+
 /* Joins the run once the local instances are ready (local_ok) or failed.
  * Returns 1 when every node joined and data may flow, 0 otherwise (the
  * reason logged: a refusal, a missing node, a failure elsewhere). */

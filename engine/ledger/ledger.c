@@ -368,8 +368,9 @@ ledger *ledger_open(const char *dir, const graph *g, const ledger_options *opt, 
     }
     for (size_t i = 0; !opt->off && i < g->n_stages; i++)
         l->sinks_of[i] = sinks_below(g, i);
-    /* Off (a node of a split run: nodes on one machine share the directory,
-     * each with its own stages): no ledger to guard, no lock. */
+    /* Off (a node of a split run other than the coordinator node: nodes on
+     * one machine share the directory, each with its own stages): no ledger
+     * to guard, no lock. */
     if (check_room(l, err, err_size) != 0 ||
         (!opt->off && (take_lock(l, err, err_size) != 0 || open_durable(l, err, err_size) != 0))) {
         ledger_close(l, -1, NULL, NULL, 0);
@@ -396,9 +397,9 @@ const char *ledger_stage_dir(ledger *l, const char *stage, uint32_t instance, ch
         return NULL;
     }
     /* Checkpoints serve only the run they were made in: a run that starts
-     * from nothing (or without a ledger to skip their keys) drops them. */
-    if ((!l->db || l->start == LEDGER_NEW || l->start == LEDGER_RERUN) &&
-        state_dir_empty(path, err, err_size) != 0)
+     * from nothing (or without a ledger to skip their keys, unless it
+     * follows a coordinator node's) drops them. */
+    if (ledger_run_kind(l) == FR_RUN_FRESH && state_dir_empty(path, err, err_size) != 0)
         return NULL;
     if (!(l->stage_dirs[l->n_stage_dirs] = strdup(path))) {
         snprintf(err, err_size, "out of memory");
@@ -598,10 +599,16 @@ int ledger_close(ledger *l, int exit_code, const char *dead_letters, char *err, 
     return rc;
 }
 
+void ledger_follow(ledger *l, fr_run_kind kind)
+{
+    if (!l->db)
+        l->followed = kind;
+}
+
 fr_run_kind ledger_run_kind(const ledger *l)
 {
     if (!l || !l->db)
-        return FR_RUN_FRESH;
+        return l ? l->followed : FR_RUN_FRESH;
     if (l->start == LEDGER_RESUME)
         return FR_RUN_RESUME;
     return l->start == LEDGER_INCREMENTAL ? FR_RUN_INCREMENTAL : FR_RUN_FRESH;

@@ -97,6 +97,11 @@ int ledger_inspect(const char *dir, const char *keys, FILE *out, char *err, size
 
 /* What the start means for sinks (fr_run_kind_of).  NULL: FR_RUN_FRESH. */
 fr_run_kind ledger_run_kind(const ledger *l);
+/* A ledger that is off on a node of a split run whose coordinator node
+ * keeps the ledger: the kind of run the coordinator decided, before any
+ * stage directory is made (a resumed run keeps them).  No-op on a ledger
+ * that is on. */
+void ledger_follow(ledger *l, fr_run_kind kind);
 
 /* 1 when l keeps keys (not off).  NULL is 0. */
 int ledger_is_durable(const ledger *l);

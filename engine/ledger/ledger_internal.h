@@ -39,6 +39,7 @@ struct ledger {
     int lock_fd;
     int64_t run; /* this run's number: keys sent by it are FR_KEY_SENT */
     ledger_start start;
+    fr_run_kind followed;                     /* off: the coordinator node's kind (ledger_follow) */
     int begun;                                /* the run was recorded as running */
     uint64_t sinks_of[LEDGER_MAX_STAGES + 1]; /* per stage: mask of the sinks below it */
     char **stage_dirs;                        /* owned, handed to the instances */

@@ -69,7 +69,7 @@ struct run {
     size_t n_instances;
     char run_id[32];     /* makes inproc endpoints unique to this run */
     struct curve *curve; /* keys for links between nodes (curve.h), or NULL */
-    ledger *ledger;      /* owned by runtime_run; off (state directories only) on split-run nodes */
+    ledger *ledger;      /* owned by runtime_run; off on a split run's non-coordinator nodes */
 };
 
 /* 1 if stage s runs in this process. */

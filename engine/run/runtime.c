@@ -368,6 +368,8 @@ static void on_message(coordinator *co, const control_header *h, char **texts, i
         }
         break;
     case CTL_COMMIT:
+        if (co->cluster) /* tests of a split run act once something is committed */
+            log_msg(FR_LOG_DEBUG, NULL, "stage \"%s\" committed %d ids", s->cfg->name, n);
         co->tally.committed[h->stage] += (uint64_t)n;
         ledger_committed(co->r->ledger, h->stage, (const char *const *)texts, (size_t)n);
         for (int i = 0; i < n; i++)
@@ -780,12 +782,6 @@ static int coordinate(coordinator *co)
     int failed = 0;
     if (r->opt->node && !(r->curve = curve_new(r->graph, own_node(r), r->zmq, &failed)) && failed)
         return -1;
-    if (make_instances(r) != 0 || make_sockets(co) != 0) {
-        log_msg(FR_LOG_ERROR, NULL, "cannot set up the run's sockets: %s",
-                zmq_strerror(zmq_errno()));
-        return -1;
-    }
-    publish(co, SNAP_STARTING, 0); /* health answers "starting" from now on */
     const cluster_hooks hooks = {.ctx = co,
                                  .control = on_remote_control,
                                  .commits = on_remote_commits,
@@ -794,6 +790,18 @@ static int coordinate(coordinator *co)
     co->cluster = cluster_new(r, &hooks, &failed);
     if (failed)
         return -1;
+    /* A node's stages resume when the coordinator node's ledger resumes:
+     * known before their state directories are made. */
+    int kind = co->cluster ? cluster_run_kind(co->cluster) : 0;
+    if (kind < 0)
+        return -1;
+    ledger_follow(r->ledger, (fr_run_kind)kind);
+    if (make_instances(r) != 0 || make_sockets(co) != 0) {
+        log_msg(FR_LOG_ERROR, NULL, "cannot set up the run's sockets: %s",
+                zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    publish(co, SNAP_STARTING, 0); /* health answers "starting" from now on */
     int owner = !co->cluster || cluster_is_coordinator(co->cluster);
     if (owner && prepare_dead_letters(r) != 0) {
         co->usage = 1; /* dead_letters: names a place that cannot be written */
@@ -827,15 +835,38 @@ static int coordinate(coordinator *co)
     return started ? 0 : -1;
 }
 
+/* A split run's ledger is the coordinator node's, where every commit and
+ * dead letter arrives; the sources ask it about keys, so it needs them on
+ * that node too.  1 when this node keeps it. */
+static int keeps_split_ledger(const run *r)
+{
+    const graph *g = r->graph;
+    const config_pipeline *p = g->pipeline;
+    const char *coord = p->cluster.coordinator ? p->cluster.coordinator : p->nodes[0].name;
+    if (strcmp(r->opt->node, coord) != 0)
+        return 0;
+    for (size_t s = 0; s < g->n_stages; s++)
+        for (uint32_t k = 0; g->stages[s].n_inputs == 0 && k < g->stages[s].cfg->replicas; k++)
+            if (strcmp(p->nodes[graph_instance_node(g, s, k)].name, coord) != 0) {
+                log_msg(FR_LOG_WARN, NULL,
+                        "no ledger: source stage \"%s\" runs on node \"%s\", not on coordinator "
+                        "node \"%s\"; a rerun after a failure starts over",
+                        g->stages[s].cfg->name, p->nodes[graph_instance_node(g, s, k)].name, coord);
+                return 0;
+            }
+    return 1;
+}
+
 /* The ledger in the pipeline's state directory; off (state directories
- * only) on a node of a split run and with --no-ledger. */
+ * only) with --no-ledger and on a node of a split run that does not keep it
+ * (keeps_split_ledger). */
 static ledger *open_ledger(const run *r)
 {
     const config_pipeline *p = r->graph->pipeline;
     char dir[4096], err[4400];
     ledger_options lo = {.fresh = r->opt->fresh,
                          .retry_dead = r->opt->retry_dead,
-                         .off = r->opt->no_ledger || r->opt->node};
+                         .off = r->opt->no_ledger || (r->opt->node && !keeps_split_ledger(r))};
     ledger *l = NULL;
     if (state_dir_resolve(p->state, p->file, p->name, dir, sizeof dir, err, sizeof err) == 0)
         l = ledger_open(dir, r->graph, &lo, err, sizeof err);

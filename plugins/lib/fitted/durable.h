@@ -12,6 +12,22 @@
  * disk may not hold, and the ledger never holds an id the checkpoint does
  * not cover.  Rows after B (written before a crash, never declared) are cut
  * off at reload; their ids come again from the source.
+ *
+ * fit: stream emits its rows at every refit, so it keeps no rows, only what
+ * the model has seen:
+ *
+ *   stream.ids       the ids of the rows in the statistics, in order, each
+ *                    ended by a NUL byte
+ *   stream.stats     the statistics and the model version of the last
+ *                    refit (stats_save)
+ *
+ * At a refit the new rows' ids are appended and fdatasync'd, then
+ * stream.stats is replaced atomically: its row count says how many ids it
+ * covers (ids after them, of a refit a crash interrupted, are cut off at
+ * reload).  A rerun continues the statistics and the version; a row it
+ * receives again whose id they hold (emitted, not yet committed by the
+ * sinks) is not counted twice: it is transformed with the current model and
+ * emitted.
  */
 #ifndef FLOWRUN_FITTED_DURABLE_H
 #define FLOWRUN_FITTED_DURABLE_H
@@ -30,6 +46,8 @@ typedef struct durable {
     size_t n_pending, cap_pending;
     char **held; /* owned, sorted: ids reloaded from a checkpoint */
     size_t n_held, cap_held;
+    char *ids_path, *stats_path; /* owned: fit: stream's files */
+    int ids_fd;                  /* stream.ids, appending; -1 until the first refit */
 } durable;
 
 /* The files in dir (borrowed); every_ms / every_rows: the interval (0: that
@@ -62,5 +80,18 @@ int durable_row(durable *d, fr_stage *st, stats_spill *spill, uint32_t dim, cons
 /* Takes a checkpoint of spill now if rows wait for one. */
 int durable_checkpoint(durable *d, fr_stage *st, stats_spill *spill, uint32_t dim, char *err,
                        size_t err_size);
+
+/* fit: stream: the statistics (*m, owned by the caller) and model version of
+ * an earlier attempt, the ids they hold kept (durable_holds).  1, 0 when
+ * there is none, -1 with err when unreadable. */
+int durable_stream_find(durable *d, stats_moments **m, uint64_t *version, char *err,
+                        size_t err_size);
+/* fit: stream, at a refit: appends the ids of a block of waiting rows
+ * (stats_fitter_replay's fn; ctx: the durable). */
+int durable_stream_ids(void *ctx, const stats_spill_block *blk, char *err, size_t err_size);
+/* fit: stream, at a refit, after durable_stream_ids: the ids synced, then
+ * the statistics m (borrowed) and version saved. */
+int durable_stream_save(durable *d, fr_stage *st, stats_moments *m, uint64_t version, char *err,
+                        size_t err_size);
 
 #endif

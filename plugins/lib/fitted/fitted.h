@@ -25,8 +25,13 @@
  *     length recorded, and the ids it holds declared with fr_checkpoint, so
  *     a rerun after a crash reloads them at init (statistics rebuilt from
  *     the spill), skips input ids it already holds, and emits everything at
- *     flush as an uninterrupted run would.  fit: stream emits as it goes
- *     and keeps no checkpoint.
+ *     flush as an uninterrupted run would;
+ *   - durable runs, fit: stream (one replica): at every refit the ids of
+ *     the rows the model has seen and its statistics and version are saved
+ *     in the state directory (durable.h), so a rerun after a crash
+ *     continues the model (the next refit is the next version over every
+ *     row seen), and a row it receives again that the statistics hold is
+ *     transformed with the current model, not counted twice.
  *
  * A plugin: its init parses its own parameters into its model state (ctx)
  * and calls fitted_stage_init, which owns ctx from then on; its descriptor
@@ -82,7 +87,8 @@ typedef struct fitted_ops {
      STATS_FIT_CHOICES,                                                                            \
      "batch: fit on all rows, then emit them (rows wait on disk, checkpointed in the state "       \
      "directory so a rerun after a crash keeps them); stream: refit every refit_every rows, rows " \
-     "stamped with the model version; none: apply `model`. With replicas, those of one process "   \
+     "stamped with the model version (its statistics checkpointed at every refit); none: apply "   \
+     "`model`. With replicas, those of one process "                                               \
      "merge their statistics and share each model (replicas on different hosts do not)"},          \
         {"refit_every",                                                                            \
          FR_PARAM_INT,                                                                             \

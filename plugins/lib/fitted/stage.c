@@ -22,8 +22,9 @@ struct fitted_stage {
     /* Owned: the replicas' groups of this process; [0] merges the moments. */
     stats_group *groups[MAX_GROUPS];
     size_t n_groups;
-    durable durable; /* fit: batch */
-    int durable_on;
+    durable durable; /* fit: batch, or stream (one replica) */
+    int durable_on;  /* fit: batch's checkpoint */
+    int stream_on;   /* fit: stream's checkpoint */
 };
 
 int fitted_is_batch(const fitted_stage *f)
@@ -84,7 +85,14 @@ static int refit(void *ctx, stats_fitter *fitter, stats_moments *m, uint64_t ver
     if (f->ops->fit(f->ctx, f, m, version, err, err_size) < 0)
         return -1;
     fr_metric_add(f->st, "refits", 1);
-    return f->model_path[0] ? f->ops->save(f->ctx, f->model_path, m, version, err, err_size) : 0;
+    if (f->model_path[0] && f->ops->save(f->ctx, f->model_path, m, version, err, err_size))
+        return -1;
+    /* fit: stream: what this model has seen survives a crash (durable.h). */
+    if (f->stream_on &&
+        (stats_fitter_replay(f->fitter, durable_stream_ids, &f->durable, err, err_size) ||
+         durable_stream_save(&f->durable, f->st, m, version, err, err_size)))
+        return -1;
+    return 0;
 }
 
 /* Transforms a block of rows and emits each with its record's strings and
@@ -176,6 +184,46 @@ static int open_durable(fitted_stage *f, char *err, size_t err_size)
     return 0;
 }
 
+/* fit: stream, one replica: the statistics and model of a crashed attempt
+ * of this run, continued. */
+static int open_stream(fitted_stage *f, char *err, size_t err_size)
+{
+    const char *dir = fr_state_dir(f->st);
+    stats_moments *m;
+    uint64_t version;
+    if (!dir || !*dir)
+        return 0;
+    if (fr_replicas(f->st) > 1) {
+        fr_log(f->st, FR_LOG_WARN,
+               "fit: stream with %u replicas keeps no checkpoint: a rerun after a crash starts "
+               "the statistics over",
+               fr_replicas(f->st));
+        return 0;
+    }
+    if (durable_init(&f->durable, dir, 0, 0, err, err_size))
+        return -1;
+    f->stream_on = 1;
+    if (fr_run_kind_of(f->st) != FR_RUN_RESUME)
+        return durable_discard(&f->durable, err, err_size);
+    int found = durable_stream_find(&f->durable, &m, &version, err, err_size);
+    if (found <= 0)
+        return found;
+    int rc = start(f, stats_moments_dim(m), err, err_size);
+    if (rc == 0)
+        rc = f->ops->fit(f->ctx, f, m, version, err, err_size);
+    if (rc == 0)
+        rc = stats_fitter_restore(f->fitter, m, version, err, err_size);
+    if (rc == 0) {
+        f->version = version;
+        fr_metric_add(f->st, "rows_reloaded", (double)stats_moments_count(m));
+        fr_log(f->st, FR_LOG_INFO, "continuing model version %llu over %llu rows from %s",
+               (unsigned long long)version, (unsigned long long)stats_moments_count(m),
+               f->durable.stats_path);
+    }
+    stats_moments_free(m);
+    return rc;
+}
+
 /* fit: batch without a checkpoint: the fitter's spill becomes the durable
  * file (empty). */
 static int use_durable_spill(fitted_stage *f, char *err, size_t err_size)
@@ -203,7 +251,7 @@ static void free_stage(fitted_stage *f)
     stats_fitter_free(f->fitter);
     for (size_t i = f->n_groups; i-- > 0;)
         stats_group_leave(f->groups[i]);
-    if (f->durable_on)
+    if (f->durable_on || f->stream_on)
         durable_free(&f->durable);
     f->ops->free(f->ctx);
     free(f->out);
@@ -239,6 +287,8 @@ fr_status fitted_stage_init(fr_stage *st, const fitted_ops *ops, void *ctx, void
     }
     if (rc == 0 && f->fit == STATS_FIT_BATCH)
         rc = open_durable(f, err, sizeof err);
+    else if (rc == 0 && f->fit == STATS_FIT_STREAM)
+        rc = open_stream(f, err, sizeof err);
     if (rc != 0) {
         free_stage(f);
         return fr_fail(st, FR_FATAL, "%s", err);
@@ -283,6 +333,10 @@ fr_status fitted_stage_process(void *state, fr_stage *st, const fr_record *in)
                        (int)p->kind, p->rank, p->dims[0]);
     if (f->fit == STATS_FIT_NONE)
         return apply(f, in);
+    if (f->stream_on && durable_holds(&f->durable, in->id ? in->id : "")) {
+        fr_metric_add(st, "rows_seen_again", 1); /* in the statistics already */
+        return apply(f, in);
+    }
     if (f->durable_on && durable_holds(&f->durable, in->id ? in->id : "")) {
         fr_metric_add(st, "duplicates_skipped", 1); /* reloaded: held already */
         return FR_OK;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "failpoint.h"
@@ -137,8 +138,29 @@ static void local_abort(partfile_sink *base)
     local_free(s);
 }
 
-static const partfile_sink_ops local_ops = {
-    .write = local_write, .seal = local_seal, .commit = local_commit, .abort = local_abort};
+static int local_identity(partfile_sink *base, char *out, size_t size, char *err, size_t err_size)
+{
+    local_sink *s = (local_sink *)base;
+    struct stat st;
+    if (stat(s->tmp_path, &st) != 0) {
+        snprintf(err, err_size, "%s: %s", s->tmp_path, strerror(errno));
+        return -1;
+    }
+    partfile_local_identity(&st, out, size);
+    return 0;
+}
+
+void partfile_local_identity(const struct stat *st, char *out, size_t size)
+{
+    snprintf(out, size, "%lld:%lld", (long long)st->st_size,
+             (long long)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec);
+}
+
+static const partfile_sink_ops local_ops = {.write = local_write,
+                                            .seal = local_seal,
+                                            .identity = local_identity,
+                                            .commit = local_commit,
+                                            .abort = local_abort};
 
 /* ".<name>.tmp-<pid>" in the final file's directory: hidden from globs of
  * the final extension, and on the same filesystem so rename is atomic. */

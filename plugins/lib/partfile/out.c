@@ -34,7 +34,7 @@ struct partfile_out {
     /* Parts wait sealed until partfile_publish (a batch run publishes at its
      * end); without, every roll is a commit (max_age: a rolling output). */
     int staging;
-    /* Single local file: the sidecar in the state directory recording what
+    /* Single file: the sidecar in the state directory recording what
      * this run published (owned, or NULL), and whether the file is that. */
     char *sidecar_path;
     int resumed;
@@ -375,8 +375,11 @@ static int prepare_dir(partfile_out *out, char *err, size_t err_size)
     return scan_parts(out, err, err_size);
 }
 
+static int find_own_file(partfile_out *out, char *err, size_t err_size);
+
 /* One object: HEAD tells whether it exists, and checks the credentials
- * before any byte is written. */
+ * before any byte is written; the object this run published before it was
+ * interrupted is kept and acknowledged. */
 static int prepare_s3_file(partfile_out *out, char *err, size_t err_size)
 {
     s3_object obj;
@@ -388,8 +391,11 @@ static int prepare_s3_file(partfile_out *out, char *err, size_t err_size)
                  out->path);
         return -1;
     }
-    if (abort_leftover_uploads(out, key_of(out, out->path), err, err_size))
+    if (abort_leftover_uploads(out, key_of(out, out->path), err, err_size) ||
+        find_own_file(out, err, err_size))
         return -1;
+    if (out->resumed)
+        return 0;
     if (s3_head(out->s3, out->bucket, key_of(out, out->path), &obj, &e) == 0) {
         if (out->opt.mode != PARTFILE_ERROR)
             return 0;
@@ -428,27 +434,45 @@ static int remove_stale_temps(const char *dir, const char *base, char *err, size
     return rc;
 }
 
-/* "<run>:<size>:<mtime ns>" of the local file at path: what the sidecar
- * says this run published.  0, or -1 when path cannot be stat'ed. */
-static int identity(const partfile_out *out, char *buf, size_t size)
+/* What the sidecar says this run published: "<run>:<size>:<mtime ns>" of
+ * the local file, "<run>:<size>:<ETag>" of the S3 object (what the sink's
+ * identity op said before publishing it).  1; 0 when there is no such file
+ * (or the local one cannot be stat'ed); -1 with err when S3 fails. */
+static int identity(const partfile_out *out, char *buf, size_t size, char *err, size_t err_size)
 {
-    struct stat st;
-    if (stat(out->path, &st) != 0)
+    if (out->s3) {
+        s3_object obj;
+        s3_error e = {0};
+        if (s3_head(out->s3, out->bucket, key_of(out, out->path), &obj, &e) == 0) {
+            snprintf(buf, size, "%s:%llu:%s", out->opt.run, (unsigned long long)obj.size,
+                     obj.etag ? obj.etag : "");
+            return 1;
+        }
+        if (e.cls == S3_ERR_NOT_FOUND && strcmp(e.code, "NoSuchBucket") != 0)
+            return 0;
+        snprintf(err, err_size, "%s", e.message);
         return -1;
-    snprintf(buf, size, "%s:%lld:%lld", out->opt.run, (long long)st.st_size,
-             (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec);
-    return 0;
+    }
+    struct stat st;
+    char what[64];
+    if (stat(out->path, &st) != 0)
+        return 0; /* opening the file will say why to the user */
+    partfile_local_identity(&st, what, sizeof what);
+    snprintf(buf, size, "%s:%s", out->opt.run, what);
+    return 1;
 }
 
-/* A single local file this run published before it was interrupted (the
- * sidecar in the state directory names it, and it is unchanged): its ids
- * are acknowledged, not written again, and it is kept as it is. */
+/* A single file (local or S3 object) this run published before it was
+ * interrupted (the sidecar in the state directory names it, and it is
+ * unchanged): its ids are acknowledged, not written again, and it is kept
+ * as it is.  0, or -1 with err. */
 static int find_own_file(partfile_out *out, char *err, size_t err_size)
 {
     char id[4400];
-    if (!out->sidecar_path || identity(out, id, sizeof id) != 0)
+    int found;
+    if (!out->sidecar_path || (found = identity(out, id, sizeof id, err, err_size)) == 0)
         return 0;
-    if (manifest_load(&out->manifest, out->sidecar_path, err, err_size))
+    if (found < 0 || manifest_load(&out->manifest, out->sidecar_path, err, err_size))
         return -1;
     out->resumed = out->manifest.read_run && strcmp(out->manifest.read_run, id) == 0;
     if (!out->resumed)
@@ -722,16 +746,18 @@ oom:
 
 static void remove_old(partfile_out *out);
 
-/* Single local file, published: the sidecar records it with its ids. */
-static int write_sidecar(partfile_out *out, char *err, size_t err_size)
+/* Single file (local or S3), sealed: before it is published, the sidecar
+ * records what it will be and its ids, so a run killed right after the
+ * publishing step still knows the file as its own.  0, or -1 with err (s is
+ * then still to abort). */
+static int write_sidecar(partfile_out *out, partfile_sink *s, char *err, size_t err_size)
 {
-    char id[4400];
-    if (!out->sidecar_path || out->s3)
+    char what[256], id[512];
+    if (!out->sidecar_path)
         return 0;
-    if (identity(out, id, sizeof id) != 0) {
-        snprintf(err, err_size, "%s: %s", out->path, strerror(errno));
+    if (s->ops->seal(s, err, err_size) || s->ops->identity(s, what, sizeof what, err, err_size))
         return -1;
-    }
+    snprintf(id, sizeof id, "%s:%s", out->opt.run, what);
     manifest side = {.run = id};
     const char *slash = strrchr(out->path, '/');
     manifest_part part = {.file = slash ? slash + 1 : out->path,
@@ -748,6 +774,10 @@ static int write_sidecar(partfile_out *out, char *err, size_t err_size)
 /* Publishes the open part and lists it (a rolling output, or one file). */
 static int commit_now(partfile_out *out, partfile_sink *s, char *err, size_t err_size)
 {
+    if (!out->parts && write_sidecar(out, s, err, err_size)) {
+        s->ops->abort(s);
+        return -1;
+    }
     if (s->ops->commit(s, err, err_size))
         return -1;
     if (!out->parts) {
@@ -755,8 +785,6 @@ static int commit_now(partfile_out *out, partfile_sink *s, char *err, size_t err
             snprintf(err, err_size, "out of memory listing %s", out->part_path);
             return -1;
         }
-        if (write_sidecar(out, err, err_size))
-            return -1;
         out->n_committed = out->n_ids;
         return 0;
     }

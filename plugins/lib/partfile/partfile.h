@@ -51,6 +51,10 @@ typedef struct partfile_sink_ops {
      * staged file's commit is only the publishing step.  No write after it.
      * On failure, only abort remains. */
     int (*seal)(partfile_sink *s, char *err, size_t err_size);
+    /* After seal: what the file will be once published, as reading it back
+     * then shows: "<size>:<mtime ns>" (local; a rename keeps the mtime) or
+     * "<size>:<ETag>" (S3).  0, or -1 with err. */
+    int (*identity)(partfile_sink *s, char *out, size_t size, char *err, size_t err_size);
     /* Publishes the file under its final name, durably.  Frees s whatever
      * the outcome; on failure nothing appears under the final name. */
     int (*commit)(partfile_sink *s, char *err, size_t err_size);
@@ -77,6 +81,10 @@ int partfile_write_small(const char *path, const char *text, char *err, size_t e
  * otherwise, also for a running process's file (a PID reused since keeps
  * its leftover until a later open). */
 int partfile_local_stale(const char *name);
+
+/* "<size>:<mtime ns>" of a local file's stat (the identity op's form). */
+struct stat;
+void partfile_local_identity(const struct stat *st, char *out, size_t size);
 
 /* ---- outputs -------------------------------------------------------------- */
 

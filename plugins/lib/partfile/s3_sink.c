@@ -2,12 +2,14 @@
 #include "s3_sink.h"
 
 #include "failpoint.h"
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 typedef struct s3_sink {
     partfile_sink base;
     s3_upload *upload; /* owned; NULL once it failed (s3_upload_* aborted it) */
+    uint64_t bytes;    /* written */
 } s3_sink;
 
 static int s3_sink_write(partfile_sink *base, const void *data, size_t n, char *err,
@@ -19,8 +21,10 @@ static int s3_sink_write(partfile_sink *base, const void *data, size_t n, char *
         snprintf(err, err_size, "writing to an upload that already failed");
         return -1;
     }
-    if (s3_upload_write(s->upload, data, n, &e) == 0)
+    if (s3_upload_write(s->upload, data, n, &e) == 0) {
+        s->bytes += n;
         return 0;
+    }
     /* A failed part leaves the upload open: abort it now, so nothing stays
      * behind even if the caller never gets to abort the sink. */
     s3_upload_abort(s->upload);
@@ -67,8 +71,23 @@ static void s3_sink_abort(partfile_sink *base)
     free(s);
 }
 
-static const partfile_sink_ops s3_sink_ops = {
-    .write = s3_sink_write, .seal = s3_sink_seal, .commit = s3_sink_commit, .abort = s3_sink_abort};
+static int s3_sink_identity(partfile_sink *base, char *out, size_t size, char *err, size_t err_size)
+{
+    s3_sink *s = (s3_sink *)base;
+    char etag[64];
+    if (!s->upload || s3_upload_etag(s->upload, etag, sizeof etag)) {
+        snprintf(err, err_size, "the ETag of an upload that is not sealed");
+        return -1;
+    }
+    snprintf(out, size, "%llu:%s", (unsigned long long)s->bytes, etag);
+    return 0;
+}
+
+static const partfile_sink_ops s3_sink_ops = {.write = s3_sink_write,
+                                              .seal = s3_sink_seal,
+                                              .identity = s3_sink_identity,
+                                              .commit = s3_sink_commit,
+                                              .abort = s3_sink_abort};
 
 partfile_sink *partfile_s3_open(s3_client *c, const char *bucket, const char *key, char *err,
                                 size_t err_size)

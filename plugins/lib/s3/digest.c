@@ -25,3 +25,8 @@ void s3_md5_hex(const void *data, size_t len, char out[33])
 {
     digest_hex(EVP_md5(), data, len, out);
 }
+
+void s3_md5(const void *data, size_t len, unsigned char out[16])
+{
+    EVP_Digest(data, len, out, NULL, EVP_md5(), NULL);
+}

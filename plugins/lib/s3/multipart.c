@@ -17,6 +17,7 @@ struct s3_upload {
     s3_buf part;     /* bytes of the part being filled */
     char *upload_id; /* NULL until initiated */
     s3_buf complete; /* the CompleteMultipartUpload body, grown per part */
+    s3_buf md5s;     /* the binary MD5 of every part sent, back to back */
     int parts;
 };
 
@@ -93,9 +94,12 @@ static int upload_part(s3_upload *u, s3_error *err)
     if (rc == 0)
         rc = upload_call(u, &req, "PUT", q.data, "UploadPart", err);
     if (rc == 0) {
+        unsigned char md5[16];
         snprintf(entry, sizeof entry, "<Part><PartNumber>%d</PartNumber><ETag>\"%s\"</ETag></Part>",
                  part, req.etag);
-        rc = s3_buf_append(&u->complete, entry, strlen(entry));
+        s3_md5(u->part.data ? u->part.data : "", u->part.len, md5);
+        rc = s3_buf_append(&u->complete, entry, strlen(entry)) |
+             s3_buf_append(&u->md5s, md5, sizeof md5);
     }
     s3_request_done(&req);
     s3_buf_free(&q);
@@ -174,6 +178,7 @@ static void upload_free(s3_upload *u)
     free(u->upload_id);
     s3_buf_free(&u->part);
     s3_buf_free(&u->complete);
+    s3_buf_free(&u->md5s);
     free(u->bucket);
     free(u->key);
     free(u);
@@ -202,6 +207,16 @@ int s3_upload_seal(s3_upload *u, s3_error *err)
     if (rc == 0)
         s3_buf_free(&u->part); /* a sealed upload may wait long: keep only its part list */
     return rc;
+}
+
+int s3_upload_etag(const s3_upload *u, char *out, size_t size)
+{
+    char hex[33];
+    if (!u->parts || u->part.len)
+        return -1;
+    s3_md5_hex(u->md5s.data, u->md5s.len, hex);
+    snprintf(out, size, "%s-%d", hex, u->parts);
+    return 0;
 }
 
 void s3_upload_abort(s3_upload *u)

@@ -162,6 +162,11 @@ int s3_upload_write(s3_upload *u, const void *data, size_t len, s3_error *err);
  * which then only completes.  After it, no more writes.  On failure the
  * upload stays open for s3_upload_abort. */
 int s3_upload_seal(s3_upload *u, s3_error *err);
+/* After s3_upload_seal: the ETag the object will have once completed, as
+ * S3 computes it for a multipart upload (the MD5 of the parts' MD5s, "-",
+ * the number of parts; without quotes) into out.  0, or -1 when not sealed.
+ * A bucket whose ETags are not MD5s (SSE-KMS) gives another. */
+int s3_upload_etag(const s3_upload *u, char *out, size_t size);
 /* Completes and frees u (also on failure, after aborting). */
 int s3_upload_commit(s3_upload *u, s3_error *err);
 /* Aborts and frees u; NULL is a no-op. */

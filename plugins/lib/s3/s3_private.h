@@ -63,6 +63,7 @@ int s3_json_string(const char *json, const char *name, char *out, size_t n);
 time_t s3_parse_iso8601(const char *s);
 void s3_sha256_hex(const void *data, size_t len, char out[65]);
 void s3_md5_hex(const void *data, size_t len, char out[33]);
+void s3_md5(const void *data, size_t len, unsigned char out[16]);
 /* Percent-encodes s for a URL path (slash_too=0) or a query value (=1):
  * every byte but A-Za-z0-9-_.~ (and '/' in paths), upper-case hex.
  * Appends to b; -1 when out of memory. */

@@ -212,6 +212,15 @@ int stats_fitter_resume(stats_fitter *f, stats_spill *spill,
     return 0;
 }
 
+int stats_fitter_restore(stats_fitter *f, stats_moments *m, uint64_t version, char *err,
+                         size_t err_size)
+{
+    if (stats_moments_merge(f->moments, m, err, err_size))
+        return -1;
+    f->version = version;
+    return 0;
+}
+
 stats_spill *stats_fitter_spill(stats_fitter *f)
 {
     return f->spill;

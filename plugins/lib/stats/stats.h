@@ -320,6 +320,12 @@ int stats_fitter_resume(stats_fitter *f, stats_spill *spill,
                         int (*fn)(void *ctx, const stats_spill_block *blk, char *err,
                                   size_t err_size),
                         void *ctx, char *err, size_t err_size);
+/* Before the first row, without a group: continues from the statistics m
+ * (borrowed; merged into the fitter's) and model version of a checkpoint,
+ * so the next refit is version + 1 over m's rows and those that come.  0, or
+ * -1 with err. */
+int stats_fitter_restore(stats_fitter *f, stats_moments *m, uint64_t version, char *err,
+                         size_t err_size);
 /* Rows stay in the spill once emitted (a checkpoint's file: a rerun after a
  * crash later in the run needs them).  Only for refit_every 0 (batch),
  * where the rows are emitted once, at the end. */

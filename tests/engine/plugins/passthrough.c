@@ -6,9 +6,14 @@
  * For the ledger's tests: `file` is fingerprinted (a model stand-in), and
  * `digest` turns any payload into a one-value tensor (its FNV-1a hash), so
  * tensor sinks (csv, parquet) can write what a bytes source read.
+ * `delay` makes it a slow stage (per record, CPU-free): with
+ * `delay: ${VAR:-0}` one node of a split run can be slower than another
+ * with the same pipeline file.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "flowrun/plugin.h"
 
@@ -24,6 +29,8 @@ static const fr_param pass_params[] = {
      "a file the results depend on: its content is in the run's fingerprint"},
     {"digest", FR_PARAM_BOOL, "false", 0, 0, NULL,
      "emit tensor/f32[1]: the payload's FNV-1a hash modulo 2^24"},
+    {"delay", FR_PARAM_DURATION, "0", 0, 60000, NULL,
+     "time spent on each record without using the CPU (a slow stage)"},
     {0},
 };
 
@@ -32,6 +39,7 @@ typedef struct pass {
     int64_t seen;
     int64_t retried; /* RETRYs given for the current record */
     int digest;
+    int64_t delay_ms;
 } pass;
 
 static fr_status pass_init(fr_stage *st, void **state)
@@ -44,6 +52,7 @@ static fr_status pass_init(fr_stage *st, void **state)
     p->fatal_after = fr_config_int(st, "fatal_after");
     p->drop_every = fr_config_int(st, "drop_every");
     p->digest = fr_config_bool(st, "digest");
+    p->delay_ms = fr_config_int(st, "delay");
     *state = p;
     if (fr_fingerprint_file(st, "file") != FR_OK) {
         free(p);
@@ -72,9 +81,19 @@ static fr_status emit_digest(fr_stage *st, const fr_record *in)
     return fr_emit(st, &out);
 }
 
+/* A slow stage: the record's time passes (signals do not cut it short). */
+static void take_time(int64_t ms)
+{
+    struct timespec left = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
+    while (ms > 0 && nanosleep(&left, &left) == -1 && errno == EINTR)
+        continue;
+}
+
 static fr_status pass_process(void *state, fr_stage *st, const fr_record *in)
 {
     pass *p = state;
+    if (p->retried == 0)
+        take_time(p->delay_ms);
     int64_t n = p->reject_every || p->drop_every ? record_number(in) : 0;
     if (p->retried < p->retry_times) {
         p->retried++;

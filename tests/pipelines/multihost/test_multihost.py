@@ -1,7 +1,10 @@
 """Three test hosts (network namespaces, netns_hosts.py) run one pipeline:
 its output equals the one-process run's; a killed worker stops the others
-with an error naming it; under CURVE a peer in a fourth namespace with a
+with an error naming it, and a rerun on new hosts resumes from the
+coordinator node's ledger with nothing lost or repeated; replicas on two
+nodes fed by credit give the slower node fewer records; under CURVE a peer in a fourth namespace with a
 key of its own gets nothing into the output."""
+import csv
 import json
 import os
 import shutil
@@ -43,6 +46,21 @@ stages:
   dec:    {plugin: jpeg-decode, inputs: src}
   resize: {plugin: resize-224, inputs: dec, replicas: 2}
   sink:   {plugin: capture-sink, inputs: resize, path: $DIR/one.jsonl}
+"""
+# Rolling parts on w2, committed as they go, and the ledger on the
+# coordinator node edge, where the source runs.
+RESUMABLE = """
+name: resumable
+state: $DIR/state
+dead_letters: $DIR/dead.jsonl
+%(cluster)s
+stages:
+  src:    {plugin: dir-source, path: $DIR/images%(edge)s}
+  dec:    {plugin: jpeg-decode, inputs: src%(edge)s}
+  resize: {plugin: resize-224, inputs: dec, width: 4, height: 4, replicas: 2%(w1)s}
+  slow:   {plugin: passthrough, inputs: resize, delay: 100ms%(w2)s}
+  sink:   {plugin: csv-sink, inputs: slow, path: $DIR/%(out)s, mode: append-parts,
+           max_age: 200ms%(w2)s}
 """
 NODES = ("edge", "w1", "w2")
 
@@ -120,6 +138,104 @@ class ThreeHosts(unittest.TestCase):
         self.assertIn(lost, nodes["edge"].stderr)
         self.assertIn(lost, nodes["w1"].stderr)  # told by the coordinator
         self.assertFalse(os.path.exists(self.path("three.jsonl")))  # nothing partial
+
+    def csv_rows(self, folder):
+        """{key: row} of the parts the manifest lists; a key twice fails."""
+        with open(self.path(folder + "/_manifest.json")) as f:
+            parts = json.load(f)["parts"]
+        rows = {}
+        for part in parts:
+            with open(self.path(folder + "/" + part["file"]), newline="") as f:
+                for row in list(csv.reader(f))[1:]:  # after the header
+                    self.assertNotIn(row[0], rows, "key written twice")
+                    rows[row[0]] = row
+        return rows
+
+    def resumable(self, hosts):
+        path = self.path("resumable.yaml")
+        nodes = ("cluster: {node_timeout: 3s}\nnodes:\n" + "".join(
+            '  %s: {endpoint: "tcp://%s:7100"}\n' % (n, hosts.addr[n]) for n in NODES))
+        with open(path, "w") as f:
+            f.write((RESUMABLE % dict(cluster=nodes, out="out", edge=", node: edge",
+                                      w1=", node: w1", w2=", node: w2")).replace("$DIR", self.dir))
+        return path
+
+    def test_after_a_lost_worker_a_rerun_on_new_hosts_resumes_from_the_ledger(self):
+        one = self.path("one.yaml")
+        with open(one, "w") as f:
+            f.write((RESUMABLE % dict(cluster="", out="one", edge="", w1="", w2=""))
+                    .replace("$DIR/state", "$DIR/state-one").replace("$DIR", self.dir)
+                    .replace("delay: 100ms", "delay: 0"))
+        run = subprocess.run([FLOWRUN, "-q", "run", one], capture_output=True, text=True)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        want = self.csv_rows("one")
+        self.assertEqual(len(want), 24)
+        with Hosts(NODES) as hosts:
+            yaml = self.resumable(hosts)
+            nodes = {n: Node(hosts, n, yaml) for n in NODES}
+            for n in nodes.values():
+                n.wait_for("data flowing")
+            nodes["edge"].wait_for('stage "sink" committed')  # some parts are in
+            nodes["w2"].proc.send_signal(signal.SIGKILL)
+            nodes["w2"].finish()
+            codes = [nodes[n].finish() for n in ("edge", "w1")]
+        self.assertEqual(codes, [3, 3], nodes["edge"].stderr + nodes["w1"].stderr)
+        self.assertIn('node "w2" (tcp://10.77.0.3:7100) lost', nodes["w1"].stderr)
+        first = self.csv_rows("out")  # what was committed: whole parts only
+        self.assertLess(len(first), 24)
+        # The rerun: new namespaces, and w2's local state is gone (a new host).
+        shutil.rmtree(self.path("state/stages/slow"), ignore_errors=True)
+        shutil.rmtree(self.path("state/stages/sink"), ignore_errors=True)
+        with Hosts(NODES) as hosts:
+            yaml = self.resumable(hosts)
+            nodes = {n: Node(hosts, n, yaml) for n in NODES}
+            codes = [nodes[n].finish() for n in NODES]
+        self.assertEqual(codes, [0, 0, 0], "".join(n.stderr for n in nodes.values()))
+        self.assertRegex(nodes["edge"].stderr, r"resumed: [1-9]\d* keys skipped \([1-9]")
+        got = self.csv_rows("out")  # every key once, the first attempt's parts kept
+        self.assertEqual(got, want)
+        for key, row in first.items():
+            self.assertEqual(got[key], row)
+
+    CREDIT = """
+name: credit
+state: $DIR/state-credit
+dead_letters: $DIR/dead-credit.jsonl
+cluster: {node_timeout: 10s}
+nodes:
+%(nodes)s
+stages:
+  src:  {plugin: gen-source, count: 400, size: 262144, node: edge}
+  work: {plugin: passthrough, inputs: src, delay: "${PASS_DELAY:-0}", replicas: {w1: 2, w2: 2}}
+  sink: {plugin: capture-sink, inputs: work, path: $DIR/credit.jsonl, node: edge}
+"""
+
+    def test_replicas_fed_by_credit_give_a_slower_node_fewer_records(self):
+        # The same pipeline file on every node; w2's replicas take 100 ms a
+        # record (PASS_DELAY in its environment only), w1's no time at all.
+        # Records of 256 KiB: the credit is each pipe's queue (--queue), and
+        # the kernel's socket buffers between hosts, which hold thousands of
+        # small records, hold only a few of these.
+        with Hosts(NODES) as hosts:
+            nodes = "".join('  %s: {endpoint: "tcp://%s:7100"}\n' % (n, hosts.addr[n])
+                            for n in NODES)
+            yaml = self.path("credit.yaml")
+            with open(yaml, "w") as f:
+                f.write((self.CREDIT % dict(nodes=nodes)).replace("$DIR", self.dir))
+            delay = {"edge": [], "w1": [], "w2": ["env", "PASS_DELAY=100ms"]}
+            procs = {n: NodeProcess(n, hosts.command(n, delay[n] + [
+                FLOWRUN, "-v", "run", "--node", n, yaml, "--summary",
+                self.path(n + ".json")])) for n in NODES}
+            codes = [procs[n].finish() for n in NODES]
+        self.assertEqual(codes, [0, 0, 0], "".join(p.stderr for p in procs.values()))
+        keys = [r["key"] for r in self.lines("credit.jsonl")]
+        self.assertEqual(sorted(keys), ["rec-%06d" % i for i in range(400)])  # each once
+        took = {}
+        for n in ("w1", "w2"):
+            with open(self.path(n + ".json")) as f:
+                took[n] = json.load(f)["stages"]["work"]["records_in"]
+        self.assertEqual(took["w1"] + took["w2"], 400)
+        self.assertLess(took["w2"], took["w1"], took)
 
     def test_a_stranger_under_curve_injects_nothing(self):
         with Hosts(NODES + ("evil",)) as hosts:

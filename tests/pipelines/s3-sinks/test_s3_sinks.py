@@ -321,6 +321,40 @@ stages:
         self.s3.abort_multipart_upload(Bucket=bucket, Key="other/part-00000.parquet",
                                        UploadId=other["UploadId"])
 
+    def test_single_object_killed_before_its_ack_then_rerun_keeps_it(self):
+        # Killed after a sink completed its one object but before the engine
+        # heard: the rerun finds the object this run published (the sidecar in
+        # the state directory names its ETag), acknowledges every record from
+        # it and writes nothing again, although mode: error refuses an object
+        # that exists; the other sink writes its own object once.
+        bucket = new_bucket(self.s3, "single")
+        path = self.write_yaml(250, f"path: s3://{bucket}/features.csv",
+                               f"path: s3://{bucket}/features.parquet")
+        env = dict(server_env(), FLOWRUN_FAILPOINT="sink-ack:1")
+        run = self.run_flowrun(path, env=env)
+        self.assertEqual(run.returncode, -signal.SIGKILL, run.stderr)
+        self.assertIn("flowrun: failpoint sink-ack:1", run.stderr)
+        published = {k: self.s3.head_object(Bucket=bucket, Key=k)["ETag"]
+                     for k in self.objects(bucket)}
+        self.assertTrue(published)
+        run = self.run_flowrun(path, fresh=False)  # resumes the killed run
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertEqual(run.summary["ledger"]["start"], "resumed")
+        stage = {"features.csv": "csv", "features.parquet": "pq"}
+        for key, etag in published.items():
+            self.assertEqual(self.s3.head_object(Bucket=bucket, Key=key)["ETag"], etag,
+                             key + " written again")
+            self.assertEqual(run.summary["stages"][stage[key]]["metrics"]["duplicates_skipped"],
+                             250)
+        got = self.objects(bucket)
+        self.assertEqual(sorted(got), ["features.csv", "features.parquet"])
+        rows = list(csv.reader(io.StringIO(got["features.csv"].decode())))[1:]
+        self.assertEqual(sorted(r[0] for r in rows), [f"rec-{n:06d}" for n in range(250)])
+        self.check_parquet([got["features.parquet"]], 250)
+        self.assertEqual(run.summary["stages"]["csv"]["committed"], 250)
+        self.assertEqual(run.summary["stages"]["pq"]["committed"], 250)
+        self.assert_no_upload_open(bucket)
+
     def test_sigterm_leaves_no_object_and_no_upload(self):
         for wait_for_upload in (False, True):
             bucket = new_bucket(self.s3, "term")

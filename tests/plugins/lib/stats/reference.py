@@ -81,7 +81,7 @@ def run_stage_env(tmp, plugin, x, out_dim, env, **config):
     """run_stage with the driver's environment (STAGE_ROWS_STATE, _FROM,
     _KILL_AFTER: a crash and its rerun).  Returns (outputs, meta, counts:
     {"emitted_before_flush", "checkpointed", "rows_reloaded",
-    "duplicates_skipped", "report"}, the driver's return code); outputs and
+    "duplicates_skipped", "rows_seen_again", "report"}, the driver's return code); outputs and
     meta are None when the driver was killed."""
     import json
     import os

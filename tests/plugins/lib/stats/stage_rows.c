@@ -117,6 +117,7 @@ static int write_outputs(fr_harness *h, size_t before_flush, const char *out, co
         fprintf(fm, "checkpointed %zu\n", fr_harness_checkpoint_count(h));
         fprintf(fm, "rows_reloaded %.0f\n", fr_harness_metric(h, "rows_reloaded"));
         fprintf(fm, "duplicates_skipped %.0f\n", fr_harness_metric(h, "duplicates_skipped"));
+        fprintf(fm, "rows_seen_again %.0f\n", fr_harness_metric(h, "rows_seen_again"));
         if (report)
             fprintf(fm, "report %s\n", report);
     }
