@@ -19,6 +19,7 @@ typedef struct server {
     char version[32];       /* the bundle's creation time, compact */
     char **classes;         /* owned */
     size_t n_classes;
+    char precision[256];    /* how the network runs (chain_precision) */
     batcher *batcher;       /* owned */
     serve_metrics *metrics; /* owned */
     int64_t request_timeout_ms;

@@ -62,12 +62,13 @@ void serve_v2_model_metadata(server *s, http_response *res)
         json_array_append_new(classes, serve_jstr(s->classes[i]));
     serve_dump(res,
                json_pack("{s:o, s:[o], s:s, s:[{s:s, s:s, s:[i]}], s:[{s:s, s:s, s:[i]}, {s:s, "
-                         "s:s, s:[i, I]}], s:{s:o}}",
+                         "s:s, s:[i, I]}], s:{s:o, s:o}}",
                          "name", serve_jstr(s->model_name), "versions", serve_jstr(s->version),
                          "platform", "flowrun", "inputs", "name", "image", "datatype", "BYTES",
                          "shape", -1, "outputs", "name", "label", "datatype", "BYTES", "shape", -1,
                          "name", "probabilities", "datatype", "FP32", "shape", -1,
-                         (json_int_t)s->n_classes, "parameters", "classes", classes));
+                         (json_int_t)s->n_classes, "parameters", "classes", classes, "precision",
+                         serve_jstr(s->precision)));
 }
 
 /* A request's photos: pointers into the body or into decoded copies. */
