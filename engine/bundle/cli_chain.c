@@ -402,16 +402,3 @@ int chain_option(int argc, char **argv, int *i, chain_options *o, const char **o
     (*i)++;
     return 1;
 }
-
-void chain_top(const float *prob, size_t n, size_t k, uint32_t *top)
-{
-    size_t have = 0;
-    for (size_t c = 0; c < n; c++) {
-        if (have == k && !(prob[c] > prob[top[k - 1]]))
-            continue;
-        size_t at = have < k ? have++ : k - 1;
-        for (; at > 0 && prob[c] > prob[top[at - 1]]; at--)
-            top[at] = top[at - 1];
-        top[at] = (uint32_t)c;
-    }
-}

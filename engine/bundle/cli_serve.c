@@ -67,14 +67,6 @@ static double now_s(void)
 
 /* ---- classification through the batcher ------------------------------- */
 
-void serve_items_free(batch_item *items, size_t n)
-{
-    for (size_t i = 0; items && i < n; i++) {
-        free(items[i].answer.prob);
-        items[i].answer.prob = NULL;
-    }
-}
-
 int serve_photo_status(const chain_answer *a)
 {
     return a->status == CHAIN_BAD_PHOTO ? 400 : 500;
