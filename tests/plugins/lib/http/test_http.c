@@ -236,14 +236,14 @@ static void test_oversized_headers(http_server *s)
     n += sprintf(req + n, "\r\nConnection: close\r\n\r\n");
     int before = atomic_load(&handled);
     int status = exchange(s, req, (size_t)n, buf, sizeof buf);
-    CHECK(status == 413 || status == 431); /* libmicrohttpd's answer, by version */
+    CHECK_INT(status, 431); /* Request Header Fields Too Large (libmicrohttpd 0.9.75) */
     /* A URL beyond the header memory too. */
     n = sprintf(req, "GET /");
     memset(req + n, 'u', big);
     n += (int)big;
     n += sprintf(req + n, " HTTP/1.1\r\nHost: t\r\n\r\n");
     status = exchange(s, req, (size_t)n, buf, sizeof buf);
-    CHECK(status == 414 || status == 413 || status == 431);
+    CHECK_INT(status, 414); /* URI Too Long */
     CHECK_INT(atomic_load(&handled), before);
     free(req);
     CHECK(still_serving(s));
