@@ -18,6 +18,7 @@
 #define END_OF(field) (offsetof(fr_plugin, field) + sizeof(((fr_plugin *)0)->field))
 static const size_t descriptor_sizes[] = {
     [0] = END_OF(reserved), [1] = END_OF(reserved), /* 1.1: host calls and a param type, no field */
+    [2] = END_OF(reserved),                         /* 1.2: a host call, no field */
 };
 
 size_t loader_descriptor_size(unsigned minor)

@@ -103,6 +103,17 @@ static fr_status host_vfail(fr_stage *st, fr_status status, const char *fmt, va_
     return status;
 }
 
+/* The reason as vfail; the key (or "" for the stage as a whole) marks the
+ * failure as the configuration's, which the runtime reports at the key's
+ * place and exits 2 for. */
+static fr_status host_vconfig_error(fr_stage *st, const char *key, const char *fmt, va_list ap)
+{
+    vsnprintf(st->reason, sizeof st->reason, fmt, ap);
+    st->config_error = 1;
+    snprintf(st->config_key, sizeof st->config_key, "%s", key ? key : "");
+    return FR_FATAL;
+}
+
 static fr_buffer *host_buffer_new(fr_stage *st, size_t size, void **data)
 {
     (void)st;
@@ -348,6 +359,7 @@ static const fr_host_api host_api = {
     .fingerprint_file = host_fingerprint_file,
     .run_kind = host_run_kind,
     .config_enum = host_config_enum,
+    .vconfig_error = host_vconfig_error,
 };
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -379,6 +391,8 @@ void stage_setup(fr_stage *st, const loader_plugin *plugin, const char *name, co
 fr_status stage_init(fr_stage *st)
 {
     st->reason[0] = '\0';
+    st->config_error = 0;
+    st->config_key[0] = '\0';
     fr_status s = st->plugin->desc.init(st, &st->state);
     st->started = s == FR_OK;
     return s;

@@ -58,7 +58,9 @@ struct fr_stage {
     char output_type[STAGE_TYPE_MAX]; /* "" for a sink */
     void *state;
     int started;
-    char reason[1024]; /* set by fr_fail for the current call */
+    char reason[1024];   /* set by fr_fail for the current call */
+    int config_error;    /* init failed through fr_config_error: the configuration's fault */
+    char config_key[64]; /* the key it named, "" for the stage as a whole */
     const stage_backend *backend;
     void *backend_ctx;
     uint64_t total;               /* fr_set_total */

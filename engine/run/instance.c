@@ -493,8 +493,11 @@ static void *instance_main(void *arg)
 {
     instance *in = arg;
     fr_status s = stage_init(&in->stage);
-    const char *ready_text = s == FR_OK ? in->stage.output_type : stage_reason(&in->stage);
-    send_control(in, CTL_READY, s, &ready_text, 1);
+    /* READY's texts: the output type; or the reason, and for a configuration
+     * error the key it names (the coordinator reports it at its place). */
+    const char *ready_texts[2] = {s == FR_OK ? in->stage.output_type : stage_reason(&in->stage),
+                                  in->stage.config_key};
+    send_control(in, CTL_READY, s, ready_texts, s != FR_OK && in->stage.config_error ? 2 : 1);
     if (s == FR_OK && wait_for_go(in))
         s = run_stage(in);
     else

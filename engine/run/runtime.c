@@ -453,6 +453,26 @@ static int refresh_input_type(coordinator *co, size_t first, size_t count)
     return 0;
 }
 
+/* A stage's init found its configuration wrong (fr_config_error): said as
+ * the schema says it, at the key's place in the file (the stage's when the
+ * key is not written there), and the run exits 2 as validate would. */
+static void report_config_error(coordinator *co, size_t stage, const char *key, const char *why)
+{
+    const config_stage *cs = co->r->graph->stages[stage].cfg;
+    int line = cs->line, col = cs->col;
+    for (size_t i = 0; key[0] && i < cs->n_entries; i++)
+        if (strcmp(cs->entries[i].key, key) == 0 && cs->entries[i].line) {
+            line = cs->entries[i].line;
+            col = cs->entries[i].col;
+        }
+    char where[64] = "";
+    if (key[0])
+        snprintf(where, sizeof where, "key \"%.40s\": ", key);
+    log_msg(FR_LOG_ERROR, NULL, "%s:%d:%d: stage \"%s\": %s%s", co->r->graph->pipeline->file, line,
+            col, cs->name, where, why[0] ? why : "invalid configuration");
+    co->usage = 1;
+}
+
 /* Starts the instances [first, first+count) and waits for their READY. */
 static int start_stage(coordinator *co, size_t first, size_t count)
 {
@@ -485,6 +505,9 @@ static int start_stage(coordinator *co, size_t first, size_t count)
             ready++;
             if (h.status != FR_OK && co->interrupted) {
                 ok = 0; /* its init gave up because of the signal */
+            } else if (h.status != FR_OK && n == 2) {
+                report_config_error(co, h.stage, texts[1], texts[0]);
+                ok = 0;
             } else if (h.status != FR_OK) {
                 log_msg(FR_LOG_ERROR, NULL, "stage \"%s\": %s", r->graph->stages[h.stage].cfg->name,
                         n > 0 && texts[0][0] ? texts[0] : "init failed");

@@ -50,7 +50,7 @@ extern "C" {
 #endif
 
 #define FR_ABI_MAJOR     1
-#define FR_ABI_MINOR     1
+#define FR_ABI_MINOR     2
 #define FR_PLUGIN_SYMBOL "flowrun_plugin"
 
 #if defined(__GNUC__)
@@ -288,6 +288,16 @@ typedef struct fr_host_api {
      * a key that is not an ENUM of the plugin's table is a programming error
      * (logged, returns -1). */
     int (*config_enum)(fr_stage *st, const char *key);
+
+    /* ---- ABI 1.2: configuration errors found at init ---------------------
+     * init: the value of config key `key` is wrong in a way the schema
+     * cannot tell (a model file that is not a model, a model whose input
+     * does not fit the graph).  Records the reason as vfail does and returns
+     * FR_FATAL; the engine reports "file:line:col: stage "x": key "y":
+     * reason" at the key's place in the pipeline file (the stage's place
+     * when the key is not in the file, or key is NULL: the stage as a whole)
+     * and the run exits 2, a configuration error, as `validate` would. */
+    fr_status (*vconfig_error)(fr_stage *st, const char *key, const char *fmt, va_list ap);
 } fr_host_api;
 
 /* Every fr_stage starts with the pointer to its host API, so the inline
@@ -495,6 +505,18 @@ static inline fr_run_kind fr_run_kind_of(fr_stage *st)
 static inline int fr_config_enum(fr_stage *st, const char *key)
 {
     return FR_API(st)->config_enum(st, key);
+}
+
+/* From init: `return fr_config_error(st, "model", "%s: not an ONNX file", path);`
+ * (ABI 1.2). */
+static inline FR_PRINTF(3, 4) fr_status
+    fr_config_error(fr_stage *st, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fr_status s = FR_API(st)->vconfig_error(st, key, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 /* Allocates a payload for a record to emit: the buffer and its shape in one

@@ -54,7 +54,7 @@ static fr_status predict_init(fr_stage *st, void **state)
         return fr_fail(st, FR_FATAL, "out of memory");
     if (!(s->model = clf_load(fr_config_string(st, "model"), err, sizeof err))) {
         predict_fini(s, st);
-        return fr_fail(st, FR_FATAL, "model: %s", err);
+        return fr_config_error(st, "model", "%s", err);
     }
     uint32_t n = clf_classes(s->model);
     uint32_t top = (uint32_t)fr_config_int(st, "top");
@@ -71,8 +71,8 @@ static fr_status predict_init(fr_stage *st, void **state)
         s->prob && s->top && s->attrs && s->names ? FR_OK : fr_fail(st, FR_FATAL, "out of memory");
     if (rc == FR_OK && in && sscanf(in, "tensor/f32[%u]", &in_dim) == 1 &&
         in_dim != clf_dim(s->model))
-        rc = fr_fail(st, FR_FATAL, "model: %s takes %u features, the input is %s",
-                     fr_config_string(st, "model"), clf_dim(s->model), in);
+        rc = fr_config_error(st, "model", "%s takes %u features, the input is %s",
+                             fr_config_string(st, "model"), clf_dim(s->model), in);
     snprintf(type, sizeof type, "tensor/f32[%u]", s->k);
     if (rc == FR_OK)
         rc = fr_set_output_type(st, type);

@@ -76,8 +76,8 @@ static fr_status embed_check_input(embed *e, fr_stage *st)
     const char *type = fr_input_type(st);
     int h = 0, w = 0;
     if (type && sscanf(type, "image/u8[%d,%d,3]", &h, &w) == 2 && (h != in->h || w != in->w))
-        return fr_fail(st, FR_FATAL, "%s: the model takes %dx%d images, the input is %s", e->path,
-                       in->h, in->w, type);
+        return fr_config_error(st, "model", "%s: the model takes %dx%d images, the input is %s",
+                               e->path, in->h, in->w, type);
     char out[64];
     snprintf(out, sizeof out, "tensor/f32[%zu]", net_tensor_size(e->net, e->net->output));
     return fr_set_output_type(st, out);
@@ -88,13 +88,13 @@ static fr_status embed_load(embed *e, fr_stage *st)
     char err[512] = "";
     onnx_model *m = onnx_load(e->path, err, sizeof err);
     if (!m)
-        return fr_fail(st, FR_FATAL, "%s", err);
+        return fr_config_error(st, "model", "%s", err);
     net_options opts = {.output = fr_config_string(st, "output"),
                         .fp32_layers = fr_config_string(st, "fp32_layers")};
     e->net = net_compile(m, &opts, e->path, err, sizeof err);
     onnx_model_free(m);
     if (!e->net)
-        return fr_fail(st, FR_FATAL, "%s", err);
+        return fr_config_error(st, "model", "%s", err);
     fr_status s = embed_check_input(e, st);
     if (s != FR_OK)
         return s;

@@ -182,9 +182,8 @@ static fr_status source_init(fr_stage *st, void **state)
     if (local < 0 || s3_parse_url(url, &s->bucket, &s->prefix) < 0) {
         source_fini(s, st);
         *state = NULL;
-        return fr_fail(st, FR_FATAL,
-                       "url \"%s\": expected s3://bucket/prefix/, file:///folder or a local path",
-                       url);
+        return fr_config_error(
+            st, "url", "\"%s\": expected s3://bucket/prefix/, file:///folder or a local path", url);
     }
     s->concurrency = (int)fr_config_int(st, "concurrency");
     s->max_object_size = (uint64_t)fr_config_int(st, "max_object_size");

@@ -228,7 +228,10 @@ fr_status fitted_stage_init(fr_stage *st, const fitted_ops *ops, void *ctx, void
         f->refit_every = (uint64_t)fr_config_int(st, "refit_every");
     int rc = 0;
     if (f->fit == STATS_FIT_NONE) {
-        rc = load_model(f, err, sizeof err);
+        if (load_model(f, err, sizeof err) != 0) {
+            free_stage(f);
+            return fr_config_error(st, "model", "%s", err); /* fit: none reads the file named */
+        }
     } else if (fr_replicas(st) > 1) {
         rc = fitted_join(f, &stats_group_moments, err, sizeof err) ? 0 : -1;
         /* A round holds about refit_every rows of all replicas together. */

@@ -97,8 +97,8 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
                           .state_dir = fr_state_dir(st)};
     if (fr_replicas(st) > 1) {
         partfile_stage_fini(s, st);
-        return fr_fail(st, FR_FATAL, "replicas: %u: a file sink writes one output; use 1",
-                       fr_replicas(st));
+        return fr_config_error(st, "replicas", "%u: a file sink writes one output; use 1",
+                               fr_replicas(st));
     }
     if (!(s->out = partfile_open(&o, err, sizeof err))) {
         partfile_stage_fini(s, st);

@@ -8,6 +8,7 @@
  */
 #include <ctype.h>
 #include <flowrun/plugin.h>
+#include <string.h>
 
 #ifndef FIXTURE_SIZE
 #define FIXTURE_SIZE sizeof(fr_plugin)
@@ -37,6 +38,11 @@ static int compat_upper(fr_stage *st)
 static fr_status compat_init(fr_stage *st, void **state)
 {
     *state = NULL;
+#if FR_ABI_MINOR >= 2
+    /* ABI 1.2: a value only init can judge is the configuration's error. */
+    if (strcmp(fr_config_string(st, "prefix"), "!") == 0)
+        return fr_config_error(st, "prefix", "\"!\" is reserved");
+#endif
     return FR_OK;
 }
 

@@ -88,6 +88,16 @@ static void compat_runs(unsigned minor)
         fr_harness_free(h);
     }
 
+    /* From 1.2, init reports a value it cannot take as a configuration error. */
+    if (minor >= 2) {
+        const char *const bang[] = {"prefix", "!", NULL};
+        h = fr_harness_new(path, bang, &why);
+        REQUIRE_VOID(h);
+        CHECK(fr_harness_start(h) == FR_FATAL);
+        CHECK_CONTAINS(fr_harness_reason(h), "\"!\" is reserved");
+        fr_harness_free(h);
+    }
+
     /* Its schema is the engine's to check, as for any plugin. */
     const char *const bad[] = {"max_size", "huge", NULL};
     CHECK(fr_harness_new(path, bad, &why) == NULL);

@@ -2,7 +2,10 @@
 """Configuration errors that used to surface only at run time: replicas
 past what ZeroMQ and the open-files limit allow (once "Too many open files"
 mid-start, exit 3) are refused by validate and run with exit 2 and a
-message naming the stage; an unwritable dead_letters path exits 2."""
+message naming the stage; an unwritable dead_letters path exits 2; a
+value only a stage's init can judge (a model file that is no model, a url
+of no known kind, a file sink given replicas) is reported at its place in
+the file and exits 2, as validate's errors do."""
 import os
 import shutil
 import subprocess
@@ -66,6 +69,50 @@ stages:
         r = self.flowrun(path)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("cannot write dead letters to", r.stderr)
+
+    def test_a_model_file_that_is_no_model_is_a_configuration_error(self):
+        model = os.path.join(self.dir, "model.json")
+        with open(model, "w") as f:
+            f.write("this is not a classifier")
+        path = self.pipeline(f"""
+dead_letters: {self.dir}/dead.jsonl
+stages:
+  src: {{plugin: gen-source, count: 3, kind: tensor, size: 16}}
+  predict:
+    plugin: logreg-predict
+    inputs: src
+    model: {model}
+  sink: {{plugin: null-sink, inputs: predict}}
+""")
+        r = self.flowrun(path)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"{path}:8:12: stage \"predict\": key \"model\": ", r.stderr)
+        self.assertIn(model, r.stderr)
+
+    def test_a_url_of_no_known_kind_is_a_configuration_error(self):
+        path = self.pipeline(f"""
+dead_letters: {self.dir}/dead.jsonl
+stages:
+  src: {{plugin: s3-source, url: "ftp://example.org/photos/"}}
+  sink: {{plugin: null-sink, inputs: src}}
+""")
+        r = self.flowrun(path)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"{path}:4:33: stage \"src\": key \"url\": \"ftp://example.org/photos/\": "
+                      "expected s3://bucket/prefix/", r.stderr)
+
+    def test_a_file_sink_with_replicas_is_a_configuration_error(self):
+        path = self.pipeline(f"""
+dead_letters: {self.dir}/dead.jsonl
+stages:
+  src: {{plugin: gen-source, count: 3, kind: tensor, size: 16}}
+  sink: {{plugin: csv-sink, inputs: src, path: {self.dir}/out.csv, replicas: 2}}
+""")
+        r = self.flowrun(path)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"{path}:5:3: stage \"sink\": key \"replicas\": 2: a file sink writes "
+                      "one output", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "out.csv")))
 
     def test_control_bytes_in_messages_stay_on_their_line(self):
         # a path with a newline and a terminal escape, reported by a stage's init
