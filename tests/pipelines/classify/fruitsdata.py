@@ -96,16 +96,20 @@ def fixture():
         os.path.join(root, "bundle")
 
 
-def reference_probabilities(root, name="probabilities.csv"):
-    """{key: {label: probability}} from the pipeline's logreg-predict (top = all
-    classes, most probable first; class names from the bundle)."""
+def read_probabilities(path):
+    """{key: (top-1 label, scores)} from a CSV of logreg-predict (top = all
+    classes, most probable first).  CSV columns: key, top-1 label, the scores
+    in decreasing order; the other labels' order is not kept, so only top-1
+    and the sorted scores are compared."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return {r[0]: (r[1], np.array(r[2:], dtype=np.float64)) for r in rows[1:]}
+
+
+def reference_probabilities(root):
+    """(classes, read_probabilities of the fixture's pipeline): class names
+    from the bundle."""
     import json
     with open(os.path.join(root, "bundle", "classifier.json")) as f:
         classes = json.load(f)["classes"]
-    with open(os.path.join(root, name), newline="") as f:
-        rows = list(csv.reader(f))
-    # CSV columns: key, top-1 label, the scores in decreasing order; the other
-    # labels' order is rebuilt from the scores' order with the top-1 known,
-    # which is all the pipeline's CSV keeps: so only top-1 and the sorted
-    # scores are compared.
-    return classes, {r[0]: (r[1], np.array(r[2:], dtype=np.float64)) for r in rows[1:]}
+    return classes, read_probabilities(os.path.join(root, "probabilities.csv"))

@@ -94,7 +94,7 @@ def check_catches_other_precisions(root, data, model, bundle, tmp, failures):
                            bundle, "batch: 1, precision: fp32", FP32_TAIL)
     F.run([F.FLOWRUN, "-q", os.path.join(tmp, "fp32.yaml")])
     _, reference = F.reference_probabilities(root)
-    _, fp32 = F.reference_probabilities(tmp, "probabilities-fp32.csv")
+    fp32 = F.read_probabilities(os.path.join(tmp, "probabilities-fp32.csv"))
     worst = 0.0
     for key, (label, scores) in reference.items():
         other = fp32[key]
