@@ -25,34 +25,28 @@ def dial(port):
     return s
 
 
-def read_answer(s):
-    """(status, body bytes) of one answer; (0, b"") when closed without one."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        try:
-            chunk = s.recv(65536)
-        except ConnectionResetError:
-            chunk = b""
-        if not chunk:
+def read_answer(f):
+    """(status, body bytes) of the next answer on f (a socket's makefile("rb"));
+    (0, b"") when the server closed without one."""
+    try:
+        line = f.readline()
+        if not line:
             return 0, b""
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    lines = head.decode("latin-1").split("\r\n")
-    length = next((int(h.split(":", 1)[1]) for h in lines[1:]
-                   if h.lower().startswith("content-length:")), 0)
-    while len(body) < length:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return int(lines[0].split()[1]), body[:length]
+        status, length = int(line.split()[1]), 0
+        while (line := f.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        return status, f.read(length)
+    except ConnectionResetError:
+        return 0, b""
 
 
 def exchange(port, raw):
     s = dial(port)
     try:
         s.sendall(raw)
-        return read_answer(s)
+        return read_answer(s.makefile("rb"))
     except (BrokenPipeError, ConnectionResetError):
         return 0, b""
     finally:
@@ -138,7 +132,8 @@ def check_pipelined(server, failures):
     s = dial(server.port)
     s.sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: t\r\n\r\n" * 2 +
               b"GET /v2/health/ready HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-    answers = [read_answer(s) for _ in range(3)]
+    f = s.makefile("rb")
+    answers = [read_answer(f) for _ in range(3)]
     s.close()
     F.check("three pipelined requests -> three answers in order",
             [a[0] for a in answers] == [200, 200, 200] and b"ready" in answers[2][1], failures)
@@ -148,7 +143,7 @@ def check_connection_limit(server, photo, failures):
     held = [dial(server.port) for _ in range(LIMIT)]
     held[0].sendall(b"GET /v2/health/live HTTP/1.1\r\nHost: t\r\n\r\n")
     # Served: the server accepted it, and the others queued before the extra.
-    first = read_answer(held[0])[0]
+    first = read_answer(held[0].makefile("rb"))[0]
     extra = dial(server.port)
     try:
         closed = extra.recv(1) == b""
@@ -156,7 +151,7 @@ def check_connection_limit(server, photo, failures):
         closed = True
     extra.close()
     held[-1].sendall(classify_request(photo))
-    last = read_answer(held[-1])[0]
+    last = read_answer(held[-1].makefile("rb"))[0]
     for s in held:
         s.close()
     F.check(f"{LIMIT} connections admitted and served, one more closed at once",
