@@ -97,11 +97,12 @@ int serve_classify(server *s, batch_item *items, size_t n, http_response *res)
 
 /* ---- routes ------------------------------------------------------------ */
 
-static void serve_metrics_page(server *s, http_response *res)
+static void serve_metrics_page(server *s, const http_request *req, http_response *res)
 {
-    res->body = serve_metrics_text(s->metrics, batcher_queued(s->batcher), &res->size);
+    expo_format f = expo_negotiate(http_header(req, "Accept"));
+    res->body = serve_metrics_text(s->metrics, batcher_queued(s->batcher), f, &res->size);
     res->status = res->body ? 200 : 500;
-    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    res->content_type = expo_content_type(f);
 }
 
 /* "/v2/models/NAME" + rest: the rest, or NULL when NAME is another. */
@@ -139,7 +140,7 @@ static serve_endpoint serve_route(server *s, const char *method, const char *pat
         return EP_HEALTH;
     }
     if (get && strcmp(path, "/metrics") == 0) {
-        serve_metrics_page(s, res);
+        serve_metrics_page(s, req, res);
         return EP_METRICS;
     }
     if (get && (strcmp(path, "/v2") == 0 || (model && model[0] == '\0'))) {

@@ -3,7 +3,6 @@
  * in the Prometheus text format.
  */
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,33 +75,6 @@ void serve_metrics_batch(serve_metrics *m, size_t n)
     pthread_mutex_unlock(&m->lock);
 }
 
-/* A growable text. */
-typedef struct text {
-    char *s;
-    size_t len, cap;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...)
-{
-    va_list ap;
-    for (;;) {
-        va_start(ap, fmt);
-        int n = t->s ? vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap) : -1;
-        va_end(ap);
-        if (n >= 0 && t->len + (size_t)n < t->cap) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap ? t->cap * 2 : 8192;
-        char *s = realloc(t->s, cap);
-        if (!s)
-            return; /* out of memory: the text stops short */
-        t->s = s;
-        t->cap = cap;
-    }
-}
-
 static const char *error_class(int status)
 {
     switch (status) {
@@ -123,81 +95,78 @@ static const char *error_class(int status)
     }
 }
 
-static void put_requests(text *t, const serve_metrics *m)
+static void put_requests(expo *e, const serve_metrics *m)
 {
-    put(t, "# HELP flowrun_serve_requests_total HTTP requests answered, by endpoint and status "
-           "code.\n# TYPE flowrun_serve_requests_total counter\n");
-    for (int e = 0; e < EP_COUNT; e++)
+    char code[16];
+    expo_family(e, "flowrun_serve_requests_total", "counter",
+                "HTTP requests answered, by endpoint and status code.");
+    for (int ep = 0; ep < EP_COUNT; ep++)
         for (size_t c = 0; c < N_CODES; c++)
-            if (m->requests[e][c] || c == 0)
-                put(t, "flowrun_serve_requests_total{endpoint=\"%s\",code=\"%d\"} %llu\n",
-                    endpoint_names[e], codes[c], m->requests[e][c]);
-    put(t, "# HELP flowrun_serve_errors_total Requests answered with an error, by class.\n"
-           "# TYPE flowrun_serve_errors_total counter\n");
+            if (m->requests[ep][c] || c == 0) {
+                snprintf(code, sizeof code, "%d", codes[c]);
+                expo_sample(e, "flowrun_serve_requests_total", (double)m->requests[ep][c],
+                            "endpoint", endpoint_names[ep], "code", code, NULL);
+            }
+    expo_family(e, "flowrun_serve_errors_total", "counter",
+                "Requests answered with an error, by class.");
     for (size_t c = 1; c < N_CODES; c++) {
         unsigned long long n = 0;
-        for (int e = 0; e < EP_COUNT; e++)
-            n += m->requests[e][c];
-        put(t, "flowrun_serve_errors_total{class=\"%s\"} %llu\n", error_class(codes[c]), n);
+        for (int ep = 0; ep < EP_COUNT; ep++)
+            n += m->requests[ep][c];
+        expo_sample(e, "flowrun_serve_errors_total", (double)n, "class", error_class(codes[c]),
+                    NULL);
     }
 }
 
-static void put_latency(text *t, const serve_metrics *m)
+static void put_latency(expo *e, const serve_metrics *m)
 {
-    put(t, "# HELP flowrun_serve_request_duration_seconds Time from the whole request received "
-           "to the answer.\n# TYPE flowrun_serve_request_duration_seconds histogram\n");
-    for (int e = 0; e < EP_COUNT; e++) {
+    static const char name[] = "flowrun_serve_request_duration_seconds";
+    char le[32];
+    expo_family(e, name, "histogram", "Time from the whole request received to the answer.");
+    for (int ep = 0; ep < EP_COUNT; ep++) {
         unsigned long long cum = 0;
         for (size_t i = 0; i <= N_LE; i++) {
-            cum += m->latency[e][i];
+            cum += m->latency[ep][i];
             if (i < N_LE)
-                put(t,
-                    "flowrun_serve_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%g\"} "
-                    "%llu\n",
-                    endpoint_names[e], latency_le[i], cum);
-            else
-                put(t,
-                    "flowrun_serve_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"}"
-                    " %llu\n",
-                    endpoint_names[e], cum);
+                snprintf(le, sizeof le, "%g", latency_le[i]);
+            expo_sample(e, "flowrun_serve_request_duration_seconds_bucket", (double)cum, "endpoint",
+                        endpoint_names[ep], "le", i < N_LE ? le : "+Inf", NULL);
         }
-        put(t, "flowrun_serve_request_duration_seconds_sum{endpoint=\"%s\"} %.6f\n",
-            endpoint_names[e], m->latency_sum[e]);
-        put(t, "flowrun_serve_request_duration_seconds_count{endpoint=\"%s\"} %llu\n",
-            endpoint_names[e], cum);
+        expo_sample(e, "flowrun_serve_request_duration_seconds_sum", m->latency_sum[ep], "endpoint",
+                    endpoint_names[ep], NULL);
+        expo_sample(e, "flowrun_serve_request_duration_seconds_count", (double)cum, "endpoint",
+                    endpoint_names[ep], NULL);
     }
 }
 
-static void put_batches(text *t, const serve_metrics *m, size_t queued)
+static void put_batches(expo *e, const serve_metrics *m, size_t queued)
 {
-    put(t, "# HELP flowrun_serve_batch_size Photos per network run.\n"
-           "# TYPE flowrun_serve_batch_size histogram\n");
+    char le[16];
+    expo_family(e, "flowrun_serve_batch_size", "histogram", "Photos per network run.");
     unsigned long long cum = 0, sum = 0;
     for (int n = 1; n <= m->max_batch; n++) {
         cum += m->batches[n];
         sum += m->batches[n] * (unsigned long long)n;
-        put(t, "flowrun_serve_batch_size_bucket{le=\"%d\"} %llu\n", n, cum);
+        snprintf(le, sizeof le, "%d", n);
+        expo_sample(e, "flowrun_serve_batch_size_bucket", (double)cum, "le", le, NULL);
     }
-    put(t, "flowrun_serve_batch_size_bucket{le=\"+Inf\"} %llu\n", cum);
-    put(t, "flowrun_serve_batch_size_sum %llu\nflowrun_serve_batch_size_count %llu\n", sum, cum);
-    put(t,
-        "# HELP flowrun_serve_photos_total Photos run through the network.\n"
-        "# TYPE flowrun_serve_photos_total counter\nflowrun_serve_photos_total %llu\n",
-        m->photos);
-    put(t,
-        "# HELP flowrun_serve_queue_depth Photos waiting for the network.\n"
-        "# TYPE flowrun_serve_queue_depth gauge\nflowrun_serve_queue_depth %zu\n",
-        queued);
+    expo_sample(e, "flowrun_serve_batch_size_bucket", (double)cum, "le", "+Inf", NULL);
+    expo_sample(e, "flowrun_serve_batch_size_sum", (double)sum, NULL);
+    expo_sample(e, "flowrun_serve_batch_size_count", (double)cum, NULL);
+    expo_family(e, "flowrun_serve_photos_total", "counter", "Photos run through the network.");
+    expo_sample(e, "flowrun_serve_photos_total", (double)m->photos, NULL);
+    expo_family(e, "flowrun_serve_queue_depth", "gauge", "Photos waiting for the network.");
+    expo_sample(e, "flowrun_serve_queue_depth", (double)queued, NULL);
 }
 
-char *serve_metrics_text(serve_metrics *m, size_t queued, size_t *len)
+char *serve_metrics_text(serve_metrics *m, size_t queued, expo_format f, size_t *len)
 {
-    text t = {0};
+    expo e;
+    expo_init(&e, f);
     pthread_mutex_lock(&m->lock);
-    put_requests(&t, m);
-    put_latency(&t, m);
-    put_batches(&t, m, queued);
+    put_requests(&e, m);
+    put_latency(&e, m);
+    put_batches(&e, m, queued);
     pthread_mutex_unlock(&m->lock);
-    *len = t.len;
-    return t.s;
+    return expo_finish(&e, len);
 }

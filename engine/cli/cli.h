@@ -22,6 +22,11 @@ int cli_classify(int argc, char **argv);
 int cli_evaluate(int argc, char **argv);
 /* flowrun serve BUNDLE --listen ADDR:PORT */
 int cli_serve(int argc, char **argv);
+/* flowrun top [ADDR:PORT]: a live view of a run's /metrics */
+int cli_top(int argc, char **argv);
+
+/* --log-format text|json: 0, or -1 after a message naming the value. */
+int cli_log_format(const char *value);
 
 /* mkdir -p: dir and its missing parents.  Returns 0 or -1 with errno. */
 int cli_mkdirs(const char *dir);

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "config.h"
 #include "graph.h"
+#include "http.h"
 #include "input_files.h"
 #include "loader.h"
 #include "log.h"
@@ -36,6 +37,9 @@ static const char run_usage[] =
     "  --fresh            start over: forget what the ledger holds (docs/durable-runs.md)\n"
     "  --retry-dead       read the keys dead-lettered by earlier runs again\n"
     "  --no-ledger        no ledger: nothing is resumed or skipped (benchmarks)\n"
+    "  --metrics ADDR:PORT  serve /metrics, /health/live, /health/ready there\n"
+    "                     (over the pipeline's metrics: key; docs/operations.md)\n"
+    "  --log-format FMT   text (default) or json: one JSON object per line\n"
     "  -h, --help         this help\n";
 
 typedef struct loaded {
@@ -87,6 +91,17 @@ static int check_node(const loaded *l, const char *node)
     return -1;
 }
 
+/* --metrics ADDR:PORT, checked before anything loads. */
+static int check_metrics(const char *listen)
+{
+    char host[256], err[256];
+    uint16_t port;
+    if (!listen || http_parse_listen(listen, host, sizeof host, &port, err, sizeof err) == 0)
+        return 0;
+    fprintf(stderr, "flowrun: --metrics: %s\n", err);
+    return -1;
+}
+
 int cli_run(int argc, char **argv)
 {
     static const struct option options[] = {{"node", required_argument, NULL, 'n'},
@@ -98,6 +113,8 @@ int cli_run(int argc, char **argv)
                                             {"fresh", no_argument, NULL, 'F'},
                                             {"retry-dead", no_argument, NULL, 'R'},
                                             {"no-ledger", no_argument, NULL, 'L'},
+                                            {"metrics", required_argument, NULL, 'M'},
+                                            {"log-format", required_argument, NULL, 'J'},
                                             {"help", no_argument, NULL, 'h'},
                                             {0}};
     runtime_options opt = {.queue_depth = 16, .progress = 1};
@@ -134,6 +151,13 @@ int cli_run(int argc, char **argv)
         case 'L':
             opt.no_ledger = 1;
             break;
+        case 'M':
+            opt.metrics = optarg;
+            break;
+        case 'J':
+            if (cli_log_format(optarg) != 0)
+                return EXIT_USAGE;
+            break;
         case 'h':
             fputs(run_usage, stdout);
             return EXIT_DELIVERED;
@@ -148,6 +172,9 @@ int cli_run(int argc, char **argv)
         fputs(run_usage, stderr);
         return EXIT_USAGE;
     }
+    if (check_metrics(opt.metrics) != 0)
+        return EXIT_USAGE;
+    log_set_node(opt.node);
     loaded l;
     if (load(file, opt.node, &l) != 0 || check_node(&l, opt.node) != 0) {
         unload(&l);

@@ -30,10 +30,12 @@ static const char usage[] =
     "  evaluate BUNDLE DIR   accuracy, precision/recall, confusion matrix on labelled photos\n"
     "  serve BUNDLE          serve a bundle over HTTP (KServe v2 and /v1/classify)\n"
     "  keygen PREFIX         write a CURVE key pair for a node (PREFIX.key, PREFIX.pub)\n"
+    "  top [ADDR:PORT]       live view of a running pipeline's metrics endpoint\n"
     "\n"
     "options:\n"
     "  -v, --verbose         more messages (debug)\n"
     "  -q, --quiet           errors only; no progress line or closing report\n"
+    "  --log-format FORMAT   text (default) or json: one JSON object per line\n"
     "  -h, --help            this help (each command has its own --help)\n"
     "  --version             print the version and the plugin ABI version\n"
     "\n"
@@ -47,6 +49,19 @@ static const char usage[] =
     "  2  usage, configuration or graph error: nothing ran\n"
     "  3  a stage failed, or records were lost (neither delivered nor dead-lettered)\n"
     "  4  interrupted by SIGINT/SIGTERM: outputs of this run were not committed\n";
+
+int cli_log_format(const char *value)
+{
+    if (strcmp(value, "text") == 0)
+        log_set_format(LOG_TEXT);
+    else if (strcmp(value, "json") == 0)
+        log_set_format(LOG_JSON);
+    else {
+        fprintf(stderr, "flowrun: --log-format: expected text or json, got \"%s\"\n", value);
+        return -1;
+    }
+    return 0;
+}
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -63,6 +78,12 @@ int flowrun_main(int argc, char **argv)
             log_set_level(FR_LOG_DEBUG);
         } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             log_set_level(FR_LOG_ERROR);
+        } else if (!strcmp(a, "--log-format") && i + 1 < argc) {
+            if (cli_log_format(argv[++i]) != 0)
+                return EXIT_USAGE;
+        } else if (!strncmp(a, "--log-format=", 13)) {
+            if (cli_log_format(a + 13) != 0)
+                return EXIT_USAGE;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(usage, stdout);
             return EXIT_DELIVERED;
@@ -103,6 +124,8 @@ int flowrun_main(int argc, char **argv)
         return cli_serve(n, args);
     if (!strcmp(cmd, "keygen"))
         return cli_keygen(n, args);
+    if (!strcmp(cmd, "top"))
+        return cli_top(n, args);
     if (ends_with(cmd, ".yaml") || ends_with(cmd, ".yml")) {
         /* flowrun FILE.yaml [options]: run, with the file as the last argument. */
         return cli_run(n, args);

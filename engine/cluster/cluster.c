@@ -524,6 +524,12 @@ static void send_join(cluster *cl, int local_ok)
     send_frames(cl, cl->coord, words, 7);
 }
 
+int cluster_node_up(const cluster *cl, size_t i)
+{
+    const peer *p = &cl->peers[i];
+    return i == cl->self || p->state == PEER_JOINED || p->state == PEER_DONE;
+}
+
 static int all_joined(const cluster *cl, char *missing, size_t size)
 {
     size_t n = 0;

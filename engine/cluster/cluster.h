@@ -50,6 +50,9 @@ cluster *cluster_new(run *r, const cluster_hooks *hooks, int *failed);
 void cluster_free(cluster *cl);
 
 int cluster_is_coordinator(const cluster *cl);
+/* 1 if node i (of the pipeline's nodes) is this process, or joined and not
+ * lost (for the metrics' node liveness). */
+int cluster_node_up(const cluster *cl, size_t i);
 void *cluster_socket(const cluster *cl); /* to poll for ZMQ_POLLIN */
 
 /* Joins the run once the local instances are ready (local_ok) or failed.

@@ -15,10 +15,11 @@
 
 #include "config_replicas.h"
 #include "envsubst.h"
+#include "http.h"
 #include "yaml_doc.h"
 
-static const char *const config_top_keys[] = {"name",  "dead_letters", "state", "plugin_path",
-                                              "nodes", "cluster",      "stages"};
+static const char *const config_top_keys[] = {"name",  "dead_letters", "state",  "plugin_path",
+                                              "nodes", "cluster",      "stages", "metrics"};
 #define CONFIG_N_TOP (sizeof config_top_keys / sizeof config_top_keys[0])
 
 /* The engine's own stage keys with a value type, checked by the schema code. */
@@ -66,6 +67,18 @@ static char *config_scalar(config_ctx *c, const yaml_doc_node *n, const char *wh
     if (!s)
         diag_error(c->d, c->file, n->line, n->col, "%s%s", where, err);
     return s;
+}
+
+/* metrics: ADDR:PORT, where the run serves /metrics and health
+ * (docs/operations.md); --metrics overrides it. */
+static void config_metrics(config_ctx *c, config_pipeline *p, const yaml_doc_node *v)
+{
+    char host[256], err[256];
+    uint16_t port;
+    free(p->metrics);
+    p->metrics = config_scalar(c, v, "key \"metrics\": ", "an address ADDR:PORT");
+    if (p->metrics && http_parse_listen(p->metrics, host, sizeof host, &port, err, sizeof err) != 0)
+        diag_error(c->d, c->file, v->line, v->col, "key \"metrics\": %s", err);
 }
 
 /* Orders pair indices by key text, then by position: the first of equal
@@ -528,6 +541,8 @@ static config_pipeline *config_load_buffer(const char *data, size_t len, const c
             else if (p->state && !p->state[0])
                 diag_error(c.d, c.file, v->line, v->col,
                            "key \"state\": expected a local directory, got \"\"");
+        } else if (strcmp(k->text, "metrics") == 0) {
+            config_metrics(&c, p, v);
         } else if (strcmp(k->text, "plugin_path") == 0) {
             config_ref *refs = NULL;
             size_t n = 0;
@@ -658,6 +673,7 @@ void config_free(config_pipeline *p)
         free(p->plugin_path[i]);
     free(p->plugin_path);
     free(p->dead_letters);
+    free(p->metrics);
     free(p->state);
     free(p->name);
     free(p->file);

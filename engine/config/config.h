@@ -48,6 +48,7 @@ typedef struct config_pipeline {
     char *name;         /* name: default the file's base name without .yaml */
     char *dead_letters; /* dead_letters: path; default "<name>.dead.jsonl" */
     char *state;        /* state: the ledger's directory; NULL: the default (state_dir.c) */
+    char *metrics;      /* metrics: ADDR:PORT for /metrics and health; NULL: none */
     char **plugin_path; /* plugin_path: one dir or a list */
     size_t n_plugin_path;
     config_node *nodes;

@@ -17,8 +17,9 @@
  * is where its last field ends, so it stays right when fields are appended. */
 #define END_OF(field) (offsetof(fr_plugin, field) + sizeof(((fr_plugin *)0)->field))
 static const size_t descriptor_sizes[] = {
-    [0] = END_OF(reserved), [1] = END_OF(reserved), /* 1.1: host calls and a param type, no field */
-    [2] = END_OF(reserved),                         /* 1.2: a host call, no field */
+    [0] = END_OF(reserved),
+    [1] = END_OF(reserved), /* 1.1: host calls and a param type, no field */
+    [2] = END_OF(tick),     /* 1.2: host calls and the descriptor's tick */
 };
 
 size_t loader_descriptor_size(unsigned minor)

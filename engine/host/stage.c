@@ -186,27 +186,45 @@ static void host_set_total(fr_stage *st, uint64_t total)
     st->total = total;
 }
 
-static void host_metric_add(fr_stage *st, const char *name, double value)
+/* The stage's metric name, created (as a counter, or a gauge) at first use;
+ * NULL out of memory.  Under metrics_lock. */
+static stage_metric *metric_named(fr_stage *st, const char *name, int gauge)
 {
-    pthread_mutex_lock(&st->metrics_lock);
     size_t i = 0;
     while (i < st->n_metrics && strcmp(st->metrics[i].name, name) != 0)
         i++;
-    if (i == st->n_metrics) {
-        stage_metric *grown = realloc(st->metrics, (i + 1) * sizeof *grown);
-        char *copy = strdup(name);
-        if (!grown || !copy) {
-            free(copy);
-            if (grown)
-                st->metrics = grown;
-            pthread_mutex_unlock(&st->metrics_lock);
-            return;
-        }
+    if (i < st->n_metrics)
+        return &st->metrics[i];
+    stage_metric *grown = realloc(st->metrics, (i + 1) * sizeof *grown);
+    char *copy = strdup(name);
+    if (grown)
         st->metrics = grown;
-        st->metrics[i] = (stage_metric){copy, 0};
-        st->n_metrics++;
+    if (!grown || !copy) {
+        free(copy);
+        return NULL;
     }
-    st->metrics[i].value += value;
+    st->metrics[i] = (stage_metric){copy, 0, gauge};
+    st->n_metrics++;
+    return &st->metrics[i];
+}
+
+static void host_metric_add(fr_stage *st, const char *name, double value)
+{
+    pthread_mutex_lock(&st->metrics_lock);
+    stage_metric *m = metric_named(st, name, 0);
+    if (m)
+        m->value += value;
+    pthread_mutex_unlock(&st->metrics_lock);
+}
+
+static void host_gauge_set(fr_stage *st, const char *name, double value)
+{
+    pthread_mutex_lock(&st->metrics_lock);
+    stage_metric *m = metric_named(st, name, 1);
+    if (m) {
+        m->value = value;
+        m->gauge = 1;
+    }
     pthread_mutex_unlock(&st->metrics_lock);
 }
 
@@ -315,6 +333,25 @@ static fr_run_kind host_run_kind(fr_stage *st)
     return st->backend->run_kind(st->backend_ctx, st);
 }
 
+/* ---- continuous sources (ABI 1.2) ------------------------------------ */
+
+static void host_set_continuous(fr_stage *st)
+{
+    if (st->backend->set_continuous)
+        st->backend->set_continuous(st->backend_ctx, st);
+}
+
+static fr_status host_wait(fr_stage *st, int fd, int64_t timeout_ms)
+{
+    return st->backend->wait ? st->backend->wait(st->backend_ctx, st, fd, timeout_ms)
+                             : st->backend->idle(st->backend_ctx, st, timeout_ms);
+}
+
+static int host_ledger_sync(fr_stage *st)
+{
+    return st->backend->ledger_sync ? st->backend->ledger_sync(st->backend_ctx, st) : 0;
+}
+
 static fr_buffer *host_buffer_ref(fr_buffer *buf)
 {
     return buffer_ref(buf);
@@ -350,6 +387,7 @@ static const fr_host_api host_api = {
     .idle = host_idle,
     .set_total = host_set_total,
     .metric_add = host_metric_add,
+    .gauge_set = host_gauge_set,
     .report = host_report,
     .state_dir = host_state_dir,
     .checkpoint = host_checkpoint,
@@ -360,6 +398,9 @@ static const fr_host_api host_api = {
     .run_kind = host_run_kind,
     .config_enum = host_config_enum,
     .vconfig_error = host_vconfig_error,
+    .set_continuous = host_set_continuous,
+    .wait = host_wait,
+    .ledger_sync = host_ledger_sync,
 };
 
 /* ---- lifecycle -------------------------------------------------------- */
@@ -414,6 +455,12 @@ fr_status stage_flush(fr_stage *st)
 {
     st->reason[0] = '\0';
     return st->plugin->desc.flush ? st->plugin->desc.flush(st->state, st) : FR_OK;
+}
+
+fr_status stage_tick(fr_stage *st)
+{
+    st->reason[0] = '\0';
+    return st->plugin->desc.tick ? st->plugin->desc.tick(st->state, st) : FR_OK;
 }
 
 void stage_deliver_commits(fr_stage *st, const char *const *ids, size_t n)

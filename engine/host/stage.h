@@ -32,11 +32,16 @@ typedef struct stage_backend {
     /* The content hash of the file named by config key `key`. */
     void (*fingerprint)(void *ctx, fr_stage *st, const char *key, const char *hash);
     fr_run_kind (*run_kind)(void *ctx, fr_stage *st);
+    /* ABI 1.2; NULL: a no-op, idle() without the fd, 0. */
+    void (*set_continuous)(void *ctx, fr_stage *st);
+    fr_status (*wait)(void *ctx, fr_stage *st, int fd, int64_t timeout_ms);
+    int (*ledger_sync)(void *ctx, fr_stage *st);
 } stage_backend;
 
 typedef struct stage_metric {
     char *name;
     double value;
+    int gauge; /* set by fr_gauge_set (ABI 1.2), else a counter (fr_metric_add) */
 } stage_metric;
 
 typedef struct stage_report {
@@ -85,6 +90,7 @@ fr_status stage_init(fr_stage *st);
 fr_status stage_process(fr_stage *st, const fr_record *in);
 fr_status stage_produce(fr_stage *st);
 fr_status stage_flush(fr_stage *st);
+fr_status stage_tick(fr_stage *st); /* FR_OK when the plugin has no tick */
 void stage_deliver_commits(fr_stage *st, const char *const *ids, size_t n);
 /* Calls fini if init succeeded (once). */
 void stage_fini(fr_stage *st);

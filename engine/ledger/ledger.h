@@ -69,6 +69,8 @@ int ledger_failed(ledger *l, char *err, size_t err_size);
 /* Per source instance: its own read connection.  Thread: the instance's. */
 ledger_reader *ledger_reader_new(ledger *l, size_t stage_index);
 fr_key_state ledger_key_state(ledger_reader *r, const char *key, const char *version);
+/* The next question reads a fresh snapshot (after ledger_sync).  NULL: no-op. */
+void ledger_reader_refresh(ledger_reader *r);
 void ledger_reader_free(ledger_reader *r);
 
 /* What happens to keys, queued for the writer thread (any thread). */
@@ -76,6 +78,10 @@ void ledger_key_sent(ledger *l, size_t stage_index, const char *key, const char 
 void ledger_committed(ledger *l, size_t sink_index, const char *const *ids, size_t n);
 void ledger_dead(ledger *l, const char *id, const char *line);
 void ledger_checkpoint(ledger *l, size_t stage_index, const char *const *ids, size_t n);
+/* Waits until everything queued so far (by any thread) is written: a crash
+ * from then on loses none of it, and readers see it.  0, or -1 once
+ * recording failed.  NULL, or before the run began: 0 at once. */
+int ledger_sync(ledger *l);
 
 /* Ends the run: waits for the writer, records its status (an exit code),
  * writes the dead-letter file from the ledger (atomically), releases the

@@ -119,6 +119,14 @@ fr_key_state ledger_key_state(ledger_reader *r, const char *key, const char *ver
     return row_state(r, version);
 }
 
+void ledger_reader_refresh(ledger_reader *r)
+{
+    if (!r)
+        return;
+    free(r->last);
+    r->last = NULL; /* the next question seeks: a new read snapshot */
+}
+
 void ledger_reader_free(ledger_reader *r)
 {
     if (!r)

@@ -56,7 +56,9 @@ struct ledger_writer {
     pthread_t thread;
     pthread_mutex_t mutex;
     pthread_cond_t wake;
-    op_queue queue; /* filled by any thread, taken whole by the writer */
+    pthread_cond_t applied_cv; /* broadcast when applied grows or the writer fails */
+    op_queue queue;            /* filled by any thread, taken whole by the writer */
+    uint64_t queued, applied;  /* ops queued so far; of them, written (ledger_sync) */
     int stopping;
     int failed;
     char error[5000];
@@ -79,6 +81,7 @@ static void fail(ledger_writer *w, const char *what)
         snprintf(w->error, sizeof w->error, "ledger %s: %s: %s", w->l->db_path, what,
                  sqlite3_errmsg(w->l->db));
     w->failed = 1;
+    pthread_cond_broadcast(&w->applied_cv);
     pthread_mutex_unlock(&w->mutex);
 }
 
@@ -173,12 +176,15 @@ static void *writer_main(void *arg)
         op_queue taken = w->queue; /* swap: producers go on filling the other array */
         w->queue = batch;
         batch = taken;
+        uint64_t upto = w->queued;
         int failed = w->failed;
         pthread_mutex_unlock(&w->mutex);
         if (!failed)
             apply_batch(w, &batch);
         queue_clear(&batch);
         pthread_mutex_lock(&w->mutex);
+        w->applied = upto;
+        pthread_cond_broadcast(&w->applied_cv);
     }
     pthread_mutex_unlock(&w->mutex);
     free(batch.ops);
@@ -204,11 +210,13 @@ ledger_writer *ledger_writer_start(ledger *l, char *err, size_t err_size)
         }
     pthread_mutex_init(&w->mutex, NULL);
     pthread_cond_init(&w->wake, NULL);
+    pthread_cond_init(&w->applied_cv, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         snprintf(err, err_size, "cannot start the ledger's writer thread");
         for (int i = 0; i < ST_COUNT; i++)
             sqlite3_finalize(w->stmt[i]);
         pthread_cond_destroy(&w->wake);
+        pthread_cond_destroy(&w->applied_cv);
         pthread_mutex_destroy(&w->mutex);
         free(w);
         return NULL;
@@ -231,6 +239,7 @@ int ledger_writer_stop(ledger_writer *w, char *err, size_t err_size)
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(w->stmt[i]);
     pthread_cond_destroy(&w->wake);
+    pthread_cond_destroy(&w->applied_cv);
     pthread_mutex_destroy(&w->mutex);
     free(w);
     return failed ? -1 : 0;
@@ -263,6 +272,7 @@ static void push(ledger_writer *w, enum op_type type, size_t stage, const char *
     }
     if (q->n < q->cap && op.a && (op.b || !b)) {
         q->ops[q->n++] = op;
+        w->queued++;
         pthread_cond_signal(&w->wake);
     } else {
         free(op.a);
@@ -296,4 +306,18 @@ void ledger_checkpoint(ledger *l, size_t stage_index, const char *const *ids, si
 {
     for (size_t i = 0; l && l->writer && i < n; i++)
         push(l->writer, OP_HELD, stage_index, ids[i], NULL);
+}
+
+int ledger_sync(ledger *l)
+{
+    if (!l || !l->writer)
+        return 0;
+    ledger_writer *w = l->writer;
+    pthread_mutex_lock(&w->mutex);
+    uint64_t target = w->queued;
+    while (w->applied < target && !w->failed)
+        pthread_cond_wait(&w->applied_cv, &w->mutex);
+    int failed = w->failed;
+    pthread_mutex_unlock(&w->mutex);
+    return failed ? -1 : 0;
 }

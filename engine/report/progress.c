@@ -4,23 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
 struct progress {
-    const run *r;
     char line[512];
-    struct timespec start;
 };
-
-static double seconds_since(const struct timespec *t0)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
-}
 
 static void clear_line(void *ctx)
 {
@@ -36,54 +26,36 @@ static void redraw_line(void *ctx)
     fflush(stderr);
 }
 
-static uint64_t sum_counter(const run *r, size_t s, int out)
-{
-    uint64_t n = 0;
-    for (size_t i = 0; i < r->n_instances; i++)
-        if (r->instances[i].stage_index == s)
-            n += atomic_load(out ? &r->instances[i].counters.out : &r->instances[i].counters.in);
-    return n;
-}
-
-static uint64_t sources_total(const run *r)
+static uint64_t sources_total(const run_snapshot *s)
 {
     uint64_t total = 0;
-    for (size_t i = 0; i < r->n_instances; i++)
-        if (!r->graph->stages[r->instances[i].stage_index].n_inputs)
-            total += __atomic_load_n(&r->instances[i].stage.total, __ATOMIC_RELAXED);
+    for (size_t i = 0; i < s->n_stages; i++)
+        total += s->stages[i].is_source ? s->stages[i].expected : 0;
     return total;
 }
 
 /* Records that reached the end: the slowest local sink's input count (sinks
  * commit only when their file is complete, so commits come too late to show
  * progress), plus the dead letters. */
-static uint64_t arrived(const run *r, const run_tally *t)
+static uint64_t arrived(const run_snapshot *s)
 {
-    const graph *g = r->graph;
     uint64_t slowest = UINT64_MAX;
-    for (size_t s = 0; s < g->n_stages; s++)
-        if (run_is_local(r, s) && !g->stages[s].plugin->desc.output) {
-            uint64_t n = sum_counter(r, s, 0);
-            slowest = n < slowest ? n : slowest;
-        }
-    return (slowest == UINT64_MAX ? t->done : slowest) + t->dead_letters;
+    for (size_t i = 0; i < s->n_stages; i++)
+        if (s->stages[i].is_sink && s->stages[i].in < slowest)
+            slowest = s->stages[i].in;
+    return (slowest == UINT64_MAX ? s->done : slowest) + s->dead_letters;
 }
 
-static void format_line(progress *p, const run_tally *t)
+static void format_line(progress *p, const run_snapshot *s)
 {
-    const run *r = p->r;
-    const graph *g = r->graph;
     size_t n = 0, size = sizeof p->line;
-    for (size_t o = 0; o < g->n_stages && n < size; o++) {
-        size_t s = g->order[o];
-        if (!run_is_local(r, s))
-            continue;
-        uint64_t count = sum_counter(r, s, !g->stages[s].n_inputs);
-        n += snprintf(p->line + n, size - n, "%s%s %llu", n ? " > " : "", g->stages[s].cfg->name,
-                      (unsigned long long)count);
+    for (size_t i = 0; i < s->n_stages && n < size; i++) {
+        const snap_stage *st = &s->stages[i];
+        n += snprintf(p->line + n, size - n, "%s%s %llu", n ? " > " : "", st->name,
+                      (unsigned long long)(st->is_source ? st->out : st->in));
     }
-    uint64_t done = arrived(r, t), total = sources_total(r);
-    double elapsed = seconds_since(&p->start);
+    uint64_t done = arrived(s), total = sources_total(s);
+    double elapsed = s->wall_seconds;
     double rate = elapsed > 0 ? done / elapsed : 0;
     if (n < size && total)
         n += snprintf(p->line + n, size - n, " | %llu/%llu %.0f%%", (unsigned long long)done,
@@ -92,33 +64,31 @@ static void format_line(progress *p, const run_tally *t)
         n += snprintf(p->line + n, size - n, " | %llu", (unsigned long long)done);
     if (n < size)
         n += snprintf(p->line + n, size - n, " dead %llu %.1f/s",
-                      (unsigned long long)t->dead_letters, rate);
+                      (unsigned long long)s->dead_letters, rate);
     if (total && rate > 0 && n < size && total >= done) {
         double eta = (total - done) / rate;
         snprintf(p->line + n, size - n, " ETA %d:%02d", (int)eta / 60, (int)eta % 60);
     }
 }
 
-progress *progress_start(const run *r, const run_tally *t)
+progress *progress_start(const run_snapshot *s)
 {
-    if (!isatty(STDERR_FILENO) || log_get_level() < FR_LOG_INFO)
+    if (!isatty(STDERR_FILENO) || log_get_level() < FR_LOG_INFO || log_get_format() == LOG_JSON)
         return NULL;
     progress *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
-    p->r = r;
-    clock_gettime(CLOCK_MONOTONIC, &p->start);
     log_set_status_line(clear_line, redraw_line, p);
-    progress_update(p, t);
+    progress_update(p, s);
     return p;
 }
 
-void progress_update(progress *p, const run_tally *t)
+void progress_update(progress *p, const run_snapshot *s)
 {
     if (!p)
         return;
     clear_line(p);
-    format_line(p, t);
+    format_line(p, s);
     redraw_line(p);
 }
 

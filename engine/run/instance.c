@@ -113,19 +113,23 @@ static fr_status backend_emit(void *ctx, fr_stage *st, const fr_record *rec)
 
 /* ---- dead letters and commits ----------------------------------------- */
 
-static void dead_letter(instance *in, const fr_record *rec, const char *reason, unsigned attempts)
+static void dead_letter(instance *in, const fr_record *rec, dead_class why, const char *reason,
+                        unsigned attempts)
 {
     char *line = deadletter_format(in->run->graph, in->stage_index, rec, reason, attempts);
     const char *texts[2] = {rec->id ? rec->id : "", line ? line : "{}"};
     send_control(in, CTL_DEAD, FR_REJECT, texts, 2);
     free(line);
+    log_key(FR_LOG_DEBUG, in->stage.scope, rec->key, "dead-lettered (%s): %s", dead_class_name(why),
+            reason);
+    atomic_fetch_add(&in->counters.dead_by_class[why], 1);
     atomic_fetch_add(&in->counters.dead, 1);
 }
 
 static void backend_reject(void *ctx, fr_stage *st, const fr_record *rec, const char *reason)
 {
     (void)st;
-    dead_letter(ctx, rec, reason, 1);
+    dead_letter(ctx, rec, DEAD_REJECTED, reason, 1);
 }
 
 static void backend_commit(void *ctx, fr_stage *st, const char *const *ids, size_t n)
@@ -142,16 +146,28 @@ static int backend_stopping(void *ctx, fr_stage *st)
     return stopping(ctx);
 }
 
-/* Delivers commit batches waiting on cmd; waits up to timeout_ms for one. */
-static fr_status take_commands(instance *in, int64_t timeout_ms)
+static int draining(const instance *in)
 {
-    zmq_pollitem_t item = {.socket = in->cmd, .events = ZMQ_POLLIN};
+    return atomic_load(&in->run->draining);
+}
+
+/* Delivers commit batches waiting on cmd; waits up to timeout_ms for one,
+ * for fd (>= 0) to be readable, or for the input to end (draining).  The
+ * wait is cut in POLL_MS slices only to see the stop and drain flags. */
+static fr_status take_commands(instance *in, int fd, int64_t timeout_ms)
+{
+    zmq_pollitem_t items[2] = {{.socket = in->cmd, .events = ZMQ_POLLIN},
+                               {.fd = fd, .events = ZMQ_POLLIN}};
     int64_t waited = 0;
     for (;;) {
         if (stopping(in))
             return FR_STOP;
+        if (draining(in) && timeout_ms > 0)
+            return FR_OK;
         long slice = timeout_ms - waited < POLL_MS ? (long)(timeout_ms - waited) : POLL_MS;
-        if (zmq_poll(&item, 1, slice > 0 ? slice : 0) > 0) {
+        if (zmq_poll(items, fd >= 0 ? 2 : 1, slice > 0 ? slice : 0) > 0) {
+            if (!(items[0].revents & ZMQ_POLLIN))
+                return FR_OK; /* fd */
             control_header h;
             char **ids;
             int n = control_recv(in->cmd, 0, &h, &ids);
@@ -169,7 +185,31 @@ static fr_status take_commands(instance *in, int64_t timeout_ms)
 static fr_status backend_idle(void *ctx, fr_stage *st, int64_t timeout_ms)
 {
     (void)st;
-    return take_commands(ctx, timeout_ms);
+    return take_commands(ctx, -1, timeout_ms);
+}
+
+/* ---- continuous sources (ABI 1.2) -------------------------------------- */
+
+static void backend_set_continuous(void *ctx, fr_stage *st)
+{
+    instance *in = ctx;
+    (void)st;
+    atomic_store(&in->run->continuous, 1);
+}
+
+static fr_status backend_wait(void *ctx, fr_stage *st, int fd, int64_t timeout_ms)
+{
+    (void)st;
+    return take_commands(ctx, fd, timeout_ms);
+}
+
+static int backend_ledger_sync(void *ctx, fr_stage *st)
+{
+    instance *in = ctx;
+    (void)st;
+    int rc = ledger_sync(in->run->ledger);
+    ledger_reader_refresh(in->reader); /* so key_state() sees what was just written */
+    return rc;
 }
 
 /* ---- durable runs: the ledger ---------------------------------------- */
@@ -226,6 +266,9 @@ static const stage_backend runtime_backend = {
     .key_sent = backend_key_sent,
     .fingerprint = backend_fingerprint,
     .run_kind = backend_run_kind,
+    .set_continuous = backend_set_continuous,
+    .wait = backend_wait,
+    .ledger_sync = backend_ledger_sync,
 };
 
 /* ---- processing one record -------------------------------------------- */
@@ -277,7 +320,8 @@ static fr_status process_record(instance *in, const fr_record *rec)
         else
             snprintf(reason, sizeof reason, "%s",
                      stage_reason(&in->stage)[0] ? stage_reason(&in->stage) : "rejected");
-        dead_letter(in, rec, reason, attempt + 1);
+        dead_letter(in, rec, s == FR_RETRY ? DEAD_RETRIES_EXHAUSTED : DEAD_REJECTED, reason,
+                    attempt + 1);
         return FR_OK;
     }
 }
@@ -287,7 +331,8 @@ static fr_status process_record(instance *in, const fr_record *rec)
 static fr_status check_payload(instance *in, const fr_record *rec)
 {
     if (!port_type_matches_payload(&in->accepts, &rec->payload)) {
-        dead_letter(in, rec, "payload does not match the stage's input type", 1);
+        dead_letter(in, rec, DEAD_TYPE_MISMATCH, "payload does not match the stage's input type",
+                    1);
         return FR_REJECT;
     }
     return FR_OK;
@@ -387,8 +432,16 @@ static fr_status receive_data(instance *in, zmq_msg_t *header)
     return s;
 }
 
+static fr_status tick_call(fr_stage *st, const fr_record *unused)
+{
+    (void)unused;
+    return stage_tick(st);
+}
+
 /* Takes the next message if there is one; waits (watching the stop flag)
- * only when there is none, so a busy pipeline pays no poll per message. */
+ * only when there is none, so a busy pipeline pays no poll per message.
+ * Every POLL_MS without a message the stage gets a tick (a rolling sink
+ * publishes a part that aged meanwhile). */
 static fr_status receive_one(instance *in, zmq_msg_t *header)
 {
     zmq_pollitem_t item = {.socket = in->data_in, .events = ZMQ_POLLIN};
@@ -399,7 +452,11 @@ static fr_status receive_one(instance *in, zmq_msg_t *header)
             return FR_OK;
         if (zmq_errno() != EAGAIN)
             return FR_STOP;
-        zmq_poll(&item, 1, POLL_MS);
+        if (zmq_poll(&item, 1, POLL_MS) == 0 && gstage(in)->plugin->desc.tick) {
+            fr_status s = timed(in, tick_call, NULL);
+            if (s != FR_OK)
+                return s;
+        }
     }
 }
 
@@ -435,7 +492,9 @@ static fr_status source_loop(instance *in)
     for (;;) {
         if (stopping(in))
             return FR_STOP;
-        fr_status s = take_commands(in, 0);
+        if (draining(in))
+            return FR_OK; /* the input ends: flush, EOS, what was emitted is committed */
+        fr_status s = take_commands(in, -1, 0);
         if (s != FR_OK)
             return s;
         s = timed(in, produce_call, NULL);
@@ -509,6 +568,8 @@ static void *instance_main(void *arg)
     ledger_reader_free(in->reader);
     in->reader = NULL;
     const char *text = done_text;
+    if (s != FR_OK && s != FR_STOP)
+        atomic_store(&in->failed, 1);
     send_control(in, CTL_DONE, s, &text, 1);
     return NULL;
 }

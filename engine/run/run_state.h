@@ -12,6 +12,7 @@
 #include "graph.h"
 #include "ledger.h"
 #include "port_type.h"
+#include "run_snapshot.h"
 #include "runtime.h"
 #include "stage.h"
 #include "wire_check.h"
@@ -27,6 +28,7 @@ typedef struct out_port {
 
 typedef struct run_counters {
     atomic_uint_fast64_t in, out, dead, retries;
+    atomic_uint_fast64_t dead_by_class[DEAD_CLASS_COUNT]; /* run_snapshot.h */
     atomic_uint_fast64_t malformed;  /* messages dropped by the checks of wire_check.h */
     atomic_uint_fast64_t busy_ns;    /* in the plugin's callbacks, blocked time included */
     atomic_uint_fast64_t blocked_ns; /* of which waiting for room downstream */
@@ -53,6 +55,7 @@ typedef struct instance {
     port_type accepts;     /* input_type, parsed once */
     ledger_reader *reader; /* a source's view of the ledger, opened at its first question */
     run_counters counters;
+    atomic_int failed; /* ended with a failure (FATAL, init), for the metrics */
 } instance;
 
 struct run {
@@ -60,7 +63,9 @@ struct run {
     const runtime_options *opt;
     void *zmq;
     atomic_int stopping;
-    instance *instances; /* the local ones, grouped by stage in topological order */
+    atomic_int continuous; /* a source watches its store (fr_set_continuous) */
+    atomic_int draining;   /* a signal ended the input of a continuous run */
+    instance *instances;   /* the local ones, grouped by stage in topological order */
     size_t n_instances;
     char run_id[32];     /* makes inproc endpoints unique to this run */
     struct curve *curve; /* keys for links between nodes (curve.h), or NULL */

@@ -27,13 +27,16 @@
 #include "instance.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics_server.h"
 #include "port_type.h"
 #include "progress.h"
 #include "run_report.h"
+#include "service_notify.h"
+#include "snapshot_take.h"
 #include "state_dir.h"
 #include "transport.h"
 
-#define TICK_MS 250 /* progress refresh */
+#define TICK_MS 250 /* progress refresh, snapshots for the metrics */
 
 typedef struct coordinator {
     run *r;
@@ -49,7 +52,11 @@ typedef struct coordinator {
     int flowed;      /* every instance (every node) was ready and got GO */
     int usage;       /* a configuration error (the ledger, dead_letters): exit code 2 */
     progress *progress;
-    cluster *cluster; /* the other nodes of a split run, or NULL */
+    cluster *cluster;        /* the other nodes of a split run, or NULL */
+    struct timespec t0;      /* when the run started */
+    snapshot_board board;    /* the snapshots this coordinator publishes */
+    metrics_server *metrics; /* --metrics / metrics:, or NULL */
+    service_notify *notify;  /* systemd's notify socket, or NULL */
 } coordinator;
 
 /* ---- signals ---------------------------------------------------------- */
@@ -293,6 +300,8 @@ static void id_committed(coordinator *co, const char *id, size_t count)
     if (tracker_add(co->tracker, id, needed, count) != 1)
         return;
     co->tally.done++;
+    if (src < g->n_stages)
+        co->tally.source_done[src]++;
     if (src == g->n_stages || !g->stages[src].plugin->desc.on_commit)
         return;
     if (co->cluster) /* replicas of the source on other nodes */
@@ -379,16 +388,32 @@ static void on_message(coordinator *co, const control_header *h, char **texts, i
     }
 }
 
+/* The first signal to a continuous run (a source watches its store) ends
+ * its input: sources stop, what is in flight is committed, the run
+ * completes.  Any other signal stops the run at once. */
+static int begin_drain(coordinator *co, int signo)
+{
+    run *r = co->r;
+    if (!atomic_load(&r->continuous) || atomic_load(&r->draining) || co->cluster)
+        return 0;
+    atomic_store(&r->draining, 1);
+    log_msg(FR_LOG_WARN, NULL,
+            "%s: ending the input; committing what is in flight (signal again to stop at once)",
+            strsignal(signo));
+    return 1;
+}
+
 static void take_signal(coordinator *co)
 {
     unsigned char b;
     while (read(signal_pipe[0], &b, 1) == 1)
-        if (!co->interrupted) {
+        if (!co->interrupted && !begin_drain(co, b)) {
             co->interrupted = b;
             snprintf(co->why, sizeof co->why, "interrupted by %s", strsignal(b));
             log_msg(FR_LOG_WARN, NULL, "%s: stopping; outputs of this run are not committed",
                     strsignal(b));
             atomic_store(&co->r->stopping, 1);
+            service_notify_stopping(co->notify);
         }
 }
 
@@ -544,6 +569,36 @@ static size_t started_count(const run *r)
     return n;
 }
 
+/* ---- snapshots ---------------------------------------------------------- */
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static snap_phase phase_now(const coordinator *co, snap_phase phase)
+{
+    if (co->failed || co->usage)
+        return SNAP_FAILED;
+    if (atomic_load(&co->r->stopping) && phase != SNAP_FINISHED)
+        return SNAP_STOPPING;
+    return phase;
+}
+
+/* Takes a snapshot of the run and publishes it (the previous one, on the
+ * board and written only by this thread, is what counters are clamped to). */
+static void publish(coordinator *co, snap_phase phase, int final)
+{
+    run_snapshot snap;
+    co->tally.phase = phase_now(co, phase);
+    if (!final) /* the final one keeps the run's time, measured when it ended */
+        co->tally.wall_seconds = seconds_since(&co->t0);
+    if (snapshot_take(co->r, &co->tally, co->cluster, &co->board.current, final, &snap) == 0)
+        snapshot_board_publish(&co->board, &snap);
+}
+
 /* ---- the run ---------------------------------------------------------- */
 
 /* A ledger that cannot record (disk full) stops the run: what it does
@@ -558,13 +613,19 @@ static void check_ledger(coordinator *co)
     atomic_store(&co->r->stopping, 1);
 }
 
-static void wait_all_done(coordinator *co, size_t expected)
+static void wait_all_done(coordinator *co, size_t expected, snap_phase phase)
 {
+    struct timespec last;
+    clock_gettime(CLOCK_MONOTONIC, &last);
     while (co->n_done < expected) {
         poll_once(co, TICK_MS);
         check_ledger(co);
+        if (seconds_since(&last) < TICK_MS / 1000.0)
+            continue; /* a busy control socket: a snapshot per tick is enough */
+        clock_gettime(CLOCK_MONOTONIC, &last);
+        publish(co, phase, 0);
         if (co->progress)
-            progress_update(co->progress, &co->tally);
+            progress_update(co->progress, &co->board.current);
     }
 }
 
@@ -722,6 +783,7 @@ static int coordinate(coordinator *co)
                 zmq_strerror(zmq_errno()));
         return -1;
     }
+    publish(co, SNAP_STARTING, 0); /* health answers "starting" from now on */
     const cluster_hooks hooks = {.ctx = co,
                                  .control = on_remote_control,
                                  .commits = on_remote_commits,
@@ -742,16 +804,22 @@ static int coordinate(coordinator *co)
         co->usage = 1;
         started = 0;
     }
-    if (co->cluster) /* data flows once every node is ready */
+    if (co->cluster) { /* data flows once every node is ready */
+        publish(co, SNAP_JOINING, 0);
         started = cluster_join(co->cluster, started);
+    }
     for (size_t i = 0; i < r->n_instances; i++)
         if (r->instances[i].thread_started)
             send_command(co, i, started ? CTL_GO : CTL_ABORT, NULL, 0);
     co->flowed = started;
-    if (started) /* tests wait for this line before they signal a run */
+    snap_phase phase = started ? SNAP_FLOWING : SNAP_STOPPING;
+    publish(co, phase, 0);
+    if (started) { /* tests wait for this line before they signal a run */
+        service_notify_ready(co->notify);
         log_msg(FR_LOG_DEBUG, NULL, "%zu instances ready; data flowing", r->n_instances);
-    co->progress = r->opt->progress ? progress_start(r, &co->tally) : NULL;
-    wait_all_done(co, started_count(r));
+    }
+    co->progress = r->opt->progress ? progress_start(&co->board.current) : NULL;
+    wait_all_done(co, started_count(r), phase);
     progress_stop(co->progress);
     join_all(r);
     return started ? 0 : -1;
@@ -788,25 +856,53 @@ static int close_ledger(run *r, int code)
     return code;
 }
 
+/* The metrics endpoint and systemd's notify socket, both optional; a
+ * metrics address that cannot be served is a usage error. */
+static int start_operations(coordinator *co)
+{
+    const runtime_options *opt = co->r->opt;
+    const char *listen = opt->metrics ? opt->metrics : co->r->graph->pipeline->metrics;
+    char err[512];
+    co->notify = service_notify_open(&co->board);
+    if (!listen)
+        return 0;
+    co->metrics = metrics_server_start(listen, &co->board, err, sizeof err);
+    if (!co->metrics) {
+        log_msg(FR_LOG_ERROR, NULL, "metrics: %s", err);
+        co->usage = 1;
+        return -1;
+    }
+    log_msg(FR_LOG_DEBUG, NULL, "metrics on http://%s:%u/metrics", metrics_server_host(co->metrics),
+            (unsigned)metrics_server_port(co->metrics));
+    return 0;
+}
+
+static void stop_operations(coordinator *co)
+{
+    metrics_server_stop(co->metrics);
+    service_notify_close(co->notify);
+}
+
 int runtime_run(const graph *g, const runtime_options *opt)
 {
     run r = {.graph = g, .opt = opt};
     coordinator co = {.r = &r, .dead_fd = -1};
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (!(r.ledger = open_ledger(&r)))
+    clock_gettime(CLOCK_MONOTONIC, &co.t0);
+    snapshot_board_init(&co.board);
+    if (!(r.ledger = open_ledger(&r))) {
+        snapshot_board_free(&co.board);
         return EXIT_USAGE; /* nothing has started: the ledger said why */
+    }
     snprintf(r.run_id, sizeof r.run_id, "fr%ld", (long)getpid());
     r.zmq = zmq_ctx_new();
     co.tracker = tracker_new();
     if (!r.zmq || !co.tracker || run_tally_init(&co.tally, g) != 0 || install_signals() != 0) {
         log_msg(FR_LOG_ERROR, NULL, "cannot start the run: %s", strerror(errno));
         co.failed = 1;
-    } else if (coordinate(&co) != 0) {
+    } else if (start_operations(&co) != 0 || coordinate(&co) != 0) {
         co.failed = 1;
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    co.tally.wall_seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+    co.tally.wall_seconds = seconds_since(&co.t0);
     finish_tally(&co);
     int code = co.cluster && co.flowed ? split_verdict(&co) : exit_code(&co);
     /* After a split run's verdict nothing queued is needed any more (a peer
@@ -815,9 +911,11 @@ int runtime_run(const graph *g, const runtime_options *opt)
     close_sockets(&co, atomic_load(&r.stopping) || co.cluster ? 0 : -1);
     co.tally.ledger = ledger_get_counts(r.ledger);
     code = close_ledger(&r, code);
-    run_report_print(&r, &co.tally, code);
-    if (opt->summary_path && run_report_write_json(&r, &co.tally, code, opt->summary_path) != 0)
+    publish(&co, code == EXIT_FAILED || code == EXIT_USAGE ? SNAP_FAILED : SNAP_FINISHED, 1);
+    run_report_print(&co.board.current, code);
+    if (opt->summary_path && run_report_write_json(&co.board.current, code, opt->summary_path) != 0)
         code = code == EXIT_DELIVERED ? EXIT_FAILED : code;
+    stop_operations(&co);
     if (signal_pipe[0] >= 0)
         restore_signals();
     if (co.dead_fd >= 0)
@@ -826,6 +924,7 @@ int runtime_run(const graph *g, const runtime_options *opt)
     curve_free(r.curve);
     tracker_free(co.tracker);
     run_tally_free(&co.tally);
+    snapshot_board_free(&co.board);
     for (size_t i = 0; i < r.n_instances; i++)
         stage_cleanup(&r.instances[i].stage);
     free(r.instances);

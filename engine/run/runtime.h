@@ -26,6 +26,7 @@ typedef struct runtime_options {
     int fresh;                /* --fresh: start over, whatever the ledger holds */
     int retry_dead;           /* --retry-dead: read dead-lettered keys again */
     int no_ledger;            /* --no-ledger: no durability (benchmarks) */
+    const char *metrics;      /* --metrics ADDR:PORT (over the pipeline's metrics:); NULL: none */
 } runtime_options;
 
 /* Returns one of the exit codes above. */

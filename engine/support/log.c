@@ -2,16 +2,28 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "json_out.h"
 
 static struct {
     pthread_mutex_t lock;
     fr_log_level level;
+    log_format format;
+    int journal; /* stderr is journald's stream: prefix lines with <priority> */
+    const char *node;
     void (*clear)(void *);
     void (*redraw)(void *);
     void *ctx;
-} logger = {PTHREAD_MUTEX_INITIALIZER, FR_LOG_INFO, NULL, NULL, NULL};
+} logger = {PTHREAD_MUTEX_INITIALIZER, FR_LOG_INFO, LOG_TEXT, -1, NULL, NULL, NULL, NULL};
 
 static const char *const level_names[] = {"error", "warning", "info", "debug"};
+/* syslog priorities of the levels: LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG */
+static const int level_priorities[] = {3, 4, 6, 7};
 
 void log_set_level(fr_log_level level)
 {
@@ -22,6 +34,21 @@ fr_log_level log_get_level(void)
     return logger.level;
 }
 
+void log_set_format(log_format format)
+{
+    logger.format = format;
+}
+
+log_format log_get_format(void)
+{
+    return logger.format;
+}
+
+void log_set_node(const char *node)
+{
+    logger.node = node;
+}
+
 void log_set_status_line(void (*clear)(void *), void (*redraw)(void *), void *ctx)
 {
     pthread_mutex_lock(&logger.lock);
@@ -29,6 +56,18 @@ void log_set_status_line(void (*clear)(void *), void (*redraw)(void *), void *ct
     logger.redraw = redraw;
     logger.ctx = ctx;
     pthread_mutex_unlock(&logger.lock);
+}
+
+/* systemd sets JOURNAL_STREAM=DEV:INODE for a service whose stderr is the
+ * journal (systemd.exec(5)); it counts only if stderr is still that stream. */
+static int stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) != 0)
+        return 0;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
 }
 
 /* Copies text into out (4x its size) with control bytes written as \xNN:
@@ -50,29 +89,94 @@ static void log_visible(const char *text, char *out)
     *out = '\0';
 }
 
-void log_vmsg(fr_log_level level, const char *scope, const char *fmt, va_list ap)
+static void write_text(fr_log_level level, const char *scope, const char *raw)
 {
-    if (level > logger.level)
-        return;
-    char raw[2048], text[4 * sizeof raw];
-    vsnprintf(raw, sizeof raw, fmt, ap);
+    char text[4 * 2048 + 1];
     log_visible(raw, text);
-    pthread_mutex_lock(&logger.lock);
-    if (logger.clear)
-        logger.clear(logger.ctx);
+    if (logger.journal < 0)
+        logger.journal = stderr_is_journal();
+    if (logger.journal)
+        fprintf(stderr, "<%d>", level_priorities[level]);
     if (scope)
         fprintf(stderr, "[%s] %s: %s\n", scope, level_names[level], text);
     else
         fprintf(stderr, "flowrun: %s: %s\n", level_names[level], text);
+}
+
+/* The scope "resize#1" as stage "resize" and instance 1. */
+static void json_scope(json_out *j, const char *scope)
+{
+    char stage[96];
+    const char *hash = strrchr(scope, '#');
+    size_t n = hash ? (size_t)(hash - scope) : strlen(scope);
+    snprintf(stage, sizeof stage, "%.*s", (int)(n < sizeof stage ? n : sizeof stage - 1), scope);
+    json_string(j, "stage", stage);
+    if (hash)
+        json_int(j, "instance", strtol(hash + 1, NULL, 10));
+}
+
+static void write_json(fr_log_level level, const char *scope, const char *key, const char *raw)
+{
+    struct timespec now;
+    struct tm tm;
+    char when[40];
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + n, sizeof when - n, ".%03ldZ", now.tv_nsec / 1000000L);
+    json_out j = {0};
+    json_open(&j, NULL);
+    json_string(&j, "time", when);
+    json_string(&j, "level", level_names[level]);
+    if (scope)
+        json_scope(&j, scope);
+    if (logger.node)
+        json_string(&j, "node", logger.node);
+    if (key)
+        json_string(&j, "key", key);
+    json_string(&j, "message", raw);
+    json_close(&j);
+    if (!j.failed)
+        fprintf(stderr, "%s\n", j.text);
+    json_out_free(&j);
+}
+
+static void log_vkey(fr_log_level level, const char *scope, const char *key, const char *fmt,
+                     va_list ap)
+{
+    if (level > logger.level)
+        return;
+    char raw[2048];
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    pthread_mutex_lock(&logger.lock);
+    if (logger.clear)
+        logger.clear(logger.ctx);
+    if (logger.format == LOG_JSON)
+        write_json(level, scope, key, raw);
+    else
+        write_text(level, scope, raw);
     if (logger.redraw)
         logger.redraw(logger.ctx);
     pthread_mutex_unlock(&logger.lock);
+}
+
+void log_vmsg(fr_log_level level, const char *scope, const char *fmt, va_list ap)
+{
+    log_vkey(level, scope, NULL, fmt, ap);
 }
 
 void log_msg(fr_log_level level, const char *scope, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    log_vmsg(level, scope, fmt, ap);
+    log_vkey(level, scope, NULL, fmt, ap);
+    va_end(ap);
+}
+
+void log_key(fr_log_level level, const char *scope, const char *key, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_vkey(level, scope, key, fmt, ap);
     va_end(ap);
 }

@@ -14,9 +14,24 @@
 void log_set_level(fr_log_level level);
 fr_log_level log_get_level(void);
 
-/* "flowrun: error: ..." or, with scope, "[resize#1] warning: ..." */
+/* How a message is written (docs/operations.md "Logs"):
+ *   LOG_TEXT  "flowrun: error: ..." or, with scope, "[resize#1] warning: ...";
+ *             under systemd (stderr is the journal: JOURNAL_STREAM) each line
+ *             starts with its syslog priority ("<3>"), which journald reads;
+ *   LOG_JSON  one JSON object per line: time (UTC, RFC 3339, ms), level,
+ *             stage and instance (from the scope), node, key (when the message
+ *             is about one record) and message. */
+typedef enum log_format { LOG_TEXT = 0, LOG_JSON } log_format;
+void log_set_format(log_format format);
+log_format log_get_format(void);
+/* The node this process runs (--node), put in JSON events; borrowed, NULL none. */
+void log_set_node(const char *node);
+
 FR_PRINTF(3, 4) void log_msg(fr_log_level level, const char *scope, const char *fmt, ...);
 void log_vmsg(fr_log_level level, const char *scope, const char *fmt, va_list ap);
+/* A message about the record with key (borrowed; NULL: none). */
+FR_PRINTF(4, 5)
+void log_key(fr_log_level level, const char *scope, const char *key, const char *fmt, ...);
 
 /* The progress line hook: clear() before a message, redraw() after. */
 void log_set_status_line(void (*clear)(void *), void (*redraw)(void *), void *ctx);

@@ -289,15 +289,42 @@ typedef struct fr_host_api {
      * (logged, returns -1). */
     int (*config_enum)(fr_stage *st, const char *key);
 
-    /* ---- ABI 1.2: configuration errors found at init ---------------------
-     * init: the value of config key `key` is wrong in a way the schema
-     * cannot tell (a model file that is not a model, a model whose input
-     * does not fit the graph).  Records the reason as vfail does and returns
-     * FR_FATAL; the engine reports "file:line:col: stage "x": key "y":
-     * reason" at the key's place in the pipeline file (the stage's place
-     * when the key is not in the file, or key is NULL: the stage as a whole)
-     * and the run exits 2, a configuration error, as `validate` would. */
+    /* ---- ABI 1.2 -----------------------------------------------------------
+     * Configuration errors found at init.  init: the value of config key `key` is wrong in a way
+     * the schema cannot tell (a model file that is not a model, a model whose input does not fit
+     * the graph).  Records the reason as vfail does and returns FR_FATAL; the engine reports
+     * "file:line:col: stage "x": key "y": reason" at the key's place in the pipeline file (the
+     * stage's place when the key is not in the file, or key is NULL: the stage as a whole) and the
+     * run exits 2, a configuration error, as `validate` would. */
     fr_status (*vconfig_error)(fr_stage *st, const char *key, const char *fmt, va_list ap);
+
+    /* Continuous sources (docs/plugins.md "Watching"). */
+    /* Sources: this source never ends on its own (it watches its store).
+     * Call from init.  The run's first SIGTERM or SIGINT then ends the
+     * input instead of stopping the run: produce() is not called again,
+     * what was emitted is processed and committed, and the run exits as a
+     * completed one (0, or 1 with dead letters); a second signal stops it
+     * at once (exit 4).  A split run (--node) stops at the first signal. */
+    void (*set_continuous)(fr_stage *st);
+    /* Sources: as idle(), and returns FR_OK as soon as fd is readable (an
+     * eventfd or pipe that another thread of the plugin writes to; -1 for
+     * none; the engine does not read it) or the input is ending (above).
+     * FR_OK or FR_STOP. */
+    fr_status (*wait)(fr_stage *st, int fd, int64_t timeout_ms);
+    /* Sources: waits until everything this run handed to the ledger so far
+     * (the keys emitted with emit_key) is written in it: from then on a
+     * crash cannot lose it and key_state() answers FR_KEY_SENT for it.  0,
+     * or -1 when the ledger cannot be written (the run is stopping).  No
+     * ledger (--no-ledger, a node of a split run): 0 at once. */
+    int (*ledger_sync)(fr_stage *st);
+
+    /* Operations (docs/operations.md).  Metrics: sets the stage's gauge name to value (created at
+     * first use), a level that goes up and down (a buffer's fill, a model's batch size), as
+     * fr_metric_add keeps a counter.  The run's /metrics shows it as
+     * flowrun_plugin_<name>{stage,plugin,node} (docs/operations.md), the sum
+     * over the stage's instances in this process; the run summary shows it
+     * with the counters.  name: [a-zA-Z0-9_] (others show as '_'); copied. */
+    void (*gauge_set)(fr_stage *st, const char *name, double value);
 } fr_host_api;
 
 /* Every fr_stage starts with the pointer to its host API, so the inline
@@ -352,6 +379,13 @@ typedef struct fr_plugin {
     /* ABI 1.0 padding: always zero, never used.  Fields are appended after
      * it (see "Growth rule" at the top). */
     void *reserved[8];
+
+    /* ABI 1.2 */
+    /* Transforms and sinks: called on the instance's thread when no record
+     * arrived for a while (about every 100 ms while the input is idle), so
+     * a sink can publish a part whose max_age passed while nothing comes
+     * (a continuous run between uploads).  OK, or FATAL.  May be NULL. */
+    fr_status (*tick)(void *state, fr_stage *st);
 } fr_plugin;
 
 #define FR_PLUGIN_HEADER                                                                           \
@@ -517,6 +551,26 @@ static inline FR_PRINTF(3, 4) fr_status
     fr_status s = FR_API(st)->vconfig_error(st, key, fmt, ap);
     va_end(ap);
     return s;
+}
+
+/* ABI 1.2: continuous sources. */
+static inline void fr_set_continuous(fr_stage *st)
+{
+    FR_API(st)->set_continuous(st);
+}
+static inline fr_status fr_wait(fr_stage *st, int fd, int64_t timeout_ms)
+{
+    return FR_API(st)->wait(st, fd, timeout_ms);
+}
+static inline int fr_ledger_sync(fr_stage *st)
+{
+    return FR_API(st)->ledger_sync(st);
+}
+
+/* ABI 1.2: operations. */
+static inline void fr_gauge_set(fr_stage *st, const char *name, double value)
+{
+    FR_API(st)->gauge_set(st, name, value);
 }
 
 /* Allocates a payload for a record to emit: the buffer and its shape in one

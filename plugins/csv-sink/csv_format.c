@@ -10,9 +10,9 @@
 #include "utf8.h"
 
 typedef struct csv {
-    char *prefix; /* owned */
-    int gzip;     /* zlib level, 0: plain text */
-    int model_version;
+    char *prefix;     /* owned */
+    int gzip;         /* zlib level, 0: plain text */
+    unsigned columns; /* PARTFILE_COL_* */
     uint32_t width;
     partfile_out *out; /* borrowed from the stage while a file is open */
     char *line;        /* owned: the row being formatted */
@@ -101,13 +101,13 @@ static void put_float(csv *c, float f)
         c->len += (size_t)snprintf(c->line + c->len, 24, ",%.9g", f);
 }
 
-static int csv_begin(void *fmt, partfile_out *out, uint32_t width, int model_version, char *err,
+static int csv_begin(void *fmt, partfile_out *out, uint32_t width, unsigned columns, char *err,
                      size_t err_size)
 {
     csv *c = fmt;
     c->out = out;
     c->width = width;
-    c->model_version = model_version;
+    c->columns = columns;
     c->len = 0;
     if (c->gzip) {
         if (deflateInit2(&c->z, c->gzip, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
@@ -122,8 +122,10 @@ static int csv_begin(void *fmt, partfile_out *out, uint32_t width, int model_ver
         snprintf(name, sizeof name, "%s%u", c->prefix, i);
         bad = reserve(c, 1) || (put(c, ",", 1), put_field(c, name));
     }
-    if (!bad && model_version)
+    if (!bad && (columns & PARTFILE_COL_MODEL_VERSION))
         bad = reserve(c, 1) || (put(c, ",", 1), put_field(c, "model_version"));
+    if (!bad && (columns & PARTFILE_COL_VERSION))
+        bad = reserve(c, 1) || (put(c, ",", 1), put_field(c, "version"));
     if (bad || reserve(c, 2)) {
         snprintf(err, err_size, "out of memory writing the CSV header");
         return -1;
@@ -145,11 +147,17 @@ static int csv_row(void *fmt, const fr_record *rec, const float *features, char 
     }
     for (uint32_t i = 0; i < c->width; i++)
         put_float(c, features[i]);
-    if (c->model_version) {
+    if (c->columns & PARTFILE_COL_MODEL_VERSION) {
         put(c, ",", 1);
         if (rec->model_version)
             c->len += (size_t)snprintf(c->line + c->len, 24, "%llu",
                                        (unsigned long long)rec->model_version);
+    }
+    const char *version = fr_record_attr(rec, "version");
+    if ((c->columns & PARTFILE_COL_VERSION) &&
+        (reserve(c, 1) || (put(c, ",", 1), put_field(c, version ? version : "")))) {
+        snprintf(err, err_size, "out of memory formatting record %s", rec->id);
+        return -1;
     }
     put(c, "\r\n", 2);
     return emit(c, 0, err, err_size);

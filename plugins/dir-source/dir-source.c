@@ -19,6 +19,7 @@ static const fr_param dir_source_params[] = {
     {"limit", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL, "read at most this many files (0: all)"},
     {"max_object_size", FR_PARAM_SIZE, "256MiB", 1, 1099511627776.0, NULL,
      "a file larger than this is dead-lettered, not read into memory"},
+    SOURCE_WATCH_PARAMS,
     {0},
 };
 

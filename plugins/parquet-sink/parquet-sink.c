@@ -55,4 +55,5 @@ FR_PLUGIN_EXPORT const fr_plugin flowrun_plugin = {
     .process = partfile_stage_process,
     .flush = partfile_stage_flush,
     .fini = partfile_stage_fini,
+    .tick = partfile_stage_tick,
 };

@@ -12,12 +12,13 @@ typedef struct pqf {
     pq_writer *writer; /* owned while a file is open */
 } pqf;
 
-static int pqf_begin(void *fmt, partfile_out *out, uint32_t width, int model_version, char *err,
+static int pqf_begin(void *fmt, partfile_out *out, uint32_t width, unsigned columns, char *err,
                      size_t err_size)
 {
     pqf *p = fmt;
     p->opt.width = width;
-    p->opt.model_version = model_version;
+    p->opt.model_version = (columns & PARTFILE_COL_MODEL_VERSION) != 0;
+    p->opt.source_version = (columns & PARTFILE_COL_VERSION) != 0;
     p->writer = pq_writer_open(&p->opt, partfile_write, out, err, err_size);
     return p->writer ? 0 : -1;
 }
@@ -26,8 +27,10 @@ static int pqf_row(void *fmt, const fr_record *rec, const float *features, char 
                    size_t err_size)
 {
     pqf *p = fmt;
-    return pq_writer_add_row(p->writer, rec->key ? rec->key : "", rec->label ? rec->label : "",
-                             features, rec->model_version, err, err_size);
+    const char *version = fr_record_attr(rec, "version");
+    return pq_writer_add_versioned_row(p->writer, rec->key ? rec->key : "",
+                                       rec->label ? rec->label : "", features, rec->model_version,
+                                       version ? version : "", err, err_size);
 }
 
 static void pqf_discard(void *fmt)

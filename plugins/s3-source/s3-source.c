@@ -21,7 +21,7 @@
 #include "source.h"
 
 typedef struct source_slot {
-    const source_item *item; /* owned by the base */
+    source_item *item; /* owned by the base */
     fr_buffer *buf;
     void *data;
 } source_slot;
@@ -32,7 +32,8 @@ typedef struct source_state {
     s3_client *client;
     s3_fetch *fetch;
     source_base *base;
-    int list_oom; /* the listing ran out of memory */
+    int list_oom;  /* the listing ran out of memory */
+    int page_full; /* the listing stopped at a watching base's page */
     source_slot *slots;
     int concurrency;
     source_local *local; /* a file:// or plain-path url: none of the above */
@@ -69,6 +70,7 @@ static const fr_param source_params[] = {
     {"object_deadline", FR_PARAM_DURATION, "15m", 1, 8.64e7, NULL,
      "one GET must end within this (a server trickling bytes never stalls); the object is then "
      "dead-lettered"},
+    SOURCE_WATCH_PARAMS,
     {NULL, 0, NULL, 0, 0, NULL, NULL},
 };
 
@@ -136,10 +138,32 @@ static int source_add(void *user, const s3_object *o)
     int rc = source_base_add(s->base, o->key, o->etag, size, o->last_modified);
     if (rc < 0)
         s->list_oom = 1;
-    return rc != 0; /* stop at the limit, or out of memory */
+    s->page_full = rc > 0;
+    return rc != 0; /* stop at the limit (a page, when watching), or out of memory */
 }
 
-/* Lists the bucket into the base, once at start (the total for the ETA). */
+/* Watching: lists the round's next page after the last key offered.  A
+ * failed listing (the store is down) is logged and tried again at the next
+ * round: a watch outlives an outage. */
+static void source_list_page(source_state *s, fr_stage *st)
+{
+    s3_error err = {0};
+    s->page_full = 0;
+    if (s3_list(s->client, s->bucket, s->prefix, source_base_list_after(s->base), source_add, s,
+                &err) < 0 ||
+        s->list_oom) {
+        if (!fr_stopping(st))
+            fr_log(st, FR_LOG_WARN, "listing s3://%s/%s failed (listing again next round): %s",
+                   s->bucket, s->prefix, s->list_oom ? "out of memory" : err.message);
+        s->list_oom = 0;
+        source_base_list_failed(s->base);
+    } else if (!s->page_full) {
+        source_base_listed(s->base);
+    }
+}
+
+/* Makes the base; lists the bucket into it once at start (the total for
+ * the ETA), unless it watches (rounds list as produce goes). */
 static int source_list(source_state *s, fr_stage *st, const char *suffix, s3_error *err)
 {
     if (!(s->base = source_base_new(st, suffix, (uint64_t)fr_config_int(st, "limit"), s->media))) {
@@ -147,6 +171,11 @@ static int source_list(source_state *s, fr_stage *st, const char *suffix, s3_err
         snprintf(err->message, sizeof err->message, "out of memory");
         return -1;
     }
+    int watching = source_base_watch_config(s->base, err->message, sizeof err->message);
+    if (watching < 0)
+        err->cls = S3_ERR_INVALID;
+    if (watching)
+        return watching > 0 ? 0 : -1;
     if (s3_list(s->client, s->bucket, s->prefix, NULL, source_add, s, err) < 0)
         return -1;
     if (s->list_oom) {
@@ -208,7 +237,7 @@ static fr_status source_init(fr_stage *st, void **state)
 
 /* Emits it, or dead-letters it with reason (buf transferred either way),
  * with the object's own attributes before the base's key, version, size. */
-static fr_status source_emit(source_state *s, fr_stage *st, const source_item *it, fr_buffer *buf,
+static fr_status source_emit(source_state *s, fr_stage *st, source_item *it, fr_buffer *buf,
                              void *data, const char *reason)
 {
     const fr_attr extra[] = {{"bucket", s->bucket}, {"etag", it->version}};
@@ -241,7 +270,7 @@ static const char *source_unreadable(const source_state *s, const source_item *o
 /* Starts obj's GET into slot, or dead-letters obj: one object that cannot
  * be held or started never ends the run. */
 static fr_status source_start_one(source_state *s, fr_stage *st, source_slot *slot,
-                                  const source_item *obj)
+                                  source_item *obj)
 {
     char why[sizeof(((s3_error *)0)->message) + 64];
     s3_error err = {0};
@@ -289,11 +318,16 @@ static fr_status source_produce(void *state, fr_stage *st)
         return source_local_produce(s->local);
     if (fr_stopping(st))
         return FR_STOP;
+    if (source_base_list_due(s->base))
+        source_list_page(s, st);
     fr_status r = source_start_more(s, st);
     if (r != FR_OK)
         return r;
-    if (!s3_fetch_next(s->fetch, &res))
-        return source_base_remaining(s->base) ? FR_OK : FR_DONE;
+    if (!s3_fetch_next(s->fetch, &res)) {
+        if (source_base_remaining(s->base))
+            return FR_OK;
+        return source_base_watching(s->base) ? source_base_wait(s->base) : FR_DONE;
+    }
     source_slot *slot = res.user;
     if (res.failed && res.err.cls == S3_ERR_CANCELLED && fr_stopping(st)) {
         fr_buffer_unref(st, slot->buf);

@@ -49,7 +49,8 @@ typedef struct pq_options {
     pq_layout layout;
     /* columns: "<prefix><i>"; list: the column's name.  NULL: "c" / "features". */
     const char *feature_prefix;
-    int model_version; /* nonzero: add the optional model_version column */
+    int model_version;  /* nonzero: add the optional model_version column */
+    int source_version; /* nonzero: add the string column "version" after it */
     pq_codec codec;
     int zstd_level;         /* 0: 3 */
     size_t row_group_bytes; /* uncompressed bytes per row group; 0: 64 MiB */
@@ -72,6 +73,12 @@ pq_writer *pq_writer_open(const pq_options *opt, pq_write_fn write, void *ctx, c
  * out before return.  After a failure the writer can only be freed. */
 int pq_writer_add_row(pq_writer *w, const char *key, const char *label, const float *features,
                       uint64_t model_version, char *err, size_t err_size);
+
+/* The same with the row's source version (borrowed, copied; "" for none),
+ * written when opt.source_version is set. */
+int pq_writer_add_versioned_row(pq_writer *w, const char *key, const char *label,
+                                const float *features, uint64_t model_version, const char *version,
+                                char *err, size_t err_size);
 
 /* Writes the last row group and the footer: the file is complete (and valid
  * with 0 rows).  Does not free. */

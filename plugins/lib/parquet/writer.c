@@ -19,11 +19,12 @@ struct pq_writer {
     uint32_t width;
     pq_layout layout;
     int model_version;
+    int source_version; /* the "version" column, last */
     size_t row_group_bytes;
 
     char **names; /* owned: feature column names (columns) or the list's name */
     size_t n_names;
-    pq_column *columns; /* key, label, features..., [model_version] */
+    pq_column *columns; /* key, label, features..., [model_version], [version] */
     size_t n_columns;
     pq_page_ctx page;
 
@@ -41,6 +42,7 @@ struct pq_writer {
 static const char *const key_path[] = {"key"};
 static const char *const label_path[] = {"label"};
 static const char *const version_path[] = {"model_version"};
+static const char *const source_version_path[] = {"version"};
 
 static int make_names(pq_writer *w, const char *prefix)
 {
@@ -62,7 +64,7 @@ static int make_names(pq_writer *w, const char *prefix)
 static int make_columns(pq_writer *w)
 {
     size_t n_features = w->layout == PQ_LAYOUT_LIST ? 1 : w->width;
-    w->n_columns = 2 + n_features + (w->model_version ? 1 : 0);
+    w->n_columns = 2 + n_features + (w->model_version ? 1 : 0) + (w->source_version ? 1 : 0);
     if (!(w->columns = calloc(w->n_columns, sizeof *w->columns)))
         return -1;
     pq_column_init(&w->columns[COL_KEY], key_path, 1, PQ_TYPE_BYTE_ARRAY, PQ_SHAPE_REQUIRED, 0, 0);
@@ -78,8 +80,11 @@ static int make_columns(pq_writer *w)
                            PQ_SHAPE_REQUIRED, 0, 0);
     }
     if (w->model_version)
-        pq_column_init(&w->columns[w->n_columns - 1], version_path, 1, PQ_TYPE_INT64,
+        pq_column_init(&w->columns[2 + n_features], version_path, 1, PQ_TYPE_INT64,
                        PQ_SHAPE_OPTIONAL, 0, 0);
+    if (w->source_version)
+        pq_column_init(&w->columns[w->n_columns - 1], source_version_path, 1, PQ_TYPE_BYTE_ARRAY,
+                       PQ_SHAPE_REQUIRED, 0, 0);
     return 0;
 }
 
@@ -120,6 +125,7 @@ pq_writer *pq_writer_open(const pq_options *opt, pq_write_fn write, void *ctx, c
         .width = opt->width,
         .layout = opt->layout,
         .model_version = opt->model_version,
+        .source_version = opt->source_version,
         .row_group_bytes = opt->row_group_bytes ? opt->row_group_bytes : 64u << 20,
         .page = {.codec = opt->codec, .page_bytes = opt->page_bytes ? opt->page_bytes : 1u << 20}};
     if (setup(w, opt, err, err_size) || write(ctx, "PAR1", 4, err, err_size)) {
@@ -173,6 +179,13 @@ static void put_features(pq_writer *w, const float *features)
 int pq_writer_add_row(pq_writer *w, const char *key, const char *label, const float *features,
                       uint64_t model_version, char *err, size_t err_size)
 {
+    return pq_writer_add_versioned_row(w, key, label, features, model_version, "", err, err_size);
+}
+
+int pq_writer_add_versioned_row(pq_writer *w, const char *key, const char *label,
+                                const float *features, uint64_t model_version, const char *version,
+                                char *err, size_t err_size)
+{
     if (w->failed) {
         snprintf(err, err_size, "parquet: the writer failed before");
         return -1;
@@ -189,15 +202,23 @@ int pq_writer_add_row(pq_writer *w, const char *key, const char *label, const fl
     }
     pq_column_put_bytes(&w->columns[COL_LABEL], label, (uint32_t)label_len);
     put_features(w, features);
+    size_t extra = w->layout == PQ_LAYOUT_LIST ? 3 : 2 + (size_t)w->width;
     if (w->model_version)
-        pq_column_put_int64(&w->columns[w->n_columns - 1], model_version != 0,
-                            (int64_t)model_version);
+        pq_column_put_int64(&w->columns[extra], model_version != 0, (int64_t)model_version);
+    size_t version_len = strlen(version);
+    if (w->source_version) {
+        if (!(version = utf8_valid(version, &version_len, &w->utf8))) {
+            snprintf(err, err_size, "parquet: out of memory");
+            goto fail;
+        }
+        pq_column_put_bytes(&w->columns[w->n_columns - 1], version, (uint32_t)version_len);
+    }
     for (size_t i = 0; i < w->n_columns; i++)
         if (pq_column_end_row(&w->columns[i], &w->page, err, err_size))
             goto fail;
     w->rows++;
     w->group_rows++;
-    w->group_bytes += 8 + key_len + label_len + 4 * (uint64_t)w->width + 8;
+    w->group_bytes += 8 + key_len + label_len + 4 * (uint64_t)w->width + 8 + version_len;
     if (w->group_bytes >= w->row_group_bytes && write_row_group(w, err, err_size))
         goto fail;
     return 0;

@@ -223,6 +223,15 @@ void partfile_free(partfile_out *out);
          0,                                                                                        \
          NULL,                                                                                     \
          "add a model_version column (empty/null for records without one)"},                       \
+        {"version_column",                                                                         \
+         FR_PARAM_BOOL,                                                                            \
+         "false",                                                                                  \
+         0,                                                                                        \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         "add a version column: the source object's version (the record's version attribute: "     \
+         "its ETag or version id, <size>-<mtime ns> for a file), so rows of an overwritten "       \
+         "object tell its versions apart"},                                                        \
         {"endpoint",                                                                               \
          FR_PARAM_STRING,                                                                          \
          "",                                                                                       \
@@ -252,10 +261,18 @@ void partfile_free(partfile_out *out);
             "s3:// paths: AWS profile (default: AWS_PROFILE, default)"                             \
     }
 
+/* Optional columns after the features, in this order (a format's begin()
+ * gets the set). */
+enum {
+    PARTFILE_COL_MODEL_VERSION = 1, /* the record's model_version (null when 0) */
+    PARTFILE_COL_VERSION = 2,       /* the record's "version" attribute ("" without) */
+};
+
 /* One file format.  Every call gets the format's state `fmt`. */
 typedef struct partfile_format {
-    /* Starts a file in out (write the header, create the writer). */
-    int (*begin)(void *fmt, partfile_out *out, uint32_t width, int model_version, char *err,
+    /* Starts a file in out (write the header, create the writer); columns:
+     * PARTFILE_COL_* bits. */
+    int (*begin)(void *fmt, partfile_out *out, uint32_t width, unsigned columns, char *err,
                  size_t err_size);
     /* Adds a row: rec borrowed, features[0..width) borrowed. */
     int (*row)(void *fmt, const fr_record *rec, const float *features, char *err, size_t err_size);
@@ -279,6 +296,10 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
  * descriptor points at them directly. */
 fr_status partfile_stage_process(void *state, fr_stage *st, const fr_record *in);
 fr_status partfile_stage_flush(void *state, fr_stage *st);
+/* The descriptor's tick (ABI 1.2): publishes the open part once max_age
+ * passed, though no record came to roll it (a watched pipeline between
+ * uploads). */
+fr_status partfile_stage_tick(void *state, fr_stage *st);
 void partfile_stage_fini(void *state, fr_stage *st);
 
 #endif

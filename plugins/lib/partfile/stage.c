@@ -13,9 +13,9 @@ struct partfile_stage {
     const partfile_format *format;
     void *fmt; /* owned */
     partfile_out *out;
-    int model_version;
-    uint32_t width; /* features per row; 0 until known */
-    float *scratch; /* image payloads converted to floats */
+    unsigned columns; /* PARTFILE_COL_* */
+    uint32_t width;   /* features per row; 0 until known */
+    float *scratch;   /* image payloads converted to floats */
     size_t scratch_len;
     uint64_t parts;
 };
@@ -77,7 +77,8 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
         return fr_fail(st, FR_FATAL, "out of memory");
     }
     *s = (partfile_stage){.format = format, .fmt = fmt, .width = declared_width(st)};
-    s->model_version = fr_config_bool(st, "model_version");
+    s->columns = (fr_config_bool(st, "model_version") ? PARTFILE_COL_MODEL_VERSION : 0u) |
+                 (fr_config_bool(st, "version_column") ? PARTFILE_COL_VERSION : 0u);
     char run[64];
     if (run_token(st, run, sizeof run, err, sizeof err)) {
         partfile_stage_fini(s, st);
@@ -156,9 +157,13 @@ static fr_status commit_part(partfile_stage *s, fr_stage *st)
     }
     if (partfile_commit(s->out, err, sizeof err))
         return fr_fail(st, FR_FATAL, "%s", err);
+    const char *const *ids;
+    size_t published = partfile_committed_ids(s->out, &ids);
     acknowledge(s, st);
     s->parts++;
     fr_metric_add(st, "parts", 1);
+    if (published) /* a rolling output's part is out: tests and operators follow it */
+        fr_log(st, FR_LOG_DEBUG, "published a part of %zu rows", published);
     return FR_OK;
 }
 
@@ -166,7 +171,7 @@ static fr_status begin_part(partfile_stage *s, fr_stage *st)
 {
     char err[512];
     if (partfile_begin(s->out, now_ms(), err, sizeof err) ||
-        s->format->begin(s->fmt, s->out, s->width, s->model_version, err, sizeof err)) {
+        s->format->begin(s->fmt, s->out, s->width, s->columns, err, sizeof err)) {
         partfile_abort(s->out);
         return fr_fail(st, FR_FATAL, "%s", err);
     }
@@ -210,6 +215,15 @@ fr_status partfile_stage_process(void *state, fr_stage *st, const fr_record *in)
     }
     fr_metric_add(st, "rows", 1);
     if (partfile_should_roll(s->out, s->format->pending(s->fmt), now_ms()))
+        return commit_part(s, st);
+    return FR_OK;
+}
+
+fr_status partfile_stage_tick(void *state, fr_stage *st)
+{
+    partfile_stage *s = state;
+    /* Rows and bytes are checked as records come; only age grows idle. */
+    if (partfile_is_open(s->out) && partfile_should_roll(s->out, 0, now_ms()))
         return commit_part(s, st);
     return FR_OK;
 }

@@ -21,12 +21,16 @@ struct source_local {
     char *root; /* owned */
     source_base *base;
     size_t max_size;
+    fswalk_list files; /* watching: this round's listing, offered a page at a time */
+    size_t offered;    /* files[0..offered) were offered */
+    int walked;        /* files holds this round's listing */
 };
 
 void source_local_free(source_local *l)
 {
     if (!l)
         return;
+    fswalk_free(&l->files);
     source_base_free(l->base);
     free(l->root);
     free(l);
@@ -42,10 +46,14 @@ static char *join(const char *root, const char *rel)
     return path;
 }
 
-/* Offers every listed file to the base, with its version. */
-static int offer(source_local *l, const fswalk_list *files, char *err, size_t err_size)
+/* Offers the listed files from *next on to the base, each with its
+ * version, until the base says stop (the limit, or a watching base's
+ * page); *next is where to go on. */
+static int offer(source_local *l, const fswalk_list *files, size_t *next, char *err,
+                 size_t err_size)
 {
-    for (size_t i = 0; i < files->n; i++) {
+    while (*next < files->n) {
+        size_t i = (*next)++;
         struct stat st;
         char *path = join(l->root, files->paths[i]), version[64];
         if (!path) {
@@ -63,7 +71,7 @@ static int offer(source_local *l, const fswalk_list *files, char *err, size_t er
             return -1;
         }
         if (rc > 0)
-            break; /* the limit */
+            break; /* the limit, or a page */
     }
     return 0;
 }
@@ -86,11 +94,19 @@ source_local *source_local_open(fr_stage *st, const char *root, const char *suff
     }
     l->st = st;
     l->max_size = max_size;
-    int rc = fswalk_stoppable(root, suffix, &files, err, err_size, local_stopping, st);
+    int rc = source_base_watch_config(l->base, err, err_size);
+    if (rc != 0) { /* watching: rounds list as produce goes */
+        if (rc > 0)
+            return l;
+        source_local_free(l);
+        return NULL;
+    }
+    size_t next = 0;
+    rc = fswalk_stoppable(root, suffix, &files, err, err_size, local_stopping, st);
     if (rc > 0)
         snprintf(err, err_size, "%s: the run is stopping", root);
     if (rc == 0)
-        rc = offer(l, &files, err, err_size);
+        rc = offer(l, &files, &next, err, err_size);
     fswalk_free(&files);
     if (rc != 0) {
         source_local_free(l);
@@ -100,7 +116,7 @@ source_local *source_local_open(fr_stage *st, const char *root, const char *suff
     return l;
 }
 
-static fr_status read_one(source_local *l, const source_item *it)
+static fr_status read_one(source_local *l, source_item *it)
 {
     char *path = join(l->root, it->key), why[8400];
     if (!path)
@@ -112,9 +128,35 @@ static fr_status read_one(source_local *l, const source_item *it)
         source_base_reject(l->base, it, why, NULL, 0);
         return FR_OK;
     }
-    source_item read = *it;
-    read.size = p.size; /* what was read, should the file have changed since listed */
-    return source_base_emit(l->base, &read, p.buffer, p.data, NULL, 0);
+    it->size = p.size; /* what was read, should the file have changed since listed */
+    return source_base_emit(l->base, it, p.buffer, p.data, NULL, 0);
+}
+
+/* Watching: lists the next page of the round (the tree is walked at the
+ * round's start).  A tree that cannot be walked is logged and tried again
+ * at the next round. */
+static void list_page(source_local *l)
+{
+    char err[4200];
+    int rc = 0;
+    if (!l->walked) {
+        rc = fswalk_stoppable(l->root, "", &l->files, err, sizeof err, local_stopping, l->st);
+        l->walked = rc == 0;
+        l->offered = 0;
+    }
+    if (rc == 0)
+        rc = offer(l, &l->files, &l->offered, err, sizeof err);
+    if (rc == 0 && l->offered < l->files.n)
+        return; /* a page: the rest at the next call */
+    if (rc < 0)
+        fr_log(l->st, FR_LOG_WARN, "cannot list %s (listing again next round)", err);
+    fswalk_free(&l->files);
+    l->files = (fswalk_list){0};
+    l->walked = 0;
+    if (rc == 0)
+        source_base_listed(l->base);
+    else
+        source_base_list_failed(l->base);
 }
 
 fr_status source_local_produce(source_local *l)
@@ -122,9 +164,11 @@ fr_status source_local_produce(source_local *l)
     for (int i = 0; i < EMITS_PER_CALL; i++) {
         if (fr_stopping(l->st))
             return FR_STOP;
-        const source_item *it = source_base_next(l->base);
+        if (source_base_list_due(l->base))
+            list_page(l);
+        source_item *it = source_base_next(l->base);
         if (!it)
-            return FR_DONE;
+            return source_base_watching(l->base) ? source_base_wait(l->base) : FR_DONE;
         fr_status s = read_one(l, it);
         if (s != FR_OK)
             return s;

@@ -9,16 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
-struct source_base {
-    fr_stage *st;
-    char *suffix; /* owned */
-    char media[16];
-    uint64_t limit, kept; /* kept: keys past the suffix filter, over all replicas */
-    uint32_t instance, replicas;
-    source_item *items; /* this instance's, in key order; owned */
-    size_t n, cap, next;
-};
+#include "source_internal.h"
 
 source_base *source_base_new(fr_stage *st, const char *suffix, uint64_t limit, const char *media)
 {
@@ -35,19 +28,146 @@ source_base *source_base_new(fr_stage *st, const char *suffix, uint64_t limit, c
     return b;
 }
 
+static void free_list(source_base *b, item_list *l)
+{
+    while (l->head) {
+        base_item *i = l->head;
+        item_list_remove(l, i);
+        source_item_settle(b, i, SOURCE_PUSH_DROPPED);
+        source_item_free(i);
+    }
+}
+
 void source_base_free(source_base *b)
 {
     if (!b)
         return;
-    for (size_t i = 0; i < b->n; i++) {
-        free(b->items[i].key);
-        free(b->items[i].version);
-        free(b->items[i].modified);
-    }
-    free(b->items);
+    free_list(b, &b->queue);
+    free_list(b, &b->out);
+    watch_free(b->watch);
     free(b->suffix);
     free(b);
 }
+
+/* ---- items ---------------------------------------------------------------- */
+
+/* S3's 2024-01-31T12:00:00.000Z as Unix ms; 0 when it is not that. */
+static int64_t parse_modified(const char *text)
+{
+    struct tm tm = {0};
+    int ms = 0;
+    if (!text || sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d.%3d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                        &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms) < 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
+base_item *source_item_new(const char *key, const char *version, uint64_t size,
+                           const char *modified)
+{
+    base_item *i = calloc(1, sizeof *i);
+    if (!i)
+        return NULL;
+    i->it = (source_item){strdup(key), strdup(version ? version : ""),
+                          strdup(modified ? modified : ""), size};
+    if (!i->it.key || !i->it.version || !i->it.modified) {
+        source_item_free(i);
+        return NULL;
+    }
+    i->modified_ms = parse_modified(modified);
+    return i;
+}
+
+void source_item_free(base_item *i)
+{
+    if (!i)
+        return;
+    free(i->it.key);
+    free(i->it.version);
+    free(i->it.modified);
+    free(i->waiters);
+    free(i);
+}
+
+void item_list_push_back(item_list *l, base_item *i)
+{
+    i->next = NULL;
+    i->prev = l->tail;
+    if (l->tail)
+        l->tail->next = i;
+    else
+        l->head = i;
+    l->tail = i;
+    l->n++;
+}
+
+void item_list_push_front(item_list *l, base_item *i)
+{
+    i->prev = NULL;
+    i->next = l->head;
+    if (l->head)
+        l->head->prev = i;
+    else
+        l->tail = i;
+    l->head = i;
+    l->n++;
+}
+
+void item_list_remove(item_list *l, base_item *i)
+{
+    if (i->prev)
+        i->prev->next = i->next;
+    else
+        l->head = i->next;
+    if (i->next)
+        i->next->prev = i->prev;
+    else
+        l->tail = i->prev;
+    i->prev = i->next = NULL;
+    l->n--;
+}
+
+void source_base_enqueue(source_base *b, base_item *i, int front)
+{
+    if (front)
+        item_list_push_front(&b->queue, i);
+    else
+        item_list_push_back(&b->queue, i);
+    if (b->watch && b->queue.n > b->waiting_peak) { /* flat memory, shown in the summary */
+        fr_metric_add(b->st, "waiting_peak", (double)(b->queue.n - b->waiting_peak));
+        b->waiting_peak = b->queue.n;
+    }
+}
+
+static base_item *find_in(item_list *l, const char *key, const char *version)
+{
+    for (base_item *i = l->head; i; i = i->next)
+        if (strcmp(i->it.key, key) == 0 && strcmp(i->it.version, version) == 0)
+            return i;
+    return NULL;
+}
+
+base_item *source_base_find(source_base *b, const char *key, const char *version)
+{
+    base_item *i = find_in(&b->queue, key, version);
+    return i ? i : find_in(&b->out, key, version);
+}
+
+void source_item_settle(source_base *b, base_item *i, source_push_outcome outcome)
+{
+    if (!i->n_waiters)
+        return;
+    for (size_t k = 0; k < i->n_waiters; k++)
+        i->waiters[k].done(i->waiters[k].user, outcome);
+    free(i->waiters);
+    i->waiters = NULL;
+    i->n_waiters = 0;
+    b->pushed_open--;
+}
+
+/* ---- the listing ------------------------------------------------------------ */
 
 static int ends_with(const char *s, const char *suffix)
 {
@@ -55,56 +175,73 @@ static int ends_with(const char *s, const char *suffix)
     return n >= m && strcasecmp(s + n - m, suffix) == 0;
 }
 
+int source_base_wanted(const source_base *b, const char *key)
+{
+    return key[0] && key[strlen(key) - 1] != '/' && ends_with(key, b->suffix);
+}
+
+/* 1 when the ledger's answer means: read it. */
+static int to_read(const source_base *b, fr_key_state state)
+{
+    if (state == FR_KEY_CHANGED && b->on_change == SOURCE_IGNORE)
+        return 0;
+    return state < FR_KEY_DONE;
+}
+
 static int keep(source_base *b, const char *key, const char *version, uint64_t size,
                 const char *modified)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 256;
-        source_item *grown = realloc(b->items, cap * sizeof *grown);
-        if (!grown)
-            return -1;
-        b->items = grown;
-        b->cap = cap;
-    }
-    source_item *it = &b->items[b->n];
-    *it = (source_item){strdup(key), strdup(version), strdup(modified ? modified : ""), size};
-    if (!it->key || !it->version || !it->modified) {
-        free(it->key);
-        free(it->version);
-        free(it->modified);
+    if (b->pushed_open && source_base_find(b, key, version))
+        return 0; /* pushed meanwhile: already waiting or being read */
+    base_item *i = source_item_new(key, version, size, modified);
+    if (!i)
         return -1;
-    }
-    b->n++;
+    source_base_enqueue(b, i, 0);
+    if (b->watch)
+        fr_metric_add(b->st, "keys_seen", 1);
     return 0;
 }
 
 int source_base_add(source_base *b, const char *key, const char *version, uint64_t size,
                     const char *modified)
 {
-    if (!key[0] || key[strlen(key) - 1] == '/' || !ends_with(key, b->suffix))
-        return 0; /* folder markers and other media */
+    int full = b->watch ? watch_offered(b->watch, key) : 0;
+    if (!source_base_wanted(b, key))
+        return full; /* folder markers and other media */
     if (b->limit && b->kept >= b->limit)
         return 1;
     if (b->kept++ % b->replicas != b->instance)
-        return 0; /* another replica's */
-    if (fr_key_state_of(b->st, key, version) >= FR_KEY_DONE)
-        return 0; /* done, dead or held by an earlier run */
-    return keep(b, key, version, size, modified);
+        return full; /* another replica's */
+    if (!to_read(b, fr_key_state_of(b->st, key, version)))
+        return full; /* done, dead, held, sent by this run, or an ignored change */
+    return keep(b, key, version, size, modified) < 0 ? -1 : full;
 }
 
 void source_base_listed(source_base *b)
 {
-    fr_set_total(b->st, b->n);
+    if (b->watch)
+        watch_round_listed(b);
+    else
+        fr_set_total(b->st, b->queue.n);
 }
 
-const source_item *source_base_next(source_base *b)
+source_item *source_base_next(source_base *b)
 {
-    return b->next < b->n ? &b->items[b->next++] : NULL;
+    if (b->watch)
+        watch_take_pushed(b);
+    base_item *i = b->queue.head;
+    if (!i)
+        return NULL;
+    item_list_remove(&b->queue, i);
+    item_list_push_back(&b->out, i);
+    return &i->it;
 }
 
-size_t source_base_remaining(const source_base *b)
+size_t source_base_remaining(source_base *b)
 {
-    return b->n - b->next;
+    if (b->watch)
+        watch_take_pushed(b);
+    return b->queue.n;
 }
 
 const char *source_media(const char *name)
@@ -155,11 +292,20 @@ static fr_record make_record(const source_base *b, const source_item *it, fr_att
     return rec;
 }
 
-fr_status source_base_emit(source_base *b, const source_item *it, fr_buffer *buf, void *data,
+/* The item the plugin hands back, out of the out list. */
+static base_item *hand_back(source_base *b, source_item *it)
+{
+    base_item *i = (base_item *)(void *)it;
+    item_list_remove(&b->out, i);
+    return i;
+}
+
+fr_status source_base_emit(source_base *b, source_item *it, fr_buffer *buf, void *data,
                            const fr_attr *extra, size_t n_extra)
 {
     fr_attr attrs[MAX_ATTRS];
     char label[1024], size[32];
+    base_item *i = hand_back(b, it);
     fr_record rec =
         make_record(b, it, attrs, extra, n_extra, label, sizeof label, size, sizeof size);
     rec.payload.buffer = buf;
@@ -167,17 +313,26 @@ fr_status source_base_emit(source_base *b, const source_item *it, fr_buffer *buf
     rec.payload.size = (size_t)it->size;
     fr_metric_add(b->st, "objects", 1);
     fr_metric_add(b->st, "bytes", (double)it->size);
-    return fr_emit_key(b->st, &rec, it->version);
+    fr_status s = fr_emit_key(b->st, &rec, it->version);
+    /* A pushed key: its pusher may acknowledge once the ledger has it. */
+    if (i->n_waiters)
+        source_item_settle(b, i,
+                           fr_ledger_sync(b->st) == 0 ? SOURCE_PUSH_RECORDED : SOURCE_PUSH_DROPPED);
+    source_item_free(i);
+    return s;
 }
 
-void source_base_reject(source_base *b, const source_item *it, const char *reason,
-                        const fr_attr *extra, size_t n_extra)
+void source_base_reject(source_base *b, source_item *it, const char *reason, const fr_attr *extra,
+                        size_t n_extra)
 {
     fr_attr attrs[MAX_ATTRS];
     char label[1024], size[32];
+    base_item *i = hand_back(b, it);
     fr_record rec =
         make_record(b, it, attrs, extra, n_extra, label, sizeof label, size, sizeof size);
     rec.payload = (fr_payload){.kind = FR_KIND_NONE};
     fr_metric_add(b->st, "objects_failed", 1);
     fr_reject_key(b->st, &rec, it->version, reason);
+    source_item_settle(b, i, SOURCE_PUSH_DEAD);
+    source_item_free(i);
 }

@@ -4,10 +4,14 @@
  * check it), as bytes or as a float tensor.  Test and benchmark input.
  * Keys the ledger has done are skipped (a rerun resumes); `version` is
  * every key's content version, so a test can make them all "changed".
+ * `hold` keeps a run open until the test releases it (hold_at_end).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "flowrun/plugin.h"
 
@@ -19,6 +23,10 @@ static const fr_param gen_params[] = {
     {"labels", FR_PARAM_INT, "3", 1, 1000, NULL, "labels cycle over class-0 .. class-N-1"},
     {"version", FR_PARAM_STRING, "", 0, 0, NULL,
      "the content version of every key (another value: every key changed)"},
+    {"hold", FR_PARAM_STRING, "", 0, 0, NULL,
+     "a FIFO: after its last record, log \"holding\" and wait until a writer opens it and "
+     "closes it (even when the run is stopping), so a test looks at a run that cannot end "
+     "without it; the gauge held is 1 meanwhile"},
     {0},
 };
 
@@ -28,6 +36,7 @@ typedef struct gen {
     int tensor;
     int64_t labels;
     const char *version;
+    const char *hold; /* "" none */
 } gen;
 
 static fr_status gen_init(fr_stage *st, void **state)
@@ -40,6 +49,7 @@ static fr_status gen_init(fr_stage *st, void **state)
     g->tensor = fr_config_enum(st, "kind") == 1; /* "bytes|tensor" */
     g->labels = fr_config_int(st, "labels");
     g->version = fr_config_string(st, "version");
+    g->hold = fr_config_string(st, "hold");
     g->next = fr_instance(st);
     g->step = fr_replicas(st);
     if (g->tensor && g->size % 4) {
@@ -64,12 +74,30 @@ static fr_status make_payload(const gen *g, fr_stage *st, fr_payload *p)
     return FR_OK;
 }
 
+/* The end of the records with hold set: blocks on the FIFO until a writer
+ * comes and goes.  The test's synchronisation point, not a wait for time. */
+static fr_status hold_at_end(const gen *g, fr_stage *st)
+{
+    char sink[64];
+    fr_gauge_set(st, "held", 1);
+    fr_log(st, FR_LOG_INFO, "holding: every record emitted; waiting on %s", g->hold);
+    int fd = open(g->hold, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return fr_fail(st, FR_FATAL, "hold: cannot open %s: %s", g->hold, strerror(errno));
+    while (read(fd, sink, sizeof sink) > 0)
+        ;
+    close(fd);
+    fr_gauge_set(st, "held", 0);
+    return FR_DONE;
+}
+
 static fr_status gen_produce(void *state, fr_stage *st)
 {
     gen *g = state;
+    fr_metric_add(st, "produce_calls", 1); /* a plugin counter, for the metrics' tests */
     for (int i = 0; i < 64; i++, g->next += g->step) {
         if (g->next >= g->end)
-            return FR_DONE;
+            return g->hold[0] ? hold_at_end(g, st) : FR_DONE;
         char key[32], label[32];
         snprintf(key, sizeof key, "rec-%06llu", (unsigned long long)g->next);
         if (fr_key_state_of(st, key, g->version) >= FR_KEY_DONE)

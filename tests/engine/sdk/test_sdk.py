@@ -121,7 +121,7 @@ class Sdk(unittest.TestCase):
         text = run([self.flowrun, "describe", "brightness-filter"], env=self.plugin_env()).stdout
         for want in ["input:  image/u8[h,w,3]", "output: image/u8[h,w,3]",
                      "min (float, default 40)", "max (float, default 215)",
-                     "rejected as over-exposed", "plugin ABI 1.1, version 1.0"]:
+                     "rejected as over-exposed", f"plugin ABI {abi}, version 1.0"]:
             self.assertIn(want, text)
 
     def test_pipeline(self):

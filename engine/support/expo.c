@@ -1,0 +1,156 @@
+/*
+ * expo.c — the exposition formats (expo.h), into a growable string.
+ */
+#include "expo.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* q of the media range in one Accept element ("type;q=0.5"), 1 without. */
+static double accept_q(const char *elem, size_t len)
+{
+    const char *q = NULL;
+    for (const char *p = elem; p + 2 < elem + len; p++)
+        if ((p[0] == 'q' || p[0] == 'Q') && p[1] == '=' &&
+            (p == elem || p[-1] == ';' || p[-1] == ' '))
+            q = p + 2;
+    return q ? strtod(q, NULL) : 1.0;
+}
+
+expo_format expo_negotiate(const char *accept)
+{
+    static const char om[] = "application/openmetrics-text";
+    double best_om = -1, best_other = -1;
+    for (const char *p = accept; p && *p;) {
+        size_t len = strcspn(p, ",");
+        while (len && isspace((unsigned char)*p))
+            p++, len--;
+        double q = accept_q(p, len);
+        if (len >= sizeof om - 1 && strncasecmp(p, om, sizeof om - 1) == 0)
+            best_om = q > best_om ? q : best_om;
+        else if (len)
+            best_other = q > best_other ? q : best_other;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return best_om > 0 && best_om >= best_other ? EXPO_OPENMETRICS : EXPO_PROMETHEUS;
+}
+
+const char *expo_content_type(expo_format f)
+{
+    return f == EXPO_OPENMETRICS ? "application/openmetrics-text; version=1.0.0; charset=utf-8"
+                                 : "text/plain; version=0.0.4; charset=utf-8";
+}
+
+void expo_init(expo *e, expo_format f)
+{
+    memset(e, 0, sizeof *e);
+    e->format = f;
+}
+
+static void put(expo *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(expo *e, const char *fmt, ...)
+{
+    va_list ap;
+    while (!e->failed) {
+        va_start(ap, fmt);
+        int n = e->text ? vsnprintf(e->text + e->len, e->cap - e->len, fmt, ap) : -1;
+        va_end(ap);
+        if (n >= 0 && e->len + (size_t)n < e->cap) {
+            e->len += (size_t)n;
+            return;
+        }
+        size_t cap = e->cap ? e->cap * 2 : 8192;
+        char *grown = realloc(e->text, cap);
+        if (!grown) {
+            e->failed = 1;
+            return;
+        }
+        e->text = grown;
+        e->cap = cap;
+    }
+}
+
+void expo_family(expo *e, const char *name, const char *type, const char *help)
+{
+    size_t n = strlen(name);
+    int strip = e->format == EXPO_OPENMETRICS && strcmp(type, "counter") == 0 && n > 6 &&
+                strcmp(name + n - 6, "_total") == 0;
+    int len = (int)(strip ? n - 6 : n);
+    put(e, "# HELP %.*s %s\n# TYPE %.*s %s\n", len, name, help, len, name, type);
+}
+
+static void put_label_value(expo *e, const char *v)
+{
+    for (; *v; v++) {
+        if (*v == '\\' || *v == '"')
+            put(e, "\\%c", *v);
+        else if (*v == '\n')
+            put(e, "\\n");
+        else
+            put(e, "%c", *v);
+    }
+}
+
+static void put_value(expo *e, double v)
+{
+    if (isnan(v))
+        put(e, "NaN\n");
+    else if (isinf(v))
+        put(e, "%s\n", v > 0 ? "+Inf" : "-Inf");
+    else if (v == floor(v) && fabs(v) < 9007199254740992.0)
+        put(e, "%.0f\n", v);
+    else
+        put(e, "%.9g\n", v);
+}
+
+void expo_sample(expo *e, const char *name, double value, ...)
+{
+    va_list ap;
+    va_start(ap, value);
+    put(e, "%s", name);
+    int first = 1;
+    for (const char *key; (key = va_arg(ap, const char *)) != NULL; first = 0) {
+        const char *v = va_arg(ap, const char *);
+        put(e, "%s%s=\"", first ? "{" : ",", key);
+        put_label_value(e, v ? v : "");
+        put(e, "\"");
+    }
+    va_end(ap);
+    put(e, "%s ", first ? "" : "}");
+    put_value(e, value);
+}
+
+char *expo_finish(expo *e, size_t *len)
+{
+    if (e->format == EXPO_OPENMETRICS)
+        put(e, "# EOF\n");
+    if (e->failed || !e->text) {
+        free(e->text);
+        e->text = NULL;
+        *len = 0;
+        return NULL;
+    }
+    char *text = e->text;
+    *len = e->len;
+    e->text = NULL;
+    return text;
+}
+
+void expo_name(const char *text, char *out, size_t size)
+{
+    size_t n = 0;
+    if (!size)
+        return;
+    if (isdigit((unsigned char)*text) && n + 1 < size)
+        out[n++] = '_';
+    for (; *text && n + 1 < size; text++)
+        out[n++] = isalnum((unsigned char)*text) || *text == '_' ? *text : '_';
+    out[n] = '\0';
+}

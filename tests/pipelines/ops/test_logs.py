@@ -1,0 +1,105 @@
+"""--log-format json: every line flowrun writes on stderr during a run is one
+JSON event with time, level and message, and stage/instance/node/key where
+they apply; under systemd (JOURNAL_STREAM names stderr) text lines carry
+their syslog priority for journald."""
+import datetime
+import json
+import os
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "tests", "engine", "runtime"))
+from flowrun_test import FLOWRUN, FlowrunCase, free_ports  # noqa: E402
+
+PIPELINE = """
+name: logged
+state: $DIR/state
+dead_letters: $DIR/dead.jsonl
+stages:
+  src:  {plugin: gen-source, count: 40}
+  mid:  {plugin: passthrough, inputs: src, replicas: 2, reject_every: 7}
+  sink: {plugin: null-sink, inputs: mid}
+"""
+
+
+class JsonLogs(FlowrunCase):
+    def events(self, *args):
+        run = self.flowrun("--log-format", "json", "-v", "run", self.pipeline(PIPELINE), *args,
+                           summary=False)
+        self.assertEqual(run.code, 1, run.stderr)  # some dead letters
+        lines = run.stderr.splitlines()
+        self.assertGreater(len(lines), 3)
+        return [json.loads(line) for line in lines]  # every line parses
+
+    def test_every_line_is_an_event(self):
+        events = self.events()
+        for e in events:
+            self.assertEqual(set(e) - {"time", "level", "stage", "instance", "node", "key",
+                                       "message"}, set(), e)
+            self.assertIn(e["level"], ("error", "warning", "info", "debug"))
+            self.assertTrue(e["time"].endswith("Z"))
+            datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        messages = [e["message"] for e in events]
+        self.assertTrue(any("data flowing" in m for m in messages), messages)
+        self.assertTrue(any(m.startswith("logged: dead_letters in ") and "records in 40" in m
+                            for m in messages), messages)
+
+    def test_a_dead_letter_names_its_stage_instance_and_key(self):
+        dead = [e for e in self.events() if e["message"].startswith("dead-lettered")]
+        self.assertEqual(sorted(e["key"] for e in dead),
+                         ["rec-%06d" % n for n in range(0, 40, 7)])
+        for e in dead:
+            self.assertEqual(e["stage"], "mid")
+            self.assertIn(e["instance"], (0, 1))
+            self.assertEqual(e["level"], "debug")
+            self.assertIn("rejected", e["message"])
+
+    def test_a_node_is_named(self):
+        yaml = self.pipeline("""
+name: noded
+dead_letters: $DIR/dead.jsonl
+nodes:
+  only: {endpoint: "tcp://127.0.0.1:%d"}
+stages:
+  src:  {plugin: gen-source, count: 5}
+  sink: {plugin: null-sink, inputs: src}
+""" % free_ports(4), name="noded.yaml")
+        run = self.flowrun("--log-format", "json", "-v", "run", "--node", "only", yaml,
+                           summary=False)
+        self.assertEqual(run.code, 0, run.stderr)
+        events = [json.loads(line) for line in run.stderr.splitlines()]
+        self.assertTrue(events)
+        self.assertEqual({e.get("node") for e in events}, {"only"})
+
+    def test_an_unknown_format_is_a_usage_error(self):
+        run = self.flowrun("--log-format", "xml", "run", self.pipeline(PIPELINE), summary=False)
+        self.assertEqual(run.code, 2)
+        self.assertIn('--log-format: expected text or json, got "xml"', run.stderr)
+
+
+class JournalLogs(FlowrunCase):
+    def test_text_lines_carry_their_priority_under_journald(self):
+        err = open(self.path("stderr"), "w+")
+        st = os.fstat(err.fileno())
+        env = {**os.environ, "JOURNAL_STREAM": "%d:%d" % (st.st_dev, st.st_ino),
+               "XDG_STATE_HOME": self.state_home}
+        code = subprocess.run([FLOWRUN, "-v", "run", self.pipeline(PIPELINE)], stderr=err,
+                              env=env).returncode
+        self.assertEqual(code, 1)
+        err.seek(0)
+        lines = err.read().splitlines()
+        logged = [line for line in lines if line.startswith("<")]
+        self.assertTrue(any(line.startswith("<7>flowrun: debug: ") and "data flowing" in line
+                            for line in logged), lines)
+        self.assertTrue(any(line.startswith("<7>[mid#") for line in logged), lines)
+        # on another stream (JOURNAL_STREAM inherited by a child), no prefix
+        env["JOURNAL_STREAM"] = "1:1"
+        run = subprocess.run([FLOWRUN, "-v", "run", self.pipeline(PIPELINE)],
+                             capture_output=True, text=True, env=env)
+        self.assertIn("flowrun: debug: ", run.stderr)
+        self.assertNotIn("<7>", run.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,101 @@
+"""systemd's notify protocol, spoken to a NOTIFY_SOCKET of the test's own (a
+unix datagram socket it reads, as systemd does): READY=1 once data flows,
+WATCHDOG=1 heartbeats at half of WATCHDOG_USEC once ready, while the
+coordinator runs,
+STOPPING=1 on SIGTERM.  And the example unit passes systemd-analyze verify."""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "tests", "engine", "runtime"))
+from flowrun_test import FLOWRUN, FlowrunCase  # noqa: E402
+from ops_run import Flowrun, release  # noqa: E402
+
+PIPELINE = """
+name: notified
+state: $DIR/state
+dead_letters: $DIR/dead.jsonl
+stages:
+  src:  {plugin: gen-source, count: 20, hold: $DIR/hold}
+  sink: {plugin: null-sink, inputs: src}
+"""
+UNIT = os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "examples", "deploy", "systemd",
+                    "flowrun-watch.service")
+
+
+class Notify(FlowrunCase):
+    def setUp(self):
+        super().setUp()
+        self.fifo = self.path("hold")
+        os.mkfifo(self.fifo)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path("notify"))
+        self.sock.settimeout(60)  # a message that never comes fails the test
+
+    def tearDown(self):
+        self.sock.close()
+        super().tearDown()
+
+    def until(self, state):
+        """Messages received up to and including the first with state."""
+        seen = []
+        while True:
+            msg = self.sock.recv(4096).decode()
+            seen.append(msg)
+            if state in msg.split("\n"):
+                return seen
+
+    def test_ready_watchdog_stopping(self):
+        run = Flowrun(["-v", "run", self.pipeline(PIPELINE)],
+                      env={"NOTIFY_SOCKET": self.path("notify"), "WATCHDOG_USEC": "2000000",
+                           "XDG_STATE_HOME": self.state_home})
+        try:
+            run.wait_for("systemd watchdog: a heartbeat every 1.000 s")
+            run.wait_for("data flowing")
+            before = self.until("READY=1")
+            self.assertIn("STATUS=data flowing", before[-1].split("\n"))
+            self.assertNotIn("STOPPING=1", "\n".join(before))
+            run.wait_for("holding")
+            self.until("WATCHDOG=1")  # the coordinator ticks while the source holds
+            run.proc.send_signal(signal.SIGTERM)
+            self.until("STOPPING=1")
+        finally:
+            release(self.fifo)
+        self.assertEqual(run.finish(), 4, run.stderr)  # interrupted
+
+    def test_no_socket_no_messages(self):
+        run = Flowrun(["-v", "run", self.pipeline(PIPELINE)],
+                      env={"WATCHDOG_USEC": "200000", "XDG_STATE_HOME": self.state_home})
+        run.wait_for("holding")
+        release(self.fifo)
+        self.assertEqual(run.finish(), 0)
+        self.assertNotIn("watchdog", run.stderr)
+
+
+class Unit(unittest.TestCase):
+    def test_the_watch_unit_verifies(self):
+        with open(UNIT) as f:
+            unit = f.read()
+        for line in ("Type=notify", "NotifyAccess=main", "KillSignal=SIGTERM",
+                     "Restart=on-failure"):
+            self.assertIn(line + "\n", unit)
+        self.assertRegex(unit, r"\nWatchdogSec=\d+")
+        self.assertRegex(unit, r"ExecStart=/usr/bin/flowrun run .*--metrics ")
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "flowrun-watch.service")
+            with open(path, "w") as f:
+                f.write(unit.replace("/usr/bin/flowrun", FLOWRUN))
+            run = subprocess.run(["systemd-analyze", "verify", path], capture_output=True,
+                                 text=True)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertEqual(re.sub(r".*Documentation.*\n?", "", run.stderr), "")
+
+
+if __name__ == "__main__":
+    unittest.main()
