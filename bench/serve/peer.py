@@ -12,7 +12,7 @@ cores; running requests in parallel only makes them contend).
     peer.py TRAINING_DIR --port P [--threads 2] [--components 200]
 
 POST /v1/classify?top=k with the JPEG as the body answers
-{"model", "top": [{"label", "score"}], "timing_ms"}; prints "listening on P"
+{"model", "top": [{"label", "score"}], "timing_ms"}; prints "listening on P (precision ...)"
 when ready.
 """
 import argparse
@@ -118,7 +118,8 @@ def main():
     torch.set_num_threads(a.threads)
     model = Model(a.training, a.components)
     server = ThreadingHTTPServer(("127.0.0.1", a.port), handler(model))
-    print(f"listening on {server.server_address[1]}", flush=True)
+    print(f"listening on {server.server_address[1]} (precision fp32: PyTorch "
+          f"{torch.__version__}, TorchScript frozen)", flush=True)
     server.serve_forever()
 
 

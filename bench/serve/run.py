@@ -9,9 +9,10 @@ architecture, same photos, in one run:
 
     bench/serve/run.py BUILD [--count 300] [--classes 10] [--threads 2]
                        [--requests 60] [--seconds 20] [--max-batch 4]
+                       [--precision auto|fp32|bf16|int8]
 
 Generates photos (tools/make-fruits) and a seeded ResNet50 (make-resnet50),
-trains the bundle with `flowrun train` (the peer fits its scaler, PCA and
+trains the bundle with `flowrun train` in --precision (the peer fits its scaler, PCA and
 classifier at start-up on the same Training photos), then measures.  Prints
 the figures, the ratios against the targets (p50 <= 0.5x the peer's,
 throughput >= 2x) and the machine's load (uptime) before and after.
@@ -34,13 +35,14 @@ SOURCE = os.path.dirname(os.path.dirname(HERE))
 
 
 def start(cmd, pattern, env=None):
+    """(process, port, precision) once its ready line appeared."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env=env)
     for line in proc.stdout:
         m = re.search(pattern, line)
         if m:
             threading.Thread(target=proc.stdout.read, daemon=True).start()  # drain
-            return proc, int(m.group(1))
+            return proc, int(m.group(1)), m.group(2)
     sys.exit(f"{cmd[0]} did not start")
 
 
@@ -94,6 +96,8 @@ def main():
     p.add_argument("--requests", type=int, default=60)
     p.add_argument("--seconds", type=float, default=20)
     p.add_argument("--max-batch", type=int, default=4)
+    p.add_argument("--precision", default="auto", choices=("auto", "fp32", "bf16", "int8"),
+                   help="the bundle's network precision (FRUITS_PRECISION)")
     a = p.parse_args()
     build = os.path.abspath(a.build)
     flowrun = os.path.join(build, "bin", "flowrun")
@@ -108,19 +112,22 @@ def main():
         subprocess.run([os.path.join(build, "bin/make-resnet50"), "--variant", "keras", model],
                        check=True, capture_output=True)
         tenv = dict(env, FRUITS_INPUT=os.path.join(data, "Training"), FRUITS_MODEL=model,
-                    FRUITS_BUNDLE=bundle)
+                    FRUITS_BUNDLE=bundle, FRUITS_PRECISION=a.precision)
         subprocess.run([flowrun, "-q", "train", os.path.join(SOURCE, "pipelines/fruits-train.yaml")],
                        env=tenv, check=True, capture_output=True)
         test = sorted(os.path.join(d, n) for d, _, ns in os.walk(os.path.join(data, "Test"))
                       for n in ns)
         photos = [open(t, "rb").read() for t in test]
-        ours, our_port = start([flowrun, "serve", "--listen", "127.0.0.1:0", "--threads",
+        ours, our_port, our_prec = start([flowrun, "serve", "--listen", "127.0.0.1:0", "--threads",
                                 str(a.threads), "--max-batch", str(a.max_batch), bundle],
-                               r"listening on http://127\.0\.0\.1:(\d+)", env)
-        peer, peer_port = start(["/usr/bin/python3", os.path.join(HERE, "peer.py"),
+                               r"listening on http://127\.0\.0\.1:(\d+) .*precision (.*)\)",
+                               env)
+        peer, peer_port, peer_prec = start(["/usr/bin/python3", os.path.join(HERE, "peer.py"),
                                  os.path.join(data, "Training"), "--port", "0", "--threads",
-                                 str(a.threads)], r"listening on (\d+)",
+                                 str(a.threads)], r"listening on (\d+) \(precision (.*)\)",
                                 dict(env, GLIBC_TUNABLES="glibc.malloc.hugetlb=1"))
+        print(f"precision: flowrun {our_prec}; peer {peer_prec}")
+        first = {port: post(port, photos[0]) for port in (our_port, peer_port)}
         for port in (our_port, peer_port):  # warm
             for ph in photos[:4]:
                 post(port, ph)
@@ -135,10 +142,10 @@ def main():
             res[name] = {"p50_ms": percentile(lat[port], 0.5) * 1e3,
                          "p99_ms": percentile(lat[port], 0.99) * 1e3,
                          "throughput_rps_c8": rate[port], "rss_mb": mem[port][0],
-                         "peak_rss_mb": mem[port][1]}
+                         "peak_rss_mb": mem[port][1], "first_ms": first[port] * 1e3}
             print(f"{name:8} p50 {res[name]['p50_ms']:7.1f} ms  p99 {res[name]['p99_ms']:7.1f} ms"
                   f"  c8 {rate[port]:6.2f} req/s  RSS {mem[port][0]:6.0f} MB"
-                  f" (peak {mem[port][1]:.0f} MB)")
+                  f" (peak {mem[port][1]:.0f} MB)  first request {first[port] * 1e3:.0f} ms")
         f, q = res["flowrun"], res["peer"]
         print(f"ratios: p50 {f['p50_ms'] / q['p50_ms']:.2f}x the peer's (target <= 0.5), "
               f"p99 {f['p99_ms'] / q['p99_ms']:.2f}x, throughput "

@@ -90,11 +90,34 @@ static int dropped_key(const char *plugin, const char *key)
 {
     static const char *const fit_keys[] = {"fit", "refit_every", "spill_dir", NULL};
     if (strcmp(plugin, "resnet50-embed") == 0)
-        return strcmp(key, "batch") == 0 || strcmp(key, "threads") == 0;
+        return strcmp(key, "batch") == 0 || strcmp(key, "threads") == 0 ||
+               strcmp(key, "calibration") == 0;
     for (int i = 0; fit_keys[i]; i++)
         if (strcmp(key, fit_keys[i]) == 0)
             return 1;
     return 0;
+}
+
+/* The network's precision as the pipeline asks it (the plugin's default:
+ * auto). */
+static const char *embed_precision(const config_stage *e)
+{
+    const char *p = stage_value(e, "precision");
+    return p ? p : "auto";
+}
+
+/* The network's settings a serving chain needs beyond the pipeline's: the
+ * precision written out, and for 8/16 bits the bundle's calibration file,
+ * read only (the plugin's calibration_fixed: no calibrating on photos
+ * sent to a server, the training's choice of precisions). */
+static void manifest_embed(json_t *config, const config_stage *s)
+{
+    const char *precision = embed_precision(s);
+    json_object_set_new(config, "precision", jstr(precision));
+    if (strcmp(precision, "fp32") == 0)
+        return;
+    json_object_set_new(config, "calibration", jstr(BUNDLE_CALIBRATION));
+    json_object_set_new(config, "calibration_fixed", jstr("true"));
 }
 
 /* One stage of the chain as the manifest writes it. */
@@ -121,6 +144,8 @@ static json_t *manifest_stage(const config_stage *s, const char *dir, char *err,
     }
     if (fitted)
         json_object_set_new(config, "fit", jstr("none"));
+    if (strcmp(plugin, "resnet50-embed") == 0)
+        manifest_embed(config, s);
     return json_pack("{s:o, s:o, s:o}", "name", jstr(s->name), "plugin",
                      jstr(train ? "logreg-predict" : plugin), "config", config);
 }
@@ -189,6 +214,60 @@ static json_t *manifest_onnx(const config_pipeline *cfg, char *err, size_t err_s
     return json_pack("{s:o, s:s}", "path", jstr(abs), "sha256", hex);
 }
 
+/* Copies from to path through a temporary file and a rename.  0, or -1
+ * with err. */
+static int copy_file(const char *from, const char *path, char *err, size_t err_size)
+{
+    char tmp[4300];
+    int len = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (len < 0 || (size_t)len >= sizeof tmp) {
+        snprintf(err, err_size, "%.200s...: path too long", path);
+        return -1;
+    }
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(tmp, "wb") : NULL;
+    char buf[1 << 16];
+    size_t n;
+    int ok = out != NULL;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0)
+        ok = fwrite(buf, 1, n, out) == n;
+    ok = ok && !ferror(in);
+    if (out && fclose(out) != 0)
+        ok = 0;
+    if (in)
+        fclose(in);
+    if (!ok || rename(tmp, path) < 0) {
+        snprintf(err, err_size, "copying %s to %s: %s", from, path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+/* The network's calibration file (activation ranges, the precision choice)
+ * as the bundle keeps it: DIR/embed.calibration (copied there when the
+ * pipeline kept it elsewhere) and its sha256; JSON null for fp32. */
+static json_t *manifest_calibration(const config_pipeline *cfg, const char *dir, char *err,
+                                    size_t err_size)
+{
+    const config_stage *e = find_plugin(cfg, "resnet50-embed");
+    if (strcmp(embed_precision(e), "fp32") == 0)
+        return json_null();
+    const char *given = stage_value(e, "calibration");
+    char from[4200], into[4200], a[4096], b[4096], hex[65];
+    if (given && given[0])
+        snprintf(from, sizeof from, "%s", given);
+    else
+        snprintf(from, sizeof from, "%s.calibration", stage_value(e, "model"));
+    snprintf(into, sizeof into, "%s/%s", dir, BUNDLE_CALIBRATION);
+    int same = realpath(from, a) && realpath(into, b) && strcmp(a, b) == 0;
+    if (!same && copy_file(from, into, err, err_size) < 0)
+        return NULL;
+    if (bundle_sha256_file(into, hex, err, err_size) < 0)
+        return NULL;
+    return json_pack("{s:s, s:s, s:o}", "path", BUNDLE_CALIBRATION, "sha256", hex, "precision",
+                     jstr(embed_precision(e)));
+}
+
 /* Writes o to path through a temporary file and a rename. */
 static int write_json(json_t *o, const char *path, char *err, size_t err_size)
 {
@@ -224,17 +303,21 @@ int bundle_write(const config_pipeline *cfg, char *err, size_t err_size)
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
     json_t *onnx = manifest_onnx(cfg, err, err_size);
-    json_t *stages = onnx ? manifest_chain(cfg, dir, err, err_size) : NULL;
+    json_t *calibration = onnx ? manifest_calibration(cfg, dir, err, err_size) : NULL;
+    json_t *stages = calibration ? manifest_chain(cfg, dir, err, err_size) : NULL;
     json_t *metrics = json_object_get(clf, "metrics");
-    json_t *m = stages ? json_pack("{s:s, s:i, s:o, s:o, s:s, s:o, s:o, s:o, s:O, s:o}", "format",
-                                   BUNDLE_FORMAT, "version", BUNDLE_VERSION, "name",
-                                   jstr(cfg->name), "pipeline", jstr(cfg->file), "created", when,
-                                   "onnx", onnx, "preprocessing", manifest_preprocessing(cfg),
-                                   "stages", stages, "classes", json_object_get(clf, "classes"),
-                                   "metrics", metrics ? json_incref(metrics) : json_object())
-                       : NULL;
-    if (!stages)
+    json_t *m =
+        stages ? json_pack("{s:s, s:i, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:O, s:o}", "format",
+                           BUNDLE_FORMAT, "version", BUNDLE_VERSION, "name", jstr(cfg->name),
+                           "pipeline", jstr(cfg->file), "created", when, "onnx", onnx,
+                           "calibration", calibration, "preprocessing", manifest_preprocessing(cfg),
+                           "stages", stages, "classes", json_object_get(clf, "classes"), "metrics",
+                           metrics ? json_incref(metrics) : json_object())
+               : NULL;
+    if (!stages) {
         json_decref(onnx);
+        json_decref(calibration);
+    }
     json_decref(clf);
     if (!m) {
         if (!stages)
@@ -325,8 +408,9 @@ static int read_stage(bundle *b, bundle_stage *s, json_t *j)
         char path[4200];
         if (!text)
             return -1;
-        if (strcmp(key, "model") == 0 && text[0] != '/' &&
-            strcmp(s->plugin, "resnet50-embed") != 0) {
+        int bundled = strcmp(s->plugin, "resnet50-embed") == 0 ? strcmp(key, "calibration") == 0
+                                                               : strcmp(key, "model") == 0;
+        if (bundled && text[0] != '/') {
             snprintf(path, sizeof path, "%s/%s", b->dir, text);
             text = path;
         }
@@ -370,6 +454,37 @@ static int read_manifest(bundle *b, json_t *m, char *err, size_t err_size)
                      b->n_classes);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* The calibration file, when the bundle has one, must be the one training
+ * left: the precisions and activation ranges the classifier was fitted on. */
+static int check_calibration(const bundle *b, json_t *m, char *err, size_t err_size)
+{
+    json_t *c = json_object_get(m, "calibration");
+    if (!c || json_is_null(c))
+        return 0;
+    const char *name = json_string_value(json_object_get(c, "path"));
+    const char *sha = json_string_value(json_object_get(c, "sha256"));
+    char path[4200], hex[65];
+    if (!name || !sha || strchr(name, '/')) {
+        snprintf(err, err_size,
+                 "%s/%s: \"calibration\" needs \"path\" (a file in the bundle) and "
+                 "\"sha256\"",
+                 b->dir, BUNDLE_MANIFEST);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/%s", b->dir, name);
+    if (bundle_sha256_file(path, hex, err, err_size) < 0)
+        return -1;
+    if (strcmp(hex, sha) != 0) {
+        snprintf(err, err_size,
+                 "%s: changed since the bundle was trained (sha256 %.12s…, the manifest records "
+                 "%.12s…): the network would not compute the features the classifier was "
+                 "fitted on; train the bundle again",
+                 path, hex, sha);
+        return -1;
     }
     return 0;
 }
@@ -420,7 +535,8 @@ int bundle_open(bundle *b, const char *dir, const char *onnx, char *err, size_t 
     else if (b->version < 1 || b->version > BUNDLE_VERSION)
         snprintf(err, err_size, "%s: bundle version %d; this flowrun reads up to %d", path,
                  b->version, BUNDLE_VERSION);
-    else if (read_manifest(b, m, err, err_size) == 0 && check_onnx(b, onnx, err, err_size) == 0)
+    else if (read_manifest(b, m, err, err_size) == 0 && check_onnx(b, onnx, err, err_size) == 0 &&
+             check_calibration(b, m, err, err_size) == 0)
         rc = 0;
     json_decref(m);
     if (rc < 0)

@@ -5,7 +5,8 @@
  *
  *   {"format": "flowrun-bundle", "version": 1, "name": "fruits-train",
  *    "pipeline": "pipelines/fruits-train.yaml", "created": "2026-12-04T21:50:00Z",
- *    "onnx": {"path": "/models/resnet50.onnx", "sha256": "…", "bytes": 102…},
+ *    "onnx": {"path": "/models/resnet50.onnx", "sha256": "…"},
+ *    "calibration": {"path": "embed.calibration", "sha256": "…", "precision": "auto"},
  *    "preprocessing": {"resize": {"width": 224, "height": 224, "filter": "bicubic"},
  *                      "preprocess": "keras"},
  *    "stages": [{"name": "decode", "plugin": "jpeg-decode", "config": {"dct": "islow"}},
@@ -16,7 +17,9 @@
  *
  * "stages" is the trained pipeline's chain from its source to its
  * logreg-train stage, with every fitted stage switched to applying its saved
- * model (fit: none) and logreg-train replaced by logreg-predict: `flowrun
+ * model (fit: none), the network reading the bundle's calibration file
+ * (null for fp32) without changing it, and logreg-train replaced by
+ * logreg-predict: `flowrun
  * classify`, `flowrun evaluate` and `flowrun serve` run those plugins, so
  * they compute what the training pipeline computed.  Relative paths are
  * relative to the bundle directory.
@@ -31,6 +34,8 @@
 #define BUNDLE_MANIFEST "manifest.json"
 #define BUNDLE_FORMAT   "flowrun-bundle"
 #define BUNDLE_VERSION  1
+/* The network's calibration file in the bundle (precision not fp32). */
+#define BUNDLE_CALIBRATION "embed.calibration"
 
 /* The directory the pipeline's logreg-train stage writes its model into
  * (the bundle), or NULL with err. Points into a static buffer. */

@@ -19,7 +19,8 @@ struct chain {
     size_t n_stages, embed;              /* embed: index of resnet50-embed */
     char **classes;                      /* owned copies */
     size_t n_classes;
-    size_t *held; /* owned, batch: which photo each photo in the network is */
+    size_t *held;      /* owned, batch: which photo each photo in the network is */
+    const char **name; /* owned array, batch: each photo's name, borrowed for a batch */
     int batch;
 };
 
@@ -33,6 +34,7 @@ void chain_free(chain *c)
         free(c->classes[i]);
     free(c->classes);
     free(c->held);
+    free(c->name);
     free(c);
 }
 
@@ -44,6 +46,19 @@ size_t chain_classes(const chain *c)
 const char *chain_class(const chain *c, size_t i)
 {
     return i < c->n_classes ? c->classes[i] : "";
+}
+
+void chain_precision(const chain *c, char *buf, size_t size)
+{
+    const char *r = fr_harness_report(c->stage[c->embed], "precision");
+    size_t n = 0;
+    int depth = 0;
+    for (; r && *r && n + 1 < size; r++) { /* without the quotes and the layers' names */
+        depth += *r == '(' ? 1 : *r == ')' ? -1 : 0;
+        if (depth == 0 && *r != '"' && *r != ')' && !(*r == ' ' && r[1] == '('))
+            buf[n++] = *r;
+    }
+    snprintf(buf + n, size - n, "%s", n ? "" : "unknown");
 }
 
 /* The stage's config with the chain's own settings on top. */
@@ -91,7 +106,8 @@ chain *chain_new(const bundle *b, const chain_options *o, char *err, size_t err_
 {
     chain *c = calloc(1, sizeof *c);
     if (!c || !(c->classes = calloc(b->n_classes, sizeof *c->classes)) ||
-        !(c->held = calloc((size_t)o->batch, sizeof *c->held))) {
+        !(c->held = calloc((size_t)o->batch, sizeof *c->held)) ||
+        !(c->name = calloc((size_t)o->batch, sizeof *c->name))) {
         snprintf(err, err_size, "out of memory");
         chain_free(c);
         return NULL;
@@ -154,8 +170,24 @@ static const fr_record *chain_step(chain *c, size_t i, const fr_record *rec, cha
     return fr_harness_output(c->stage[i], 0);
 }
 
-/* Decode and resize: the photo's pixels reach the network.  0 or -1. */
-static int chain_front(chain *c, const chain_photo *p, size_t index, chain_answer *a)
+/* Pushes rec through stages first..embed: its pixels reach the network.
+ * 0 or -1 (a is told). */
+static int chain_front(chain *c, const fr_record *rec, size_t first, chain_answer *a,
+                       const char *name)
+{
+    const fr_record *r = rec;
+    int ok = 1;
+    for (size_t i = first; ok && i <= c->embed; i++) {
+        r = chain_step(c, i, r, a, name);
+        ok = i == c->embed || r != NULL;
+        if (i > first)
+            fr_harness_clear_outputs(c->stage[i - 1]);
+    }
+    return ok && a->status == CHAIN_OK ? 0 : -1;
+}
+
+/* A photo's bytes into the chain's first stage (jpeg-decode).  0 or -1. */
+static int chain_photo_in(chain *c, const chain_photo *p, size_t index, chain_answer *a)
 {
     char id[32];
     snprintf(id, sizeof id, "photo:%zu", index);
@@ -166,15 +198,7 @@ static int chain_front(chain *c, const chain_photo *p, size_t index, chain_answe
         answer_fail(a, CHAIN_BAD_PHOTO, p->name, "empty: no image data");
         return -1;
     }
-    const fr_record *r = &rec;
-    int ok = 1;
-    for (size_t i = 0; ok && i <= c->embed; i++) {
-        r = chain_step(c, i, r, a, p->name);
-        ok = i == c->embed || r != NULL;
-        if (i > 0)
-            fr_harness_clear_outputs(c->stage[i - 1]);
-    }
-    return ok && a->status == CHAIN_OK ? 0 : -1;
+    return chain_front(c, &rec, 0, a, p->name);
 }
 
 /* The classifier's record: k scores, most probable first, classes named by
@@ -211,15 +235,10 @@ static void chain_back(chain *c, const fr_record *features, const char *name, ch
         fr_harness_clear_outputs(c->stage[c->n_stages - 2]);
 }
 
-int chain_classify(chain *c, const chain_photo *in, size_t n, chain_answer *out)
+/* Runs the network on the held photos (c->held, c->name), then the stages
+ * after it, one photo at a time.  0, or -1 when the chain failed. */
+static int chain_finish(chain *c, size_t held, chain_answer *out)
 {
-    size_t held = 0;
-    for (size_t i = 0; i < n && i < (size_t)c->batch; i++) {
-        out[i].status = CHAIN_OK;
-        out[i].error[0] = '\0';
-        if (chain_front(c, &in[i], i, &out[i]) == 0)
-            c->held[held++] = i;
-    }
     fr_harness *embed = c->stage[c->embed];
     fr_status s = fr_harness_flush(embed);
     size_t got = fr_harness_output_count(embed);
@@ -227,15 +246,78 @@ int chain_classify(chain *c, const chain_photo *in, size_t n, chain_answer *out)
     for (size_t j = 0; j < held; j++) {
         chain_answer *a = &out[c->held[j]];
         if (s != FR_OK || got != held) {
-            answer_fail(a, CHAIN_FAILED, in[c->held[j]].name,
+            answer_fail(a, CHAIN_FAILED, c->name[j],
                         s != FR_OK ? fr_harness_reason(embed) : "the network lost a photo");
             rc = -1;
         } else {
-            chain_back(c, fr_harness_output(embed, j), in[c->held[j]].name, a);
+            chain_back(c, fr_harness_output(embed, j), c->name[j], a);
             rc |= a->status == CHAIN_FAILED ? -1 : 0;
         }
     }
     fr_harness_clear_outputs(embed);
+    return rc;
+}
+
+int chain_classify(chain *c, const chain_photo *in, size_t n, chain_answer *out)
+{
+    size_t held = 0;
+    for (size_t i = 0; i < n && i < (size_t)c->batch; i++) {
+        out[i].status = CHAIN_OK;
+        out[i].error[0] = '\0';
+        if (chain_photo_in(c, &in[i], i, &out[i]) == 0) {
+            c->name[held] = in[i].name;
+            c->held[held++] = i;
+        }
+    }
+    return chain_finish(c, held, out);
+}
+
+/* One batch of n grey 224×224 images from the resize on (the network's
+ * plan for n is made at its first use). */
+static int chain_warm_batch(chain *c, int n, const fr_record *image, chain_answer *out, char *err,
+                            size_t err_size)
+{
+    for (int i = 0; i < n; i++) {
+        out[i].status = CHAIN_OK;
+        c->name[i] = "warm-up image";
+        c->held[i] = (size_t)i;
+        if (chain_front(c, image, 1, &out[i], c->name[i]) < 0)
+            break;
+    }
+    for (int i = 0; i < n; i++)
+        if (out[i].status != CHAIN_OK) {
+            snprintf(err, err_size, "%s", out[i].error);
+            return -1;
+        }
+    if (chain_finish(c, (size_t)n, out) == 0)
+        return 0;
+    snprintf(err, err_size, "%s", out[0].error);
+    return -1;
+}
+
+int chain_warm(chain *c, char *err, size_t err_size)
+{
+    enum { SIDE = 224 };
+    uint32_t dims[3] = {SIDE, SIDE, 3};
+    unsigned char *pixels = malloc((size_t)SIDE * SIDE * 3);
+    float *prob = calloc((size_t)c->batch * c->n_classes, sizeof *prob);
+    chain_answer *out = calloc((size_t)c->batch, sizeof *out);
+    int rc = pixels && prob && out ? 0 : -1;
+    if (rc < 0)
+        snprintf(err, err_size, "out of memory");
+    fr_record image = {.id = "warm-up", .key = "warm-up image", .label = ""};
+    image.payload = (fr_payload){
+        .kind = FR_KIND_IMAGE, .data = pixels, .size = (size_t)SIDE * SIDE * 3, .rank = 3};
+    memcpy(image.payload.dims, dims, sizeof dims);
+    if (pixels)
+        memset(pixels, 128, image.payload.size);
+    for (int i = 0; rc == 0 && i < c->batch; i++)
+        out[i].prob = prob + (size_t)i * c->n_classes;
+    for (int n = 1; rc == 0 && n <= c->batch; n++)
+        rc = chain_warm_batch(c, n, &image, out, err, err_size);
+    free(out);
+    free(prob);
+    free(pixels);
     return rc;
 }
 
@@ -319,17 +401,4 @@ int chain_option(int argc, char **argv, int *i, chain_options *o, const char **o
     }
     (*i)++;
     return 1;
-}
-
-void chain_top(const float *prob, size_t n, size_t k, uint32_t *top)
-{
-    size_t have = 0;
-    for (size_t c = 0; c < n; c++) {
-        if (have == k && !(prob[c] > prob[top[k - 1]]))
-            continue;
-        size_t at = have < k ? have++ : k - 1;
-        for (; at > 0 && prob[c] > prob[top[at - 1]]; at--)
-            top[at] = top[at - 1];
-        top[at] = (uint32_t)c;
-    }
 }

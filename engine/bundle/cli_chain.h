@@ -50,6 +50,16 @@ typedef struct chain_answer {
  * the chain itself failed (then every answer not OK says why). */
 int chain_classify(chain *c, const chain_photo *in, size_t n, chain_answer *out);
 
+/* Runs grey images through every stage after the decode, in each batch
+ * size 1..batch, so that the network's plans (one per batch size) and every
+ * stage's buffers exist before the first photo: a server warms up before it
+ * says it is ready.  0, or -1 with err. */
+int chain_warm(chain *c, char *err, size_t err_size);
+
+/* How the network runs, as resnet50-embed reports it without the layers'
+ * names (e.g. "auto: int8 29, fp32 11, bf16 13"), into buf. */
+void chain_precision(const chain *c, char *buf, size_t size);
+
 size_t chain_classes(const chain *c);
 const char *chain_class(const chain *c, size_t i); /* owned by the chain */
 

@@ -19,6 +19,7 @@ typedef struct server {
     char version[32];       /* the bundle's creation time, compact */
     char **classes;         /* owned */
     size_t n_classes;
+    char precision[256];    /* how the network runs (chain_precision) */
     batcher *batcher;       /* owned */
     serve_metrics *metrics; /* owned */
     int64_t request_timeout_ms;
@@ -34,6 +35,36 @@ void serve_items_free(batch_item *items, size_t n);
 /* The HTTP status of a refused photo: 400 for a bad photo, 500 otherwise. */
 int serve_photo_status(const chain_answer *a);
 
+/* ---- bodies and answers (cli_serve_body.c): no network, no model ---- */
+
+struct json_t;
+
+/* /v1/classify's ?top=K (arg: NULL when absent: 5), at most the classes.
+ * 0, or -1 with res (400). */
+int serve_v1_top(const server *s, const char *arg, size_t *top, http_response *res);
+/* /v1/classify's answer for one photo's probabilities (s->n_classes). */
+void serve_v1_answer(const server *s, const float *prob, size_t top, double timing_ms,
+                     http_response *res);
+
+/* An infer request's photos. */
+typedef struct serve_photos {
+    batch_item *items; /* owned, n; each photo borrowed from the body or decoded */
+    size_t n;
+    unsigned char **decoded; /* owned, n: base64-decoded copies (JSON data) */
+} serve_photos;
+void serve_photos_free(serve_photos *p);
+
+/* Parses a /v2/models/NAME/infer body of size bytes: the JSON header (all
+ * of it, or hlen bytes: the Inference-Header-Content-Length header, NULL
+ * when absent) and the photos, into p (borrowing from body).  *req: the
+ * request's JSON (the caller decrefs it; NULL when it did not parse).  0, or
+ * -1 with res (400, or 500 when out of memory). */
+int serve_v2_parse(const server *s, const unsigned char *body, size_t size, const char *hlen,
+                   struct json_t **req, serve_photos *p, http_response *res);
+/* The answer to req for p's answered photos (every status CHAIN_OK). */
+void serve_v2_answer(const server *s, struct json_t *req, const serve_photos *p,
+                     http_response *res);
+
 /* POST /v1/classify */
 void serve_v1_classify(server *s, const http_request *req, http_response *res);
 /* POST /v2/models/NAME/infer */
@@ -45,7 +76,6 @@ void serve_v2_model_metadata(server *s, http_response *res);
 /* res becomes a JSON body (copied). */
 void serve_json(http_response *res, int status, const char *json);
 /* res becomes o's JSON text, status 200 (o released; NULL: out of memory). */
-struct json_t;
 void serve_dump(http_response *res, struct json_t *o);
 /* A jansson string (not json_string(): libflowrun exports one of its own). */
 struct json_t *serve_jstr(const char *s);

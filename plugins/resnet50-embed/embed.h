@@ -24,6 +24,7 @@ typedef struct embed {
     net_quant *quant;      /* owned: activation ranges, NULL until known */
     char *quant_path;      /* owned: the calibration file */
     int batch, threads;
+    int fixed;        /* calibration_fixed: the file is read only and must be complete */
     int calib_images; /* images the calibration pass takes */
     float *calib;     /* owned while calibrating: the held images, preprocessed */
     preprocess pre;

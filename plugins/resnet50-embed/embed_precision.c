@@ -120,6 +120,36 @@ static fr_status embed_hold_for_calibration(embed *e, fr_stage *st)
     return FR_OK;
 }
 
+/* calibration_fixed: the file's choice, nothing measured, nothing written. */
+static fr_status embed_choose_fixed(embed *e, fr_stage *st, const char *key)
+{
+    int is_auto = !strcmp(e->asked, "auto");
+    const char *stored = net_quant_plan(e->quant, key);
+    if (!stored && is_auto)
+        stored = net_quant_plan_ending(e->quant, "auto");
+    if (stored)
+        e->layers = auto_parse(e->net, stored, &e->speedup);
+    else if (!is_auto)
+        e->layers = precision_uniform(e->net, forced_precision(e->asked));
+    if (!stored && is_auto)
+        return fr_fail(st, FR_FATAL,
+                       "%s: holds no precision choice for auto (calibration_fixed: nothing is "
+                       "measured here; train with precision: auto to store one)",
+                       e->quant_path);
+    if (!e->layers)
+        return fr_fail(st, FR_FATAL, "%s: %s", e->quant_path,
+                       stored ? "the stored choice does not fit this model" : "out of memory");
+    for (size_t i = 0; i < e->net->n_layers; i++)
+        if (e->layers[i] == NET_INT8 && !net_quant_has_ranges(e->quant))
+            return fr_fail(st, FR_FATAL,
+                           "%s: holds no activation ranges for int8 (calibration_fixed: they "
+                           "are not measured here)",
+                           e->quant_path);
+    if (!stored)
+        e->speedup = 0; /* forced and never measured on this host */
+    return embed_ready(e, st);
+}
+
 fr_status embed_choose(embed *e, fr_stage *st)
 {
     char err[512] = "", key[512];
@@ -131,11 +161,16 @@ fr_status embed_choose(embed *e, fr_stage *st)
         return fr_fail(st, FR_FATAL, "out of memory");
     int missing = 0;
     e->quant = net_quant_load(e->net, e->quant_path, &missing, err, sizeof err);
+    if (!e->quant && missing && e->fixed)
+        return fr_fail(st, FR_FATAL, "%s: no such calibration file (calibration_fixed)",
+                       e->quant_path);
     if (!e->quant && missing)
         e->quant = net_quant_new(e->net);
     if (!e->quant)
         return fr_fail(st, FR_FATAL, "%s", err[0] ? err : "out of memory");
     auto_key(key, sizeof key, e->batch, e->threads, e->asked);
+    if (e->fixed)
+        return embed_choose_fixed(e, st, key);
     const char *stored = net_quant_plan(e->quant, key);
     if (stored && (e->layers = auto_parse(e->net, stored, &e->speedup)))
         return embed_ready(e, st);

@@ -163,6 +163,19 @@ const char *net_quant_plan(const net_quant *q, const char *key)
     return line ? *line + strlen(key) + 3 : NULL;
 }
 
+const char *net_quant_plan_ending(const net_quant *q, const char *suffix)
+{
+    size_t len = strlen(suffix);
+    for (size_t i = 0; i < q->n_plans; i++) {
+        const char *eq = strstr(q->plans[i], " = ");
+        size_t key = eq ? (size_t)(eq - q->plans[i]) : 0;
+        if (eq && key > len && q->plans[i][key - len - 1] == ' ' &&
+            !strncmp(q->plans[i] + key - len, suffix, len))
+            return eq + 3;
+    }
+    return NULL;
+}
+
 int net_quant_set_plan(net_quant *q, const char *key, const char *value)
 {
     size_t size = strlen(key) + strlen(value) + 4;

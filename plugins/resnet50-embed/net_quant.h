@@ -69,6 +69,9 @@ int net_quant_has_ranges(const net_quant *q);
 
 /* The value stored for key, or NULL.  Borrowed from q. */
 const char *net_quant_plan(const net_quant *q, const char *key);
+/* The value of the first key (in file order) that ends with " " suffix,
+ * or NULL.  Borrowed from q. */
+const char *net_quant_plan_ending(const net_quant *q, const char *suffix);
 /* Stores value for key (replacing an earlier one).  0, or -1 when out of
  * memory. */
 int net_quant_set_plan(net_quant *q, const char *key, const char *value);

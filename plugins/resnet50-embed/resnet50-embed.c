@@ -35,6 +35,13 @@ static const fr_param embed_params[] = {
      "auto, bf16, int8: the file of activation ranges and of the choices measured per host "
      "(CPU, batch, threads); default MODEL.calibration.  Reused when it has them, else "
      "completed and written back"},
+    {"calibration_fixed", FR_PARAM_BOOL, "false", 0, 0, NULL,
+     "true: the calibration file is complete and read only (a model bundle's): never written, "
+     "never completed from the stream's images and nothing measured; int8 needs its ranges, "
+     "auto the choice stored for this host, else the first auto choice in the file (the "
+     "training host's); what is missing is an error at start.  flowrun serve, classify and "
+     "evaluate set it, so they compute as the training did and never calibrate on the photos "
+     "they are sent"},
     {"calibration_images", FR_PARAM_INT, "32", 1, 4096, NULL,
      "auto, int8: images held at the start of the stream to calibrate and check accuracy on, "
      "when the file lacks what is needed"},
@@ -103,6 +110,7 @@ static fr_status embed_init(fr_stage *st, void **state)
     e->batch = (int)fr_config_int(st, "batch");
     e->threads = (int)fr_config_int(st, "threads");
     e->asked = fr_config_string(st, "precision");
+    e->fixed = fr_config_bool(st, "calibration_fixed");
     preprocess_init(&e->pre, fr_config_string(st, "preprocess"));
     e->cap_held = e->batch;
     e->held = calloc((size_t)e->batch, sizeof *e->held);

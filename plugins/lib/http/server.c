@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "http.h"
+#include "utf8.h"
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -82,12 +83,17 @@ static size_t json_escape(const char *in, char *out, size_t size)
 
 void http_error(http_response *res, int status, const char *fmt, ...)
 {
-    char msg[1024], esc[2100];
+    char msg[1024], esc[6200]; /* each byte escaped in at most 6 */
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_escape(msg, esc, sizeof esc);
+    /* Messages quote what clients sent: any bytes; JSON is UTF-8. */
+    utf8_buf scratch = {0};
+    size_t len = strlen(msg);
+    const char *text = utf8_valid(msg, &len, &scratch);
+    json_escape(text ? text : "out of memory", esc, sizeof esc);
+    utf8_buf_free(&scratch);
     free(res->body);
     res->status = status;
     res->content_type = "application/json";
@@ -148,6 +154,13 @@ static int http_refuse_early(struct MHD_Connection *conn, size_t max)
     return cl && n > max && expect && strcasecmp(expect, "100-continue") == 0;
 }
 
+/* HTTP/1.1 requires Host (RFC 9112 3.2: a request without it gets 400). */
+static int http_without_host(struct MHD_Connection *conn, const char *version)
+{
+    return strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+           !MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
+}
+
 static void http_begin(http_server *s)
 {
     pthread_mutex_lock(&s->lock);
@@ -176,7 +189,6 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
                                    const char *method, const char *version, const char *upload_data,
                                    size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     http_server *s = cls;
     http_request *req = *con_cls;
     http_response res = {0};
@@ -186,6 +198,10 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
         *req = (http_request){.conn = conn, .method = method, .path = url};
         *con_cls = req;
         http_begin(s); /* ended in http_completed */
+        if (http_without_host(conn, version)) {
+            http_error(&res, 400, "HTTP/1.1 request without a Host header");
+            return http_send(conn, &res);
+        }
         return http_refuse_early(conn, s->limits.max_body) ? http_too_large(s, conn) : MHD_YES;
     }
     if (*upload_data_size) {

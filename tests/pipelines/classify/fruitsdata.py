@@ -44,6 +44,34 @@ def env_for(data, model, bundle, split="Training", **extra):
     return env
 
 
+APPLY_YAML = """
+name: {name}
+dead_letters: {out}/dead.jsonl
+stages:
+  images: {{plugin: s3-source, url: "{data}/Test", suffix: .jpg}}
+  decode: {{plugin: jpeg-decode, inputs: images, dct: islow}}
+  resize: {{plugin: resize-224, inputs: decode, filter: bicubic}}
+  embed: {{plugin: resnet50-embed, inputs: resize, model: "{model}", preprocess: keras,
+          {embed}}}
+  scale: {{plugin: online-scaler, inputs: embed, flavor: spark, fit: none,
+          model: "{bundle}/scaler.stats"}}
+  pca: {{plugin: incremental-pca, inputs: scale, flavor: spark, fit: none,
+        components: {k}, model: "{bundle}/pca.stats"}}
+"""
+
+
+def write_apply_pipeline(path, name, out, data, model, bundle, embed, tail):
+    """Writes to path a pipeline that runs the Test split through what the
+    training pipeline saved in bundle (scaler and PCA with fit: none) up to
+    its stage `pca`; embed: the network's further keys (YAML flow mapping
+    entries), tail: the stages after `pca` (YAML, formatted with out, bundle
+    and classes)."""
+    with open(path, "w") as f:
+        f.write(APPLY_YAML.format(name=name, out=out, data=data, model=model, bundle=bundle,
+                                  embed=embed, k=COMPONENTS))
+        f.write(tail.format(out=out, bundle=bundle, classes=CLASSES))
+
+
 def read_csv(path):
     """{key: (label, float32 row)}"""
     with open(path, newline="") as f:
@@ -68,16 +96,20 @@ def fixture():
         os.path.join(root, "bundle")
 
 
+def read_probabilities(path):
+    """{key: (top-1 label, scores)} from a CSV of logreg-predict (top = all
+    classes, most probable first).  CSV columns: key, top-1 label, the scores
+    in decreasing order; the other labels' order is not kept, so only top-1
+    and the sorted scores are compared."""
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return {r[0]: (r[1], np.array(r[2:], dtype=np.float64)) for r in rows[1:]}
+
+
 def reference_probabilities(root):
-    """{key: {label: probability}} from the pipeline's logreg-predict (top = all
-    classes, most probable first; class names from the bundle)."""
+    """(classes, read_probabilities of the fixture's pipeline): class names
+    from the bundle."""
     import json
     with open(os.path.join(root, "bundle", "classifier.json")) as f:
         classes = json.load(f)["classes"]
-    with open(os.path.join(root, "probabilities.csv"), newline="") as f:
-        rows = list(csv.reader(f))
-    # CSV columns: key, top-1 label, the scores in decreasing order; the other
-    # labels' order is rebuilt from the scores' order with the top-1 known,
-    # which is all the pipeline's CSV keeps: so only top-1 and the sorted
-    # scores are compared.
-    return classes, {r[0]: (r[1], np.array(r[2:], dtype=np.float64)) for r in rows[1:]}
+    return classes, read_probabilities(os.path.join(root, "probabilities.csv"))

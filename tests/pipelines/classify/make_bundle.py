@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """ctest fixture classify_bundle: generated photos, a seeded ResNet50, the
-bundle trained on Training/ with `flowrun train pipelines/fruits-train.yaml`,
-and the reference predictions of the Test photos by the pipeline's own
-logreg-predict stage (all class probabilities) in a CSV.  The reference runs
+bundle trained on Training/ with `flowrun train pipelines/fruits-train.yaml`
+(its default precision, auto: the network's precisions and ranges in the
+bundle's embed.calibration), and the reference predictions of the Test photos by the pipeline's own
+logreg-predict stage (all class probabilities) in a CSV, the network reading
+the bundle's calibration file as classify and serve do.  The reference runs
 the network one photo at a time, as classify does and serve does for photos
 that arrive alone: oneDNN picks other kernels for other batch sizes, which sum
 in another order (features differ by ~1e-6 relative, probabilities by up to
@@ -16,25 +18,18 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fruitsdata as F  # noqa: E402
 
-PREDICT_YAML = """
-name: fruits-predict
-dead_letters: {out}/dead.jsonl
-stages:
-  images: {{plugin: s3-source, url: "{data}/Test", suffix: .jpg}}
-  decode: {{plugin: jpeg-decode, inputs: images, dct: islow}}
-  resize: {{plugin: resize-224, inputs: decode, filter: bicubic}}
-  embed: {{plugin: resnet50-embed, inputs: resize, model: "{model}", preprocess: keras,
-          batch: 1, precision: fp32}}
-  scale: {{plugin: online-scaler, inputs: embed, flavor: spark, fit: none,
-          model: "{bundle}/scaler.stats"}}
-  pca: {{plugin: incremental-pca, inputs: scale, flavor: spark, fit: none,
-        components: {k}, model: "{bundle}/pca.stats"}}
+# After the fixture's pca: the classifier, top-1 and every probability.
+PREDICT_TAIL = """
   predict: {{plugin: logreg-predict, inputs: pca, model: "{bundle}/classifier.json", top: 1}}
   predictions: {{plugin: csv-sink, inputs: predict, path: "{out}/predictions.csv"}}
   predictall: {{plugin: logreg-predict, inputs: pca, model: "{bundle}/classifier.json",
                top: {classes}}}
   probabilities: {{plugin: csv-sink, inputs: predictall, path: "{out}/probabilities.csv"}}
 """
+# The network as the bundle runs it: the training's precisions, from its
+# calibration file, read only.
+BUNDLE_EMBED = ('batch: 1, precision: auto, calibration: "{bundle}/embed.calibration", '
+                'calibration_fixed: true')
 
 
 def main():
@@ -46,9 +41,8 @@ def main():
     F.run([F.FLOWRUN, "-q", "train", os.path.join(F.SOURCE, "pipelines/fruits-train.yaml")],
           env=F.env_for(data, model, bundle))
     yaml = os.path.join(root, "predict.yaml")
-    with open(yaml, "w") as f:
-        f.write(PREDICT_YAML.format(out=root, data=data, model=model, bundle=bundle,
-                                    k=F.COMPONENTS, classes=F.CLASSES))
+    F.write_apply_pipeline(yaml, "fruits-predict", root, data, model, bundle,
+                           BUNDLE_EMBED.format(bundle=bundle), PREDICT_TAIL)
     F.run([F.FLOWRUN, "-q", yaml])
     print("fixture ready:", root)
 

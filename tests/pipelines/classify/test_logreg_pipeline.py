@@ -29,19 +29,8 @@ from sklearn.linear_model import LogisticRegression
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fruitsdata as F  # noqa: E402
 
-TEST_YAML = """
-name: fruits-test
-dead_letters: {out}/dead.jsonl
-stages:
-  images: {{plugin: s3-source, url: "{data}/Test", suffix: .jpg}}
-  decode: {{plugin: jpeg-decode, inputs: images, dct: islow}}
-  resize: {{plugin: resize-224, inputs: decode, filter: bicubic}}
-  embed: {{plugin: resnet50-embed, inputs: resize, model: "{model}", preprocess: keras,
-          precision: fp32}}
-  scale: {{plugin: online-scaler, inputs: embed, flavor: spark, fit: none,
-          model: "{bundle}/scaler.stats"}}
-  pca: {{plugin: incremental-pca, inputs: scale, flavor: spark, fit: none,
-        components: {k}, model: "{bundle}/pca.stats"}}
+# After the Test pipeline's pca: its features, two classifiers' predictions.
+TEST_TAIL = """
   features: {{plugin: csv-sink, inputs: pca, path: "{out}/test-features.csv"}}
   predict: {{plugin: logreg-predict, inputs: pca, model: "{bundle}/classifier.json", top: 3}}
   predictions: {{plugin: csv-sink, inputs: predict, path: "{out}/predictions.csv"}}
@@ -82,11 +71,12 @@ def main():
             text = f.read()
         with open(train_yaml, "w") as f:
             f.write(text + EXTRA_TRAIN_STAGES.format(out=out, bundle=bundle))
-        F.run([F.FLOWRUN, "-q", train_yaml], env=F.env_for(data, model, bundle))
+        # fp32: this test is about the classifier; the precisions are the bundle tests'.
+        F.run([F.FLOWRUN, "-q", train_yaml],
+              env=F.env_for(data, model, bundle, FRUITS_PRECISION="fp32"))
         test_yaml = os.path.join(tmp, "test.yaml")
-        with open(test_yaml, "w") as f:
-            f.write(TEST_YAML.format(out=out, data=data, model=model, bundle=bundle,
-                                     k=F.COMPONENTS))
+        F.write_apply_pipeline(test_yaml, "fruits-test", out, data, model, bundle,
+                               "precision: fp32", TEST_TAIL)
         F.run([F.FLOWRUN, "-q", test_yaml])
 
         train = F.read_csv(os.path.join(out, "train-features.csv"))
