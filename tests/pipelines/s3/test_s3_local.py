@@ -80,11 +80,12 @@ class S3SourceLocal(unittest.TestCase):
         self.assertEqual(run.proc.returncode, 3, run.proc.stderr)
         self.assertIn(missing, run.proc.stderr)
         self.assertIn("No such file or directory", run.proc.stderr)
+        # a url of no known kind is the configuration's error: exit 2, at the key
         for url in ["http://127.0.0.1/bucket/", "file://otherhost/data"]:
             run = self.run_source(url)
-            self.assertEqual(run.proc.returncode, 3, run.proc.stderr)
-            self.assertIn(f'url "{url}": expected s3://bucket/prefix/, file:///folder or a local '
-                          "path", run.proc.stderr)
+            self.assertEqual(run.proc.returncode, 2, run.proc.stderr)
+            self.assertIn(f'stage "src": key "url": "{url}": expected s3://bucket/prefix/, '
+                          "file:///folder or a local path", run.proc.stderr)
             self.assertFalse(os.path.exists(run.out))
 
 
