@@ -42,6 +42,11 @@ static const fr_param train_params[] = {
 
 static fr_status train_init(fr_stage *st, void **state)
 {
+    /* One model from all the rows: replicas would each fit a part and
+     * overwrite one another's file. */
+    if (fr_replicas(st) > 1)
+        return fr_config_error(st, "replicas", "%u: one model is trained from every row; use 1",
+                               fr_replicas(st));
     train_state *s = calloc(1, sizeof *s);
     if (!s)
         return fr_fail(st, FR_FATAL, "out of memory");

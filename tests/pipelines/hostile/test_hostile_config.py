@@ -114,6 +114,19 @@ stages:
                       "one output", r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "out.csv")))
 
+    def test_a_trainer_with_replicas_is_a_configuration_error(self):
+        path = self.pipeline(f"""
+dead_letters: {self.dir}/dead.jsonl
+stages:
+  src: {{plugin: gen-source, count: 3, kind: tensor, size: 16}}
+  train: {{plugin: logreg-train, inputs: src, model: {self.dir}/m.json, replicas: 2}}
+""")
+        r = self.flowrun(path)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"{path}:5:3: stage \"train\": key \"replicas\": 2: one model is trained",
+                      r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "m.json")))
+
     def test_control_bytes_in_messages_stay_on_their_line(self):
         # a path with a newline and a terminal escape, reported by a stage's init
         path = self.pipeline(f"""
