@@ -399,6 +399,7 @@ static int begin_drain(coordinator *co, int signo)
     if (!atomic_load(&r->continuous) || atomic_load(&r->draining) || co->cluster)
         return 0;
     atomic_store(&r->draining, 1);
+    service_notify_stopping(co->notify); /* systemd: the service is on its way down */
     log_msg(FR_LOG_WARN, NULL,
             "%s: ending the input; committing what is in flight (signal again to stop at once)",
             strsignal(signo));

@@ -4,7 +4,7 @@
  * check it), as bytes or as a float tensor.  Test and benchmark input.
  * Keys the ledger has done are skipped (a rerun resumes); `version` is
  * every key's content version, so a test can make them all "changed".
- * `hold` keeps a run open until the test releases it (hold_at_end).
+ * `hold` keeps a run open until the test releases it (hold()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,9 +24,9 @@ static const fr_param gen_params[] = {
     {"version", FR_PARAM_STRING, "", 0, 0, NULL,
      "the content version of every key (another value: every key changed)"},
     {"hold", FR_PARAM_STRING, "", 0, 0, NULL,
-     "a FIFO: after its last record, log \"holding\" and wait until a writer opens it and "
-     "closes it (even when the run is stopping), so a test looks at a run that cannot end "
-     "without it; the gauge held is 1 meanwhile"},
+     "a FIFO: after its last record (or when an emit says the run is stopping), log "
+     "\"holding\" and wait until a writer opens it and closes it, so a test looks at a run "
+     "that cannot end without it; the gauge held is 1 meanwhile"},
     {0},
 };
 
@@ -74,13 +74,14 @@ static fr_status make_payload(const gen *g, fr_stage *st, fr_payload *p)
     return FR_OK;
 }
 
-/* The end of the records with hold set: blocks on the FIFO until a writer
- * comes and goes.  The test's synchronisation point, not a wait for time. */
-static fr_status hold_at_end(const gen *g, fr_stage *st)
+/* With hold set, at the end of the records (or of the run): blocks on the
+ * FIFO until a writer comes and goes, then returns then.  The test's
+ * synchronisation point, not a wait for time. */
+static fr_status hold(const gen *g, fr_stage *st, const char *why, fr_status then)
 {
     char sink[64];
     fr_gauge_set(st, "held", 1);
-    fr_log(st, FR_LOG_INFO, "holding: every record emitted; waiting on %s", g->hold);
+    fr_log(st, FR_LOG_INFO, "holding: %s; waiting on %s", why, g->hold);
     int fd = open(g->hold, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return fr_fail(st, FR_FATAL, "hold: cannot open %s: %s", g->hold, strerror(errno));
@@ -88,7 +89,7 @@ static fr_status hold_at_end(const gen *g, fr_stage *st)
         ;
     close(fd);
     fr_gauge_set(st, "held", 0);
-    return FR_DONE;
+    return then;
 }
 
 static fr_status gen_produce(void *state, fr_stage *st)
@@ -97,7 +98,7 @@ static fr_status gen_produce(void *state, fr_stage *st)
     fr_metric_add(st, "produce_calls", 1); /* a plugin counter, for the metrics' tests */
     for (int i = 0; i < 64; i++, g->next += g->step) {
         if (g->next >= g->end)
-            return g->hold[0] ? hold_at_end(g, st) : FR_DONE;
+            return g->hold[0] ? hold(g, st, "every record emitted", FR_DONE) : FR_DONE;
         char key[32], label[32];
         snprintf(key, sizeof key, "rec-%06llu", (unsigned long long)g->next);
         if (fr_key_state_of(st, key, g->version) >= FR_KEY_DONE)
@@ -108,7 +109,9 @@ static fr_status gen_produce(void *state, fr_stage *st)
         if (s != FR_OK)
             return s;
         memset(rec.payload.data, (int)(g->next & 0xff), rec.payload.size);
-        if ((s = fr_emit_key(st, &rec, g->version)) != FR_OK)
+        if ((s = fr_emit_key(st, &rec, g->version)) == FR_STOP && g->hold[0])
+            return hold(g, st, "the run is stopping", s);
+        if (s != FR_OK)
             return s;
     }
     return FR_OK;

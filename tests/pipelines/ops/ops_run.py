@@ -73,6 +73,7 @@ class Flowrun:
             if line is None:
                 break
             self.lines.append(line)
+        self.proc.stderr.close()
         return code
 
     @property

@@ -82,6 +82,7 @@ class Health(FlowrunCase):
         port = r.wait_metrics_port()
         r.wait_for("data flowing")
         r.wait_for('stage "mid" failed')
+        r.wait_for("holding")
         # the source holds the run open: the coordinator still answers
         self.assertEqual(health(port, "ready"), (503, {"ready": False, "phase": "failed"}))
         self.assertEqual(health(port, "live"), (200, {"live": True, "phase": "failed"}))

@@ -68,6 +68,28 @@ class Notify(FlowrunCase):
             release(self.fifo)
         self.assertEqual(run.finish(), 4, run.stderr)  # interrupted
 
+    def test_a_watching_run_drains_after_stopping(self):
+        """SIGTERM ends a watching source's input: STOPPING=1, then exit 0."""
+        os.mkdir(self.path("in"))
+        with open(self.path("in/a.txt"), "w") as f:
+            f.write("a")
+        yaml = self.pipeline("""
+name: watching
+state: $DIR/state
+dead_letters: $DIR/dead.jsonl
+stages:
+  src:  {plugin: dir-source, path: $DIR/in, watch: 1h}
+  sink: {plugin: null-sink, inputs: src}
+""", name="watching.yaml")
+        run = Flowrun(["-v", "run", yaml], env={"NOTIFY_SOCKET": self.path("notify"),
+                                                "XDG_STATE_HOME": self.state_home})
+        run.wait_for("data flowing")
+        self.until("READY=1")
+        run.proc.send_signal(signal.SIGTERM)
+        run.wait_for("ending the input")
+        self.until("STOPPING=1")
+        self.assertEqual(run.finish(), 0, run.stderr)
+
     def test_no_socket_no_messages(self):
         run = Flowrun(["-v", "run", self.pipeline(PIPELINE)],
                       env={"WATCHDOG_USEC": "200000", "XDG_STATE_HOME": self.state_home})
