@@ -191,6 +191,19 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* What start made, in reverse: the queue's array (empty when start
+ * failed), the statements, the synchronisation, w. */
+static void writer_free(ledger_writer *w)
+{
+    free(w->queue.ops);
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(w->stmt[i]);
+    pthread_cond_destroy(&w->wake);
+    pthread_cond_destroy(&w->applied_cv);
+    pthread_mutex_destroy(&w->mutex);
+    free(w);
+}
+
 ledger_writer *ledger_writer_start(ledger *l, char *err, size_t err_size)
 {
     ledger_writer *w = calloc(1, sizeof *w);
@@ -213,12 +226,7 @@ ledger_writer *ledger_writer_start(ledger *l, char *err, size_t err_size)
     pthread_cond_init(&w->applied_cv, NULL);
     if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
         snprintf(err, err_size, "cannot start the ledger's writer thread");
-        for (int i = 0; i < ST_COUNT; i++)
-            sqlite3_finalize(w->stmt[i]);
-        pthread_cond_destroy(&w->wake);
-        pthread_cond_destroy(&w->applied_cv);
-        pthread_mutex_destroy(&w->mutex);
-        free(w);
+        writer_free(w);
         return NULL;
     }
     return w;
@@ -235,13 +243,7 @@ int ledger_writer_stop(ledger_writer *w, char *err, size_t err_size)
     if (failed)
         snprintf(err, err_size, "%s", w->error);
     queue_clear(&w->queue);
-    free(w->queue.ops);
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(w->stmt[i]);
-    pthread_cond_destroy(&w->wake);
-    pthread_cond_destroy(&w->applied_cv);
-    pthread_mutex_destroy(&w->mutex);
-    free(w);
+    writer_free(w);
     return failed ? -1 : 0;
 }
 
