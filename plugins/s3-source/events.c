@@ -78,8 +78,8 @@ static int events_push(source_events *e, push_batch *p, const s3events_object *o
         }
         p->refs++;
         p->pending++;
-        if (source_watch_push(e->watch, o[i].key, o[i].etag, o[i].size, NULL, events_settled, p) <
-            0) {
+        if (source_watch_push(e->watch, o[i].key, o[i].etag, o[i].size, o[i].time, events_settled,
+                              p) < 0) {
             p->refs--;
             p->pending--;
             return -1;

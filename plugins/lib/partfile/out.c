@@ -48,6 +48,7 @@ struct partfile_out {
     char *part_path;     /* owned: its final name */
     uint64_t rows, bytes;
     int64_t opened_ms;
+    int64_t due_ms; /* the open part's rows' earliest deadline (partfile_note_due) */
     /* Owned: the ids of the open part (and of the staged ones before it),
      * then of what the last commit published. */
     char **ids;
@@ -632,6 +633,7 @@ int partfile_begin(partfile_out *out, int64_t now_ms, char *err, size_t err_size
     out->n_committed = 0;
     out->rows = out->bytes = 0;
     out->opened_ms = now_ms;
+    out->due_ms = INT64_MAX;
     return 0;
 }
 
@@ -676,7 +678,21 @@ int partfile_should_roll(const partfile_out *out, uint64_t pending_bytes, int64_
     const partfile_options *o = &out->opt;
     return (o->max_rows && out->rows >= o->max_rows) ||
            (o->max_bytes && out->bytes + pending_bytes >= o->max_bytes) ||
-           (o->max_age_ms && now_ms - out->opened_ms >= o->max_age_ms);
+           (o->max_age_ms && now_ms >= partfile_due(out));
+}
+
+int64_t partfile_due(const partfile_out *out)
+{
+    if (!out->opt.max_age_ms)
+        return INT64_MAX;
+    int64_t aged = out->opened_ms + out->opt.max_age_ms;
+    return out->due_ms < aged ? out->due_ms : aged;
+}
+
+void partfile_note_due(partfile_out *out, int64_t due_ms)
+{
+    if (due_ms < out->due_ms)
+        out->due_ms = due_ms;
 }
 
 int partfile_seen(const partfile_out *out, const char *id)

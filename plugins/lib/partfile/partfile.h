@@ -145,8 +145,33 @@ int partfile_write(void *ctx, const void *data, size_t n, char *err, size_t err_
 int partfile_add_id(partfile_out *out, const char *id, char *err, size_t err_size);
 
 /* Nonzero when the open part reached a limit: rows, bytes written plus
- * pending_bytes (what the caller still buffers), or age at now_ms. */
+ * pending_bytes (what the caller still buffers), or its due time (below)
+ * at now_ms. */
 int partfile_should_roll(const partfile_out *out, uint64_t pending_bytes, int64_t now_ms);
+
+/* ---- deadlines (max_age) ----------------------------------------------------- */
+
+/* A rolling part is due (monotonic ms) max_age after it was begun, or
+ * earlier when one of its rows must be committed sooner: a row uploaded at
+ * uploaded_ms (Unix ms, the record's "uploaded_ms" attribute: the S3
+ * event's eventTime, the listing's LastModified, a file's mtime; set by the
+ * source base) is committed within max_age of its upload.  So the part is
+ * due at the earliest of begin + max_age and each row's upload + max_age
+ * less the time a publish takes; a row uploaded longer than that ago makes
+ * it due at once.  INT64_MAX without max_age. */
+int64_t partfile_due(const partfile_out *out);
+/* Lowers the open part's due time to due_ms (monotonic ms). */
+void partfile_note_due(partfile_out *out, int64_t due_ms);
+/* The monotonic time by which a part holding a row uploaded at uploaded_ms
+ * (Unix ms; <= 0: unknown) must start publishing, given the monotonic and
+ * wall clocks read at the same moment (now_ms, wall_ms) and publish_ms,
+ * what a publish takes.  INT64_MAX when the upload time is unknown or
+ * max_age_ms is 0. */
+int64_t partfile_row_due(int64_t now_ms, int64_t wall_ms, int64_t uploaded_ms, int64_t max_age_ms,
+                         int64_t publish_ms);
+/* The publish time to allow for next, after one that took measured_ms:
+ * up at once to a slower one, down slowly after faster ones. */
+int64_t partfile_publish_estimate(int64_t previous_ms, int64_t measured_ms);
 
 /* 2: id is in a part an earlier run committed (listed in the manifest of
  * append-parts); 1: the open part holds it already; 0: new. */
@@ -184,6 +209,10 @@ const char *partfile_parts_json(const partfile_out *out);
 void partfile_free(partfile_out *out);
 
 /* ---- the sink stage --------------------------------------------------------- */
+
+/* The engine's tick period while the input is idle (plugin.h's tick:
+ * "about every 100 ms"). */
+#define PARTFILE_TICK_MS 100
 
 /* The fr_param entries every file sink has, to put first in its table. */
 #define PARTFILE_STAGE_PARAMS                                                                      \
@@ -225,9 +254,10 @@ void partfile_free(partfile_out *out);
          0,                                                                                        \
          0,                                                                                        \
          NULL,                                                                                     \
-         "start a new part file when the open one is this old, checked as records arrive (0: "     \
-         "no limit); makes the output rolling: each part is published and committed as it "        \
-         "rolls, and stays if the run stops"},                                                     \
+         "start a new part file when the open one is this old, or sooner so that each row is "     \
+         "committed within this of its upload (the record's uploaded_ms: S3 LastModified or "      \
+         "event time, a file's mtime); 0: no limit; makes the output rolling: each part is "       \
+         "published and committed as it rolls, and stays if the run stops"},                       \
         {"model_version",                                                                          \
          FR_PARAM_BOOL,                                                                            \
          "false",                                                                                  \
@@ -308,9 +338,10 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
  * descriptor points at them directly. */
 fr_status partfile_stage_process(void *state, fr_stage *st, const fr_record *in);
 fr_status partfile_stage_flush(void *state, fr_stage *st);
-/* The descriptor's tick (ABI 1.2): publishes the open part once max_age
- * passed, though no record came to roll it (a watched pipeline between
- * uploads). */
+/* The descriptor's tick (ABI 1.2): publishes the open part once it is due
+ * (partfile_due), though no record came to roll it (a watched pipeline
+ * between uploads).  A part due before the next tick (PARTFILE_TICK_MS) is
+ * published at its due time: the tick waits for it. */
 fr_status partfile_stage_tick(void *state, fr_stage *st);
 void partfile_stage_fini(void *state, fr_stage *st);
 

@@ -18,13 +18,20 @@ struct partfile_stage {
     float *scratch;   /* image payloads converted to floats */
     size_t scratch_len;
     uint64_t parts;
+    int64_t max_age_ms;
+    int64_t publish_ms; /* what a publish takes (partfile_publish_estimate) */
 };
+
+static int64_t clock_ms(clockid_t clock)
+{
+    struct timespec ts;
+    clock_gettime(clock, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return clock_ms(CLOCK_MONOTONIC);
 }
 
 /* "tensor/f32[200]" fixes the width before any record arrives. */
@@ -83,7 +90,10 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
         format->free(fmt);
         return fr_fail(st, FR_FATAL, "out of memory");
     }
-    *s = (partfile_stage){.format = format, .fmt = fmt, .width = declared_width(st)};
+    *s = (partfile_stage){.format = format,
+                          .fmt = fmt,
+                          .width = declared_width(st),
+                          .max_age_ms = fr_config_int(st, "max_age")};
     s->columns = (fr_config_bool(st, "model_version") ? PARTFILE_COL_MODEL_VERSION : 0u) |
                  (fr_config_bool(st, "version_column") ? PARTFILE_COL_VERSION : 0u);
     char run[64];
@@ -96,7 +106,7 @@ fr_status partfile_stage_init(fr_stage *st, const partfile_format *format, void 
                           .mode = (partfile_mode)partfile_mode_parse(fr_config_string(st, "mode")),
                           .max_rows = (uint64_t)fr_config_int(st, "max_rows"),
                           .max_bytes = (uint64_t)fr_config_int(st, "max_bytes"),
-                          .max_age_ms = fr_config_int(st, "max_age"),
+                          .max_age_ms = s->max_age_ms,
                           .endpoint = fr_config_string(st, "endpoint"),
                           .region = fr_config_string(st, "region"),
                           .addressing = fr_config_string(st, "addressing"),
@@ -159,6 +169,7 @@ static void acknowledge(partfile_stage *s, fr_stage *st)
 static fr_status commit_part(partfile_stage *s, fr_stage *st)
 {
     char err[512];
+    int64_t started = now_ms();
     if (s->format->end(s->fmt, err, sizeof err)) {
         s->format->discard(s->fmt);
         partfile_abort(s->out);
@@ -169,6 +180,7 @@ static fr_status commit_part(partfile_stage *s, fr_stage *st)
     const char *const *ids;
     size_t published = partfile_committed_ids(s->out, &ids);
     acknowledge(s, st);
+    s->publish_ms = partfile_publish_estimate(s->publish_ms, now_ms() - started);
     s->parts++;
     fr_metric_add(st, "parts", 1);
     if (published) /* a rolling output's part is out: tests and operators follow it */
@@ -185,6 +197,19 @@ static fr_status begin_part(partfile_stage *s, fr_stage *st)
         return fr_fail(st, FR_FATAL, "%s", err);
     }
     return FR_OK;
+}
+
+/* A row's upload time (its "uploaded_ms" attribute) may make the open
+ * part due before its max_age (partfile_due). */
+static void note_upload(partfile_stage *s, const fr_record *in)
+{
+    const char *text = s->max_age_ms ? fr_record_attr(in, "uploaded_ms") : NULL;
+    char *end = NULL;
+    long long uploaded = text ? strtoll(text, &end, 10) : 0;
+    if (uploaded <= 0 || *end)
+        return;
+    partfile_note_due(s->out, partfile_row_due(now_ms(), clock_ms(CLOCK_REALTIME), uploaded,
+                                               s->max_age_ms, s->publish_ms));
 }
 
 fr_status partfile_stage_process(void *state, fr_stage *st, const fr_record *in)
@@ -223,6 +248,7 @@ fr_status partfile_stage_process(void *state, fr_stage *st, const fr_record *in)
         return fr_fail(st, FR_FATAL, "%s", err);
     }
     fr_metric_add(st, "rows", 1);
+    note_upload(s, in);
     if (partfile_should_roll(s->out, s->format->pending(s->fmt), now_ms()))
         return commit_part(s, st);
     return FR_OK;
@@ -231,10 +257,19 @@ fr_status partfile_stage_process(void *state, fr_stage *st, const fr_record *in)
 fr_status partfile_stage_tick(void *state, fr_stage *st)
 {
     partfile_stage *s = state;
-    /* Rows and bytes are checked as records come; only age grows idle. */
-    if (partfile_is_open(s->out) && partfile_should_roll(s->out, 0, now_ms()))
-        return commit_part(s, st);
-    return FR_OK;
+    /* Rows and bytes are checked as records come; only time passes idle. */
+    if (!partfile_is_open(s->out))
+        return FR_OK;
+    int64_t due = partfile_due(s->out), now = now_ms();
+    if (due > now && due - now <= PARTFILE_TICK_MS && !fr_stopping(st)) {
+        /* Due before the next tick would come: publish on time, not up to
+         * a tick late.  Records arriving meanwhile wait at most this. */
+        struct timespec at = {.tv_sec = due / 1000, .tv_nsec = due % 1000 * 1000000};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) == EINTR)
+            ;
+        now = due;
+    }
+    return due <= now ? commit_part(s, st) : FR_OK;
 }
 
 fr_status partfile_stage_flush(void *state, fr_stage *st)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "fswalk.h"
 #include "source.h"
@@ -49,6 +50,19 @@ static char *join(const char *root, const char *rel)
 /* Offers the listed files from *next on to the base, each with its
  * version, until the base says stop (the limit, or a watching base's
  * page); *next is where to go on. */
+/* The file's mtime as S3 writes a LastModified (2024-01-31T12:00:00.000Z):
+ * the upload's time, for the lag and the sinks' max_age. */
+static const char *mtime_text(const struct stat *st, char *out, size_t size)
+{
+    struct tm tm;
+    char seconds[24];
+    if (!gmtime_r(&st->st_mtim.tv_sec, &tm) ||
+        !strftime(seconds, sizeof seconds, "%Y-%m-%dT%H:%M:%S", &tm))
+        return NULL;
+    snprintf(out, size, "%s.%03ldZ", seconds, st->st_mtim.tv_nsec / 1000000);
+    return out;
+}
+
 static int offer(source_local *l, const fswalk_list *files, size_t *next, char *err,
                  size_t err_size)
 {
@@ -65,7 +79,10 @@ static int offer(source_local *l, const fswalk_list *files, size_t *next, char *
         free(path);
         snprintf(version, sizeof version, "%" PRIu64 "-%" PRIu64, (uint64_t)st.st_size,
                  (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec);
-        int rc = source_base_add(l->base, files->paths[i], version, (uint64_t)st.st_size, NULL);
+        char modified[40];
+        int rc =
+            source_base_add(l->base, files->paths[i], version, (uint64_t)st.st_size,
+                            st.st_mtim.tv_sec ? mtime_text(&st, modified, sizeof modified) : NULL);
         if (rc < 0) {
             snprintf(err, err_size, "out of memory listing %s", l->root);
             return -1;

@@ -268,25 +268,34 @@ static void parent_name(const char *key, char *out, size_t size)
 
 #define MAX_ATTRS 12
 
-/* The record of it, with attrs (room for MAX_ATTRS) and label filled. */
-static fr_record make_record(const source_base *b, const source_item *it, fr_attr *attrs,
-                             const fr_attr *extra, size_t n_extra, char *label, size_t label_size,
-                             char *size_text, size_t size_text_size)
+/* Texts a record's attributes point at (its size, upload time, label). */
+typedef struct record_texts {
+    char label[1024], size[32], uploaded_ms[24];
+} record_texts;
+
+/* The record of i, with attrs (room for MAX_ATTRS) and the texts filled. */
+static fr_record make_record(const source_base *b, const base_item *i, fr_attr *attrs,
+                             const fr_attr *extra, size_t n_extra, record_texts *t)
 {
+    const source_item *it = &i->it;
     size_t n = 0;
-    for (size_t i = 0; i < n_extra && n < MAX_ATTRS - 4; i++)
-        attrs[n++] = extra[i];
+    for (size_t e = 0; e < n_extra && n < MAX_ATTRS - 5; e++)
+        attrs[n++] = extra[e];
     if (it->size == SOURCE_SIZE_UNKNOWN)
-        snprintf(size_text, size_text_size, "unknown");
+        snprintf(t->size, sizeof t->size, "unknown");
     else
-        snprintf(size_text, size_text_size, "%" PRIu64, it->size);
+        snprintf(t->size, sizeof t->size, "%" PRIu64, it->size);
     attrs[n++] = (fr_attr){"key", it->key};
     attrs[n++] = (fr_attr){"version", it->version};
-    attrs[n++] = (fr_attr){"size", size_text};
+    attrs[n++] = (fr_attr){"size", t->size};
     if (it->modified[0])
         attrs[n++] = (fr_attr){"last_modified", it->modified};
-    parent_name(it->key, label, label_size);
-    fr_record rec = {.key = it->key, .label = label, .attrs = attrs, .n_attrs = n};
+    if (i->modified_ms) { /* what a sink's max_age counts from (partfile.h) */
+        snprintf(t->uploaded_ms, sizeof t->uploaded_ms, "%" PRId64, i->modified_ms);
+        attrs[n++] = (fr_attr){"uploaded_ms", t->uploaded_ms};
+    }
+    parent_name(it->key, t->label, sizeof t->label);
+    fr_record rec = {.key = it->key, .label = t->label, .attrs = attrs, .n_attrs = (uint32_t)n};
     rec.payload.kind = FR_KIND_BYTES; /* bytes carry no dims */
     const char *media = strcmp(b->media, "*") ? b->media : source_media(it->key);
     snprintf(rec.payload.media, sizeof rec.payload.media, "%s", media);
@@ -305,10 +314,9 @@ fr_status source_base_emit(source_base *b, source_item *it, fr_buffer *buf, void
                            const fr_attr *extra, size_t n_extra)
 {
     fr_attr attrs[MAX_ATTRS];
-    char label[1024], size[32];
+    record_texts texts;
     base_item *i = hand_back(b, it);
-    fr_record rec =
-        make_record(b, it, attrs, extra, n_extra, label, sizeof label, size, sizeof size);
+    fr_record rec = make_record(b, i, attrs, extra, n_extra, &texts);
     rec.payload.buffer = buf;
     rec.payload.data = data;
     rec.payload.size = (size_t)it->size;
@@ -327,10 +335,9 @@ void source_base_reject(source_base *b, source_item *it, const char *reason, con
                         size_t n_extra)
 {
     fr_attr attrs[MAX_ATTRS];
-    char label[1024], size[32];
+    record_texts texts;
     base_item *i = hand_back(b, it);
-    fr_record rec =
-        make_record(b, it, attrs, extra, n_extra, label, sizeof label, size, sizeof size);
+    fr_record rec = make_record(b, i, attrs, extra, n_extra, &texts);
     rec.payload = (fr_payload){.kind = FR_KIND_NONE};
     fr_metric_add(b->st, "objects_failed", 1);
     fr_reject_key(b->st, &rec, it->version, reason);

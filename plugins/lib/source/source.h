@@ -16,7 +16,9 @@
  *            object's version (fr_emit_key), never formatted by the plugin;
  *   records  key = the object's key, label = its parent folder's name,
  *            media from the suffix or the key's extension, attributes key,
- *            version, size, last_modified after the plugin's own;
+ *            version, size, last_modified (S3's form; a file's mtime) and
+ *            uploaded_ms (the same as Unix ms: what a sink's max_age counts
+ *            from, plugins/lib/partfile) after the plugin's own;
  *   progress the total is what this instance will read (fr_set_total).
  *
  * source_local_* is the local-folder source on this base, shared by

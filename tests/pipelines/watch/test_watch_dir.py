@@ -6,6 +6,7 @@ ends the run with exit 0 and every record delivered.
 Synchronisation: the debug lines `watch: round N listed: K new keys` (the
 rounds found the files written), then one more round (a round begins only
 once everything listed before was read)."""
+import json
 import os
 import signal
 import sys
@@ -74,6 +75,49 @@ stages:
         self.assertEqual(keys, Counter({"a/0.txt": 1, "a/1.txt": 1, "a/2.txt": 1, "b/3.txt": 1,
                                         "b/4.txt": 1, "b/5.txt": 1}))
         self.assertEqual(run.summary["records_in"], 6)
+
+
+class MaxAgeFromUpload(FlowrunCase):
+    """A sink's max_age counts from each row's upload (here a file's mtime),
+    not from the row's arrival: with max_age 1h, a part holding a file
+    written now waits, and a file modified two hours ago makes its part
+    (with the young row) published at once. Synchronisation: the rounds'
+    listings, then the sink's `published a part of 2 rows` (a part that
+    waited for its hour would end the test by its timeout)."""
+
+    PIPELINE = """
+name: watch-upload-age
+state: $DIR/state
+stages:
+  files: {plugin: dir-source, path: $DIR/in, watch: 100ms}
+  decode: {plugin: jpeg-decode, inputs: files}
+  rows: {plugin: csv-sink, inputs: decode, path: $DIR/parts, mode: append-parts, max_age: 1h}
+"""
+
+    def jpeg(self, name, age_seconds):
+        from PIL import Image
+        os.makedirs(self.path("in"), exist_ok=True)
+        path = self.path(os.path.join("in", name))
+        Image.new("RGB", (4, 4), (200, 10, 10)).save(path + ".tmp", "JPEG")
+        if age_seconds:
+            mtime = os.stat(path + ".tmp").st_mtime - age_seconds
+            os.utime(path + ".tmp", (mtime, mtime))
+        os.rename(path + ".tmp", path)
+
+    def test_an_old_upload_publishes_its_part_at_once(self):
+        os.makedirs(self.path("in"))
+        p = self.pipeline(self.PIPELINE, "age.yaml")
+        run = RoundWatch(p, self.path("summary.json"), dict(os.environ,
+                                                            XDG_STATE_HOME=self.state_home))
+        self.jpeg("young.jpg", 0)
+        run.listed(1)
+        self.jpeg("old.jpg", 7200)
+        run.wait_for("published a part of 2 rows")
+        with open(self.path("parts/_manifest.json")) as f:
+            manifest = json.load(f)
+        self.assertEqual([part["rows"] for part in manifest["parts"]], [2])
+        self.assertEqual(run.stop(signal.SIGTERM), 0, run.stderr)
+        self.assertEqual(run.summary["records_in"], 2)
 
 
 if __name__ == "__main__":

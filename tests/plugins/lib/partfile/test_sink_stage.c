@@ -3,7 +3,8 @@
  * (plugins/lib/partfile), through the harness: the width a file gets and
  * the REJECT of a record that differs, atomicity before flush and after a
  * stop, disk full (RLIMIT_FSIZE) and unwritable destinations, the three
- * modes, rolling by rows and by age, the manifest's ids (an id is never
+ * modes, rolling by rows and by age (counted from a row's upload when it
+ * carries one), the manifest's ids (an id is never
  * committed twice) and a manifest that cannot be written.
  */
 #include <dirent.h>
@@ -650,14 +651,21 @@ static void wait_ms(int64_t ms) /* the event under test is the clock advancing *
     while ((b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000 < ms);
 }
 
-static void test_max_age(void)
+/* A started csv-sink writing parts into <fresh name>/parts (path) with
+ * max_age. */
+static fr_harness *rolling_sink(const char *name, const char *max_age, char *path, size_t size)
 {
-    const char *dir = fresh("age");
-    char path[600];
-    snprintf(path, sizeof path, "%s/parts", dir);
-    const char *opts[] = {"max_age", "300ms", NULL};
+    snprintf(path, size, "%s/parts", fresh(name));
+    const char *opts[] = {"max_age", max_age, NULL};
     fr_harness *h = sink("csv-sink", path, opts);
     CHECK_INT(fr_harness_start(h), FR_OK);
+    return h;
+}
+
+static void test_max_age(void)
+{
+    char path[600];
+    fr_harness *h = rolling_sink("age", "300ms", path, sizeof path);
     CHECK_INT(push(h, 0, 1), FR_OK);
     CHECK_INT(fr_harness_commit_count(h), 0);
     wait_ms(350);
@@ -669,6 +677,49 @@ static void test_max_age(void)
     CHECK_INT(fr_harness_commit_count(h), 3);
     fr_harness_free(h);
     CHECK_STR(listing(path), "_manifest.json part-00000.csv part-00001.csv");
+}
+
+/* Pushes record id (width 1) uploaded `ago_ms` before now (its
+ * "uploaded_ms" attribute, as the source base sets it). */
+static fr_status push_uploaded(fr_harness *h, unsigned id, int64_t ago_ms)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char ids[32], uploaded[32];
+    snprintf(ids, sizeof ids, "src:%u", id);
+    snprintf(uploaded, sizeof uploaded, "%lld",
+             (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 - ago_ms);
+    const fr_attr attrs[] = {{"version", "v1"}, {"uploaded_ms", uploaded}};
+    float f = (float)id;
+    fr_record rec = {
+        .id = ids,
+        .key = ids,
+        .label = "L",
+        .attrs = attrs,
+        .n_attrs = 2,
+        .payload = {.kind = FR_KIND_TENSOR, .rank = 1, .dims = {1}, .data = &f, .size = sizeof f}};
+    return fr_harness_push(h, &rec);
+}
+
+static void test_max_age_counts_from_the_upload(void)
+{
+    char path[600];
+    fr_harness *h = rolling_sink("upload-age", "1h", path, sizeof path);
+    /* Uploaded two hours ago (a backlog): its part is due already. */
+    CHECK_INT(push_uploaded(h, 0, 7200000), FR_OK);
+    CHECK_INT(fr_harness_commit_count(h), 1);
+    /* Uploaded just now: its part waits for the hour. */
+    CHECK_INT(push_uploaded(h, 1, 0), FR_OK);
+    CHECK_INT(fr_harness_commit_count(h), 1);
+    /* An old upload joining it makes the part (both rows) due at once. */
+    CHECK_INT(push_uploaded(h, 2, 3600000), FR_OK);
+    CHECK_INT(fr_harness_commit_count(h), 3);
+    CHECK_INT(push(h, 3, 1), FR_OK); /* no upload time: the part's max_age only */
+    CHECK_INT(fr_harness_commit_count(h), 3);
+    CHECK_INT(fr_harness_flush(h), FR_OK);
+    CHECK_INT(fr_harness_commit_count(h), 4);
+    fr_harness_free(h);
+    CHECK_STR(listing(path), "_manifest.json part-00000.csv part-00001.csv part-00002.csv");
 }
 
 int main(void)
@@ -693,6 +744,7 @@ int main(void)
     test_duplicate_in_open_part();
     test_manifest_write_failure();
     test_max_age();
+    test_max_age_counts_from_the_upload();
     remove_tree(root);
     return check_exit();
 }
