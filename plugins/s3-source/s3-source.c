@@ -25,6 +25,7 @@ typedef struct source_slot {
     source_item *item; /* owned by the base */
     fr_buffer *buf;
     void *data;
+    unsigned retries; /* of item, not found at earlier GETs (gone.c) */
 } source_slot;
 
 typedef struct source_state {
@@ -40,6 +41,7 @@ typedef struct source_state {
     source_local *local; /* a file:// or plain-path url: none of the above */
     uint64_t max_object_size;
     source_events *events; /* `events:`: the notification listener, or NULL */
+    source_gone *gone;     /* objects not found, waiting to be tried again */
 } source_state;
 
 static const fr_param source_params[] = {
@@ -72,6 +74,7 @@ static const fr_param source_params[] = {
     {"object_deadline", FR_PARAM_DURATION, "15m", 1, 8.64e7, NULL,
      "one GET must end within this (a server trickling bytes never stalls); the object is then "
      "dead-lettered"},
+    SOURCE_GONE_PARAMS,
     SOURCE_WATCH_PARAMS,
     SOURCE_EVENTS_PARAMS,
     {NULL, 0, NULL, 0, 0, NULL, NULL},
@@ -87,6 +90,7 @@ static void source_fini(void *state, fr_stage *st)
         if (s->slots[i].buf)
             fr_buffer_unref(st, s->slots[i].buf);
     free(s->slots);
+    source_gone_free(s->gone); /* before the base: it holds the base's items */
     source_base_free(s->base);
     source_events_free(s->events); /* after the base told the outcome of every push */
     s3_client_free(s->client);
@@ -281,6 +285,8 @@ static fr_status source_init(fr_stage *st, void **state)
     if (!s->client || source_list(s, st, suffix, &err) < 0 ||
         !(s->fetch = s3_fetch_new(s->client, s->concurrency, &err)) ||
         !(s->slots = calloc((size_t)s->concurrency, sizeof *s->slots)) ||
+        !(s->gone = source_gone_new((unsigned)fr_config_int(st, "gone_retries"),
+                                    fr_config_int(st, "gone_backoff"))) ||
         source_listen(s, st, &err) < 0) {
         source_fini(s, st);
         *state = NULL;
@@ -325,10 +331,11 @@ static const char *source_unreadable(const source_state *s, const source_item *o
     return why;
 }
 
-/* Starts obj's GET into slot, or dead-letters obj: one object that cannot
- * be held or started never ends the run. */
+/* Starts obj's GET into slot (after `retries` not found), or
+ * dead-letters obj: one object that cannot be held or started never ends
+ * the run. */
 static fr_status source_start_one(source_state *s, fr_stage *st, source_slot *slot,
-                                  source_item *obj)
+                                  source_item *obj, unsigned retries)
 {
     char why[sizeof(((s3_error *)0)->message) + 64];
     s3_error err = {0};
@@ -347,6 +354,7 @@ static fr_status source_start_one(source_state *s, fr_stage *st, source_slot *sl
             reason = err.message;
         } else {
             slot->item = obj;
+            slot->retries = retries;
             return FR_OK;
         }
     }
@@ -354,18 +362,56 @@ static fr_status source_start_one(source_state *s, fr_stage *st, source_slot *sl
     return source_emit(s, st, obj, NULL, NULL, reason);
 }
 
-/* Starts GETs until every slot is busy or the listing is exhausted. */
+/* Starts GETs until every slot is busy or nothing is waiting: retries
+ * that are due first, then the listing's and pushed keys. */
 static fr_status source_start_more(source_state *s, fr_stage *st)
 {
-    for (int i = 0; i < s->concurrency && source_base_remaining(s->base); i++) {
+    int64_t now = source_gone_now_ms();
+    for (int i = 0; i < s->concurrency; i++) {
         source_slot *slot = &s->slots[i];
         if (slot->buf)
             continue;
-        fr_status r = source_start_one(s, st, slot, source_base_next(s->base));
+        unsigned retries = 0;
+        source_item *obj = source_gone_due(s->gone, now, &retries);
+        if (!obj && source_base_remaining(s->base))
+            obj = source_base_next(s->base);
+        if (!obj)
+            break;
+        fr_status r = source_start_one(s, st, slot, obj, retries);
         if (r != FR_OK)
             return r;
     }
     return FR_OK;
+}
+
+/* Nothing in flight or waiting but retries: waits for the first one due
+ * (commits are delivered meanwhile). */
+static fr_status source_wait_retry(source_state *s, fr_stage *st)
+{
+    int64_t wait = source_gone_next_ms(s->gone) - source_gone_now_ms();
+    return wait > 0 ? fr_idle(st, wait) : FR_OK;
+}
+
+/* A GET found no object (deleted since it was listed or its event sent, or
+ * not yet visible): tried again after a backoff while it has retries left
+ * (1), else its dead letter's reason is written into why (0). */
+static int source_not_found(source_state *s, fr_stage *st, source_slot *slot,
+                            const s3_fetch_result *res, char *why, size_t size)
+{
+    int64_t wait = 0;
+    int deferred =
+        source_gone_defer(s->gone, slot->item, slot->retries, source_gone_now_ms(), &wait);
+    if (deferred > 0) {
+        fr_metric_add(st, "gone_retries", 1);
+        fr_log(st, FR_LOG_DEBUG, "s3://%s/%s: not found at its GET (retry %u of %u in %lld ms)",
+               s->bucket, slot->item->key, slot->retries + 1,
+               (unsigned)fr_config_int(st, "gone_retries"), (long long)wait);
+        return 1;
+    }
+    snprintf(why, size, "deleted since listed or notified (not found at its GET%s, %u %s): %s",
+             deferred < 0 ? "; out of memory for a retry" : "", slot->retries,
+             slot->retries == 1 ? "retry" : "retries", res->err.message);
+    return 0;
 }
 
 static fr_status source_produce(void *state, fr_stage *st)
@@ -384,6 +430,8 @@ static fr_status source_produce(void *state, fr_stage *st)
     if (!s3_fetch_next(s->fetch, &res)) {
         if (source_base_remaining(s->base))
             return FR_OK;
+        if (source_gone_waiting(s->gone))
+            return source_wait_retry(s, st);
         return source_base_watching(s->base) ? source_base_wait(s->base) : FR_DONE;
     }
     source_slot *slot = res.user;
@@ -392,12 +440,17 @@ static fr_status source_produce(void *state, fr_stage *st)
         slot->buf = NULL;
         return FR_STOP;
     }
-    char why[sizeof res.err.message + 32];
+    char why[sizeof res.err.message + 128];
     const char *reason = NULL;
-    if (res.failed) {
-        snprintf(why, sizeof why, "%s%s",
-                 res.err.cls == S3_ERR_NOT_FOUND ? "deleted since listed: " : "", res.err.message);
+    if (res.failed && res.err.cls == S3_ERR_NOT_FOUND) {
+        if (source_not_found(s, st, slot, &res, why, sizeof why)) {
+            fr_buffer_unref(st, slot->buf);
+            slot->buf = NULL;
+            return FR_OK;
+        }
         reason = why;
+    } else if (res.failed) {
+        reason = res.err.message;
     }
     fr_buffer *buf = slot->buf;
     slot->buf = NULL;

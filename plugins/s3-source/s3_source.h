@@ -55,4 +55,43 @@ void source_events_stop(source_events *e);
  * outcome of the keys still pushed.  NULL is fine. */
 void source_events_free(source_events *e);
 
+/* ---- objects not found at their GET (gone.c) ---- */
+
+/* The params of the retries (append to the plugin's table). */
+#define SOURCE_GONE_PARAMS                                                                         \
+    {"gone_retries",                                                                               \
+     FR_PARAM_INT,                                                                                 \
+     "3",                                                                                          \
+     0,                                                                                            \
+     20,                                                                                           \
+     NULL,                                                                                         \
+     "an object not found at its GET (deleted since it was listed or its event was sent, or not "  \
+     "yet visible on an eventually consistent store) is tried again this many times before it "    \
+     "is dead-lettered with its reason"},                                                          \
+    {                                                                                              \
+        "gone_backoff", FR_PARAM_DURATION, "250ms", 1, 3.6e6, NULL,                                \
+            "the wait before the first of those retries; each next one waits twice as long"        \
+    }
+
+/* Objects waiting to be tried again (in the order deferred), each with its
+ * retries so far.  Owned by the source; items borrowed from the base. */
+typedef struct source_gone source_gone;
+/* NULL when out of memory. */
+source_gone *source_gone_new(unsigned max_retries, int64_t backoff_ms);
+void source_gone_free(source_gone *g);
+/* The monotonic clock in ms, which the due times below are on. */
+int64_t source_gone_now_ms(void);
+/* The wait before retry number retry (1, 2, ...): backoff_ms doubled each time. */
+int64_t source_gone_backoff_ms(int64_t backoff_ms, unsigned retry);
+/* it (after `retries` retries) was not found: 1 when it waits for its next
+ * retry (*wait_ms how long), 0 when it had every retry (dead-letter it),
+ * -1 when out of memory. */
+int source_gone_defer(source_gone *g, source_item *it, unsigned retries, int64_t now_ms,
+                      int64_t *wait_ms);
+/* An item whose retry is due at now_ms (removed; *retries its count), or NULL. */
+source_item *source_gone_due(source_gone *g, int64_t now_ms, unsigned *retries);
+/* The earliest due time, INT64_MAX when none waits. */
+int64_t source_gone_next_ms(const source_gone *g);
+size_t source_gone_waiting(const source_gone *g);
+
 #endif

@@ -218,6 +218,10 @@ stages:
             proxy.wait_for("fault pause")  # listed, and its GET is on its way
             self.s3.delete_object(Bucket=bucket, Key=victim)
             proxy.resume()
+            # not found: tried again (gone_retries, 3 by default), then dead-lettered
+            for retry in (1, 2, 3):
+                run.wait_for(f"not found at its GET (retry {retry} of 3")
+            run.wait_for("dead-lettered")
             others = [o for o in objects if o[0] != victim]
             run.wait_committed(others, [self.path("csv"), self.path("pq")])
             code = run.stop(signal.SIGTERM)
@@ -227,6 +231,7 @@ stages:
         dead = self.lines("dead.jsonl")
         self.assertEqual([d["key"] for d in dead], [victim])
         self.assertIn("deleted since listed", dead[0]["reason"])
+        self.assertIn("3 retries", dead[0]["reason"])
         self.assertIn(f"s3://{bucket}/{victim}", dead[0]["reason"])
         self.assertEqual(duckdb_rows("csv", self.path("csv")), Counter(others))
 

@@ -100,6 +100,8 @@ static void test_deleted_after_listing(const char *url, const char *bucket, int 
         CHECK_STR(fr_harness_rejected(h, 0)->key, "Training/Banana/0.jpg");
         CHECK_CONTAINS(fr_harness_rejected_reason(h, 0), "deleted since listed");
         CHECK_CONTAINS(fr_harness_rejected_reason(h, 0), "NoSuchKey");
+        CHECK_CONTAINS(fr_harness_rejected_reason(h, 0), "3 retries"); /* gone_retries */
+        CHECK(fr_harness_metric(h, "gone_retries") == 3);
     }
     fr_harness_free(h);
     s3_client_free(c);
