@@ -324,9 +324,11 @@ fr_status source_base_emit(source_base *b, source_item *it, fr_buffer *buf, void
     fr_metric_add(b->st, "bytes", (double)it->size);
     fr_status s = fr_emit_key(b->st, &rec, it->version);
     /* A pushed key: its pusher may acknowledge once the ledger has it. */
-    if (i->n_waiters)
+    if (i->n_waiters) /* durable in the journal (watch.c) and the ledger first */
         source_item_settle(b, i,
-                           fr_ledger_sync(b->st) == 0 ? SOURCE_PUSH_RECORDED : SOURCE_PUSH_DROPPED);
+                           watch_journal_sync(b) == 0 && fr_ledger_sync(b->st) == 0
+                               ? SOURCE_PUSH_RECORDED
+                               : SOURCE_PUSH_DROPPED);
     source_item_free(i);
     return s;
 }

@@ -58,6 +58,32 @@ base_item *source_base_find(source_base *b, const char *key, const char *version
 /* Tells i's pushers outcome and forgets them. */
 void source_item_settle(source_base *b, base_item *i, source_push_outcome outcome);
 
+/* ---- pushed keys kept until done (pending.c) ----
+ * A watching source with a state directory journals every pushed key it
+ * takes, durably before the pusher is answered; at start it reads again
+ * each journalled key the ledger has not done or dead-lettered. */
+typedef struct pending_journal pending_journal;
+/* The journal <dir>/pushed-keys (not read yet); NULL when out of memory. */
+pending_journal *pending_open(const char *dir);
+void pending_close(pending_journal *j);
+/* Whether an entry stays: 1 keep, 0 drop, -1 error (strings borrowed). */
+typedef int (*pending_keep_fn)(void *user, const char *key, const char *version,
+                               const char *modified, uint64_t size);
+/* Rewrites the journal with the entries keep() wants (atomically,
+ * durably) and opens it for appending.  0, or -1 with err. */
+int pending_rewrite(pending_journal *j, pending_keep_fn keep, void *user, char *err,
+                    size_t err_size);
+/* Appends an entry (strings borrowed; modified may be NULL).  0 or -1. */
+int pending_append(pending_journal *j, const char *key, const char *version, const char *modified,
+                   uint64_t size);
+/* Makes every entry appended so far durable.  0 or -1. */
+int pending_sync(pending_journal *j);
+/* 1 when enough was appended since the last rewrite to rewrite it. */
+int pending_rewrite_due(const pending_journal *j);
+/* The base's side (watch.c): journals are synced before a pushed key's
+ * pusher is told; 0 (also without a journal), or -1. */
+int watch_journal_sync(source_base *b);
+
 /* watch.c */
 /* Moves pushed keys into the queue (front), answering duplicates; keeps
  * the lag metric current. */

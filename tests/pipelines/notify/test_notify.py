@@ -6,7 +6,9 @@ while it is stopped (radosgw keeps their events and delivers them to the
 next run), restart: every uploaded key is in the CSV output exactly once,
 the key with spaces, '+', '%' and unicode read with the right bytes, the
 multipart object read only after its completion, the deleted one a dead
-letter with its reason.  The listing round runs once at each start (watch:
+letter with its reason after bounded retries; a key accepted but not yet
+committed when the run is killed, deleted before the restart, a dead
+letter at the restart.  The listing round runs once at each start (watch:
 1h), so what arrives later comes from events.  Synchronised on the
 pipeline's log lines, never on sleeps."""
 import io
@@ -164,6 +166,10 @@ class Notify(FlowrunCase):
             run.log.until(lambda l: "(1 dead-lettered), answered 200" in l,
                           "the deleted object's event dead-lettered")
             run.answered(5)  # wave 3, the creation and the removal of gone.jpg
+            # its GET found nothing and was tried again, a bounded number of times
+            retries = [l for l in run.log.seen if "gone.jpg: not found at its GET" in l]
+            self.assertEqual(len(retries), 3, retries)
+            self.assertIn("retry 3 of 3", retries[-1])
             code, rest = run.stop()
             self.assertEqual(code, 1, "\n".join(run.log.seen[-30:]))  # 1: a dead letter
         finally:
@@ -178,14 +184,22 @@ class Notify(FlowrunCase):
         dead = [json.loads(line) for line in open(self.path("dead.jsonl"))]
         self.assertEqual([d["key"] for d in dead], ["in/wave 3/gone.jpg"], dead)
         self.assertIn("deleted", dead[0]["reason"])
+        self.assertIn("3 retries", dead[0]["reason"])
+        self.assertIn("NoSuchKey", dead[0]["reason"])
 
-    def test_kill_9_mid_wave_then_restart_loses_and_repeats_nothing(self):
+    def notified_bucket(self, name):
+        """A new bucket whose events a topic pushes to a free port:
+        (env, s3 client, bucket, port, topics)."""
         env = server_env()
         s3 = boto(env)
-        bucket = new_bucket(s3, "notify-kill")
+        bucket = new_bucket(s3, name)
         port = free_ports(1)
         topics = [notifytest.create_topic(env, f"http://127.0.0.1:{port}/events")]
         notifytest.notify(s3, bucket, topics)
+        return env, s3, bucket, port, topics
+
+    def test_kill_9_mid_wave_then_restart_loses_and_repeats_nothing(self):
+        env, s3, bucket, port, topics = self.notified_bucket("notify-kill")
         rng = random.Random(9)
         p = self.pipeline(PIPELINE % (bucket, port))
         keys = [f"in/kill/{i}.jpg" for i in range(8)]
@@ -203,6 +217,35 @@ class Notify(FlowrunCase):
         finally:
             notifytest.remove(env, bucket, topics)
         self.assertEqual(sorted(csv_rows(self.path("csv"))), keys)  # a key twice fails there
+
+    def test_pending_key_deleted_while_stopped_is_a_dead_letter_at_restart(self):
+        """A pushed key accepted (its event answered: durable in the ledger)
+        but not yet committed when the run is killed, then deleted: the
+        restart reads it again (the source keeps pushed keys until they are
+        committed), finds it gone and dead-letters it; it never stays
+        pending. The sink's max_age is an hour, so the row is not committed
+        before the kill."""
+        env, s3, bucket, port, topics = self.notified_bucket("notify-pending")
+        rng = random.Random(3)
+        p = self.pipeline((PIPELINE % (bucket, port)).replace("max_age: 1s", "max_age: 1h"))
+        key = "in/pending/lost.jpg"
+        try:
+            run = Run(self, p, env)
+            s3.put_object(Bucket=bucket, Key=key, Body=jpeg(rng))
+            run.answered(1)  # durable in the ledger, its row in the open part
+            run.proc.send_signal(signal.SIGKILL)
+            self.assertEqual(run.proc.wait(timeout=60), -9)
+            s3.delete_object(Bucket=bucket, Key=key)
+            run = Run(self, p, env)
+            run.log.until(lambda l: "dead-lettered" in l and "lost.jpg" in l,
+                          "the pending key dead-lettered")
+            code, rest = run.stop()
+            self.assertEqual(code, 1, "\n".join(run.log.seen[-30:]))  # 1: a dead letter
+        finally:
+            notifytest.remove(env, bucket, topics)
+        dead = [json.loads(line) for line in open(self.path("dead.jsonl"))]
+        self.assertEqual([d["key"] for d in dead], [key], dead)
+        self.assertIn("NoSuchKey", dead[0]["reason"])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,173 @@
+/*
+ * pending.c — the journal of pushed keys a watching source accepted
+ * (source_internal.h): one entry per key appended as it is taken, made
+ * durable before its pusher is answered, and rewritten with only the
+ * entries still wanted.  Why: once a key's event is answered the store
+ * never sends it again, and a key deleted before a restart is not listed
+ * either; without the journal a key in flight at a crash would stay
+ * pending in the ledger forever instead of being read again (and, gone,
+ * dead-lettered).
+ *
+ * An entry is "<key length> <version length> <modified length> <size>\n"
+ * then the three strings and "\n": keys may hold any byte but NUL.  A torn
+ * last entry (a crash while appending) is ignored: its key was not yet
+ * answered, so the store delivers it again.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "source_internal.h"
+
+#define REWRITE_AFTER 1024 /* entries appended before a rewrite is considered */
+#define MAX_FIELD     65536
+
+struct pending_journal {
+    char *path; /* owned: <state dir>/pushed-keys */
+    FILE *f;    /* appending; NULL until the first rewrite */
+    size_t appended, kept;
+};
+
+pending_journal *pending_open(const char *dir)
+{
+    pending_journal *j = calloc(1, sizeof *j);
+    size_t size = strlen(dir) + sizeof "/pushed-keys";
+    if (j && (j->path = malloc(size)))
+        snprintf(j->path, size, "%s/pushed-keys", dir);
+    if (!j || !j->path) {
+        free(j);
+        return NULL;
+    }
+    return j;
+}
+
+void pending_close(pending_journal *j)
+{
+    if (!j)
+        return;
+    if (j->f)
+        fclose(j->f);
+    free(j->path);
+    free(j);
+}
+
+static int put_entry(FILE *f, const char *key, const char *version, const char *modified,
+                     uint64_t size)
+{
+    return fprintf(f, "%zu %zu %zu %" PRIu64 "\n%s%s%s\n", strlen(key), strlen(version),
+                   strlen(modified), size, key, version, modified) < 0
+               ? -1
+               : 0;
+}
+
+/* Reads field i of an entry (len bytes) into fields[i] (malloc'd). */
+static int read_field(FILE *f, size_t len, char **field)
+{
+    if (len > MAX_FIELD || !(*field = malloc(len + 1)))
+        return -1;
+    if (fread(*field, 1, len, f) != len)
+        return -1;
+    (*field)[len] = '\0';
+    return 0;
+}
+
+/* Copies the entries of in that keep() wants into out; the count kept, or
+ * -1 (keep's error, or out). */
+static long copy_wanted(FILE *in, FILE *out, pending_keep_fn keep, void *user)
+{
+    long kept = 0;
+    size_t len[3];
+    uint64_t size;
+    while (in && fscanf(in, "%zu %zu %zu %" SCNu64, &len[0], &len[1], &len[2], &size) == 4 &&
+           fgetc(in) == '\n') {
+        char *field[3] = {NULL, NULL, NULL};
+        int whole = read_field(in, len[0], &field[0]) == 0 &&
+                    read_field(in, len[1], &field[1]) == 0 &&
+                    read_field(in, len[2], &field[2]) == 0 && fgetc(in) == '\n';
+        int wanted = whole ? keep(user, field[0], field[1], field[2], size) : 0;
+        if (wanted > 0 && put_entry(out, field[0], field[1], field[2], size) == 0)
+            kept++;
+        else if (wanted != 0)
+            kept = -1;
+        for (int k = 0; k < 3; k++)
+            free(field[k]);
+        if (!whole || kept < 0)
+            break; /* a torn tail ends the journal */
+    }
+    return kept;
+}
+
+/* Makes path's new content (tmp, written and synced) the journal and
+ * opens it for appending. */
+static int replace_with(pending_journal *j, FILE *tmp, const char *tmp_path)
+{
+    if (fflush(tmp) != 0 || fsync(fileno(tmp)) != 0 || rename(tmp_path, j->path) != 0)
+        return -1;
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s", j->path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    int fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd); /* the rename itself durable */
+        close(fd);
+    }
+    if (j->f)
+        fclose(j->f);
+    j->f = tmp;
+    return 0;
+}
+
+int pending_rewrite(pending_journal *j, pending_keep_fn keep, void *user, char *err,
+                    size_t err_size)
+{
+    char tmp_path[4200];
+    snprintf(tmp_path, sizeof tmp_path, "%s.tmp", j->path);
+    if (j->f)
+        fflush(j->f);
+    FILE *in = fopen(j->path, "r");
+    if (!in && errno != ENOENT) {
+        snprintf(err, err_size, "%s: %s", j->path, strerror(errno));
+        return -1;
+    }
+    FILE *tmp = fopen(tmp_path, "w");
+    long kept = tmp ? copy_wanted(in, tmp, keep, user) : -1;
+    int saved = errno;
+    if (in)
+        fclose(in);
+    if (kept < 0 || replace_with(j, tmp, tmp_path) != 0) {
+        snprintf(err, err_size, "%s: cannot rewrite: %s", j->path,
+                 strerror(kept < 0 ? saved : errno));
+        if (tmp)
+            fclose(tmp);
+        unlink(tmp_path);
+        return -1;
+    }
+    j->kept = (size_t)kept;
+    j->appended = 0;
+    return 0;
+}
+
+int pending_append(pending_journal *j, const char *key, const char *version, const char *modified,
+                   uint64_t size)
+{
+    if (!j->f || put_entry(j->f, key, version, modified ? modified : "", size) != 0)
+        return -1;
+    j->appended++;
+    return 0;
+}
+
+int pending_sync(pending_journal *j)
+{
+    return j->f && fflush(j->f) == 0 && fdatasync(fileno(j->f)) == 0 ? 0 : -1;
+}
+
+int pending_rewrite_due(const pending_journal *j)
+{
+    return j->appended >= REWRITE_AFTER && j->appended >= 2 * j->kept;
+}
