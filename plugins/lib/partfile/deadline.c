@@ -12,6 +12,16 @@ int64_t partfile_row_due(int64_t now_ms, int64_t wall_ms, int64_t uploaded_ms, i
     return now_ms + (uploaded_ms + max_age_ms - wall_ms) - publish_ms;
 }
 
+int64_t partfile_part_due(int64_t opened_ms, int64_t max_age_ms, int64_t rows_due_ms,
+                          int64_t min_open_ms)
+{
+    if (max_age_ms <= 0)
+        return INT64_MAX;
+    int64_t aged = opened_ms + max_age_ms, floor = opened_ms + min_open_ms;
+    int64_t due = rows_due_ms > floor ? rows_due_ms : floor;
+    return due < aged ? due : aged;
+}
+
 int64_t partfile_publish_estimate(int64_t previous_ms, int64_t measured_ms)
 {
     if (measured_ms < 0)

@@ -48,7 +48,8 @@ struct partfile_out {
     char *part_path;     /* owned: its final name */
     uint64_t rows, bytes;
     int64_t opened_ms;
-    int64_t due_ms; /* the open part's rows' earliest deadline (partfile_note_due) */
+    int64_t due_ms;      /* the open part's rows' earliest deadline (partfile_note_due) */
+    int64_t min_open_ms; /* partfile_set_min_open */
     /* Owned: the ids of the open part (and of the staged ones before it),
      * then of what the last commit published. */
     char **ids;
@@ -683,10 +684,12 @@ int partfile_should_roll(const partfile_out *out, uint64_t pending_bytes, int64_
 
 int64_t partfile_due(const partfile_out *out)
 {
-    if (!out->opt.max_age_ms)
-        return INT64_MAX;
-    int64_t aged = out->opened_ms + out->opt.max_age_ms;
-    return out->due_ms < aged ? out->due_ms : aged;
+    return partfile_part_due(out->opened_ms, out->opt.max_age_ms, out->due_ms, out->min_open_ms);
+}
+
+void partfile_set_min_open(partfile_out *out, int64_t min_open_ms)
+{
+    out->min_open_ms = min_open_ms;
 }
 
 void partfile_note_due(partfile_out *out, int64_t due_ms)

@@ -158,10 +158,20 @@ int partfile_should_roll(const partfile_out *out, uint64_t pending_bytes, int64_
  * source base) is committed within max_age of its upload.  So the part is
  * due at the earliest of begin + max_age and each row's upload + max_age
  * less the time a publish takes; a row uploaded longer than that ago makes
- * it due at once.  INT64_MAX without max_age. */
+ * it due at once, but a part stays open at least min_open_ms (set from
+ * the publish time, PARTFILE_OPEN_PER_PUBLISH): a backlog of old uploads
+ * is written in parts of many rows, not one part per row.  INT64_MAX
+ * without max_age.  partfile_part_due is the arithmetic. */
 int64_t partfile_due(const partfile_out *out);
+int64_t partfile_part_due(int64_t opened_ms, int64_t max_age_ms, int64_t rows_due_ms,
+                          int64_t min_open_ms);
 /* Lowers the open part's due time to due_ms (monotonic ms). */
 void partfile_note_due(partfile_out *out, int64_t due_ms);
+/* The least time a part stays open (capped by max_age), from now on. */
+void partfile_set_min_open(partfile_out *out, int64_t min_open_ms);
+/* A part already due stays open this many times its publish time: a sink
+ * working off a backlog spends at most a fifth of its time publishing. */
+#define PARTFILE_OPEN_PER_PUBLISH 4
 /* The monotonic time by which a part holding a row uploaded at uploaded_ms
  * (Unix ms; <= 0: unknown) must start publishing, given the monotonic and
  * wall clocks read at the same moment (now_ms, wall_ms) and publish_ms,

@@ -181,6 +181,7 @@ static fr_status commit_part(partfile_stage *s, fr_stage *st)
     size_t published = partfile_committed_ids(s->out, &ids);
     acknowledge(s, st);
     s->publish_ms = partfile_publish_estimate(s->publish_ms, now_ms() - started);
+    partfile_set_min_open(s->out, PARTFILE_OPEN_PER_PUBLISH * s->publish_ms);
     s->parts++;
     fr_metric_add(st, "parts", 1);
     if (published) /* a rolling output's part is out: tests and operators follow it */

@@ -2,8 +2,9 @@
  * test_deadline — the arithmetic behind a rolling part's due time
  * (plugins/lib/partfile/deadline.c): a row is committed within max_age of
  * its upload, counted on the wall clock and moved onto the monotonic one,
- * less the time a publish takes; the publish estimate rises at once and
- * falls slowly.
+ * less the time a publish takes; a part already due stays open a few
+ * publish times (a backlog fills parts), never past its max_age; the
+ * publish estimate rises at once and falls slowly.
  */
 #include <stdint.h>
 
@@ -32,6 +33,22 @@ static void test_row_due(void)
     CHECK(partfile_row_due(MONO, WALL, WALL, 0, 40) == INT64_MAX);
 }
 
+static void test_part_due(void)
+{
+    /* Begun at 100, max_age 1000: due at 1100 without row deadlines. */
+    CHECK(partfile_part_due(100, 1000, INT64_MAX, 0) == 1100);
+    /* A row due at 600: then. */
+    CHECK(partfile_part_due(100, 1000, 600, 0) == 600);
+    /* A row due long ago (an old upload): at once, i.e. when begun ... */
+    CHECK(partfile_part_due(100, 1000, -5000, 0) == 100);
+    /* ... or once open for min_open (4 publishes), so a backlog fills parts. */
+    CHECK(partfile_part_due(100, 1000, -5000, 40) == 140);
+    CHECK(partfile_part_due(100, 1000, 600, 40) == 600); /* a later row deadline wins */
+    /* Never later than max_age after its beginning. */
+    CHECK(partfile_part_due(100, 1000, -5000, 5000) == 1100);
+    CHECK(partfile_part_due(100, 0, 600, 0) == INT64_MAX); /* no max_age: no deadline */
+}
+
 static void test_publish_estimate(void)
 {
     CHECK(partfile_publish_estimate(0, 30) == 30);  /* the first publish */
@@ -48,6 +65,7 @@ static void test_publish_estimate(void)
 int main(void)
 {
     test_row_due();
+    test_part_due();
     test_publish_estimate();
     return check_exit();
 }

@@ -705,21 +705,20 @@ static void test_max_age_counts_from_the_upload(void)
 {
     char path[600];
     fr_harness *h = rolling_sink("upload-age", "1h", path, sizeof path);
-    /* Uploaded two hours ago (a backlog): its part is due already. */
-    CHECK_INT(push_uploaded(h, 0, 7200000), FR_OK);
-    CHECK_INT(fr_harness_commit_count(h), 1);
     /* Uploaded just now: its part waits for the hour. */
-    CHECK_INT(push_uploaded(h, 1, 0), FR_OK);
-    CHECK_INT(fr_harness_commit_count(h), 1);
-    /* An old upload joining it makes the part (both rows) due at once. */
-    CHECK_INT(push_uploaded(h, 2, 3600000), FR_OK);
-    CHECK_INT(fr_harness_commit_count(h), 3);
-    CHECK_INT(push(h, 3, 1), FR_OK); /* no upload time: the part's max_age only */
-    CHECK_INT(fr_harness_commit_count(h), 3);
+    CHECK_INT(push_uploaded(h, 0, 0), FR_OK);
+    CHECK_INT(fr_harness_commit_count(h), 0);
+    /* Uploaded two hours ago (a backlog, a multipart upload's start): the
+     * part (both rows) is due already, published at once (no publish was
+     * measured yet, so it need not stay open for one). */
+    CHECK_INT(push_uploaded(h, 1, 7200000), FR_OK);
+    CHECK_INT(fr_harness_commit_count(h), 2);
+    CHECK_INT(push(h, 2, 1), FR_OK); /* no upload time: the part's max_age only */
+    CHECK_INT(fr_harness_commit_count(h), 2);
     CHECK_INT(fr_harness_flush(h), FR_OK);
-    CHECK_INT(fr_harness_commit_count(h), 4);
+    CHECK_INT(fr_harness_commit_count(h), 3);
     fr_harness_free(h);
-    CHECK_STR(listing(path), "_manifest.json part-00000.csv part-00001.csv part-00002.csv");
+    CHECK_STR(listing(path), "_manifest.json part-00000.csv part-00001.csv");
 }
 
 int main(void)
