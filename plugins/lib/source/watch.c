@@ -217,9 +217,15 @@ static void take_one(source_base *b, pushed_key *p)
         p->waiter.done(p->waiter.user, SOURCE_PUSH_IGNORED);
         return;
     }
+    /* Every key whose pusher is told RECORDED is journalled first, also one
+     * the listing found (waiting, being read, or sent by this run), so a
+     * crash before its commit cannot leave it pending forever. */
+    pending_journal *journal = b->watch->journal;
+    int journalled =
+        !journal || pending_append(journal, p->key, p->version, p->modified, p->size) == 0;
     base_item *same = source_base_find(b, p->key, p->version);
-    if (same) {
-        if (add_waiter(b, same, &p->waiter) != 0)
+    if (same) { /* synced before the answer, at its emit */
+        if (!journalled || add_waiter(b, same, &p->waiter) != 0)
             p->waiter.done(p->waiter.user, SOURCE_PUSH_DROPPED);
         return;
     }
@@ -228,16 +234,17 @@ static void take_one(source_base *b, pushed_key *p)
         p->waiter.done(p->waiter.user, SOURCE_PUSH_IGNORED);
         return;
     }
-    if (state >= FR_KEY_DONE) { /* sent, done, dead or held: a duplicate delivery */
+    if (state == FR_KEY_SENT) { /* sent by this run, not yet done: a duplicate delivery */
+        int synced = journalled && watch_journal_sync(b) == 0;
+        p->waiter.done(p->waiter.user, synced ? SOURCE_PUSH_RECORDED : SOURCE_PUSH_DROPPED);
+        return;
+    }
+    if (state >= FR_KEY_DONE) { /* done, dead or held: a duplicate delivery */
         p->waiter.done(p->waiter.user, SOURCE_PUSH_RECORDED);
         return;
     }
     base_item *i = source_item_new(p->key, p->version, p->size, p->modified);
-    pending_journal *journal = b->watch->journal;
-    if (!i || add_waiter(b, i, &p->waiter) != 0 ||
-        (journal && pending_append(journal, p->key, p->version, p->modified, p->size) != 0)) {
-        if (i && i->n_waiters) /* answered here: not through the item */
-            b->pushed_open--;
+    if (!journalled || !i || add_waiter(b, i, &p->waiter) != 0) {
         source_item_free(i);
         p->waiter.done(p->waiter.user, SOURCE_PUSH_DROPPED);
         return;
