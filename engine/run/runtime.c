@@ -26,6 +26,7 @@
 #include "curve.h"
 #include "instance.h"
 #include "ledger.h"
+#include "link_window.h"
 #include "log.h"
 #include "metrics_server.h"
 #include "port_type.h"
@@ -173,6 +174,7 @@ static int bind_data_in(run *r, instance *in)
         log_msg(FR_LOG_ERROR, NULL, "%s", err);
         return -1;
     }
+    link_window_tune(in->data_in, g->stages[in->stage_index].input_type, r->opt->queue_depth);
     if ((r->curve && curve_server(r->curve, in->data_in, ep) != 0) ||
         zmq_bind(in->data_in, ep) != 0) {
         log_msg(FR_LOG_ERROR, in->stage.scope, "cannot listen on %s: %s", ep,
@@ -204,8 +206,11 @@ static int connect_outs(run *r, instance *in)
                 return -1;
             if (!remote)
                 endpoint_local(r->run_id, g, c, j, ep, sizeof ep);
-            if (!(port->socks[j] = new_socket(r, ZMQ_PUSH)) ||
-                (remote && r->curve && curve_client(r->curve, port->socks[j], node)) ||
+            if (!(port->socks[j] = new_socket(r, ZMQ_PUSH)))
+                return -1;
+            if (remote)
+                link_window_tune(port->socks[j], gs->output_type, r->opt->queue_depth);
+            if ((remote && r->curve && curve_client(r->curve, port->socks[j], node)) ||
                 zmq_connect(port->socks[j], ep))
                 return -1;
         }

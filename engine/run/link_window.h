@@ -1,0 +1,38 @@
+/*
+ * link_window.h — how much a data link between nodes may hold.
+ *
+ * Replicas on several nodes are fed by credit: a record goes to the next
+ * replica whose link has room (instance.c).  That room must be small and
+ * counted in bytes, or a link holds far more than its replica works off
+ * soon, and the split follows which connection drains first, not which
+ * replica is faster: with ZeroMQ's high-water marks counted in messages
+ * (--queue, 16 at each end) and Linux's autotuned socket buffers (up to
+ * 4 MiB to send, 6 MiB to receive), one tcp link held about 100 images of
+ * 150 KB, a third of a 300-image run (docs/multi-host.md).  So a socket of
+ * a link between nodes gets, before it connects or listens:
+ *   - kernel buffers of LINK_SOCKET_BYTES each way (Linux doubles that);
+ *   - high-water marks of LINK_PIPE_BYTES worth of the link's records
+ *     (the size its port type fixes: image/u8[224,224,3] is 150,528 B), at
+ *     least 1 and at most --queue; a type without fixed sizes (bytes,
+ *     named dims) keeps --queue.
+ * The marks are fixed before the pipes exist: libzmq 4.3.4 applies a mark
+ * changed later to live pipes, but a pair of tcp sockets whose marks change
+ * mid-stream was seen to stop for good.  Links inside a process keep --queue.
+ */
+#ifndef FLOWRUN_LINK_WINDOW_H
+#define FLOWRUN_LINK_WINDOW_H
+
+#include <stddef.h>
+
+#define LINK_SOCKET_BYTES (64 * 1024)
+#define LINK_PIPE_BYTES   (256 * 1024)
+
+/* The payload size every record of port type `type` has, or 0 when the
+ * type does not fix it. */
+size_t link_window_record_bytes(const char *type);
+
+/* Sets the buffers and high-water marks of a socket of a link between
+ * nodes that carries records of `type`; call before zmq_connect/zmq_bind. */
+void link_window_tune(void *sock, const char *type, unsigned queue_depth);
+
+#endif
