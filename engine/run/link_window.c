@@ -26,11 +26,13 @@ size_t link_window_record_bytes(const char *type)
 
 void link_window_tune(void *sock, const char *type, unsigned queue_depth)
 {
+    size_t bytes = link_window_record_bytes(type);
+    if (!bytes)
+        return; /* sizes vary: --queue, and the kernel's own buffer sizes */
     int buffer = LINK_SOCKET_BYTES;
     zmq_setsockopt(sock, ZMQ_SNDBUF, &buffer, sizeof buffer);
     zmq_setsockopt(sock, ZMQ_RCVBUF, &buffer, sizeof buffer);
-    size_t bytes = link_window_record_bytes(type);
-    size_t fit = bytes ? LINK_PIPE_BYTES / bytes : queue_depth;
+    size_t fit = LINK_PIPE_BYTES / bytes;
     int hwm = fit < 1 ? 1 : fit > queue_depth ? (int)queue_depth : (int)fit;
     zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);

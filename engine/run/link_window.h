@@ -9,12 +9,15 @@
  * (--queue, 16 at each end) and Linux's autotuned socket buffers (up to
  * 4 MiB to send, 6 MiB to receive), one tcp link held about 100 images of
  * 150 KB, a third of a 300-image run (docs/multi-host.md).  So a socket of
- * a link between nodes gets, before it connects or listens:
+ * a link between nodes whose records' size the port type fixes
+ * (image/u8[224,224,3] is 150,528 B) gets, before it connects or listens:
  *   - kernel buffers of LINK_SOCKET_BYTES each way (Linux doubles that);
- *   - high-water marks of LINK_PIPE_BYTES worth of the link's records
- *     (the size its port type fixes: image/u8[224,224,3] is 150,528 B), at
- *     least 1 and at most --queue; a type without fixed sizes (bytes,
- *     named dims) keeps --queue.
+ *   - high-water marks of LINK_PIPE_BYTES worth of its records, at least 1
+ *     and at most --queue.
+ * A link whose sizes vary (bytes, named dims) keeps --queue and the
+ * kernel's autotuned buffers: 64 KiB buffers cost records of 64 B a third
+ * of their throughput over tcp (bench/engine/run.py), and a mark in bytes
+ * cannot be fixed without a size.
  * The marks are fixed before the pipes exist: libzmq 4.3.4 applies a mark
  * changed later to live pipes, but a pair of tcp sockets whose marks change
  * mid-stream was seen to stop for good.  Links inside a process keep --queue.
@@ -32,7 +35,8 @@
 size_t link_window_record_bytes(const char *type);
 
 /* Sets the buffers and high-water marks of a socket of a link between
- * nodes that carries records of `type`; call before zmq_connect/zmq_bind. */
+ * nodes that carries records of `type` (nothing when the type does not fix
+ * their size); call before zmq_connect/zmq_bind. */
 void link_window_tune(void *sock, const char *type, unsigned queue_depth);
 
 #endif
