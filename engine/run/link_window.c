@@ -33,7 +33,9 @@ void link_window_tune(void *sock, const char *type, unsigned queue_depth)
     zmq_setsockopt(sock, ZMQ_SNDBUF, &buffer, sizeof buffer);
     zmq_setsockopt(sock, ZMQ_RCVBUF, &buffer, sizeof buffer);
     size_t fit = LINK_PIPE_BYTES / bytes;
-    int hwm = fit < 1 ? 1 : fit > queue_depth ? (int)queue_depth : (int)fit;
+    if (fit > queue_depth)
+        fit = queue_depth;
+    int hwm = fit < LINK_MIN_HWM ? LINK_MIN_HWM : (int)fit;
     zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
 }

@@ -12,15 +12,18 @@
  * a link between nodes whose records' size the port type fixes
  * (image/u8[224,224,3] is 150,528 B) gets, before it connects or listens:
  *   - kernel buffers of LINK_SOCKET_BYTES each way (Linux doubles that);
- *   - high-water marks of LINK_PIPE_BYTES worth of its records, at least 1
- *     and at most --queue.
+ *   - high-water marks of LINK_PIPE_BYTES worth of its records, at least
+ *     LINK_MIN_HWM and at most --queue (or LINK_MIN_HWM if --queue is less).
  * A link whose sizes vary (bytes, named dims) keeps --queue and the
  * kernel's autotuned buffers: 64 KiB buffers cost records of 64 B a third
  * of their throughput over tcp (bench/engine/run.py), and a mark in bytes
  * cannot be fixed without a size.
  * The marks are fixed before the pipes exist: libzmq 4.3.4 applies a mark
  * changed later to live pipes, but a pair of tcp sockets whose marks change
- * mid-stream was seen to stop for good.  Links inside a process keep --queue.
+ * mid-stream was seen to stop for good.  And never 1: a receiving mark of 1
+ * on a CURVE link (ZAP admitting its peers) stopped it before its first
+ * record (libzmq 4.3.4; 2 works, as 1 does without CURVE).  Links inside a
+ * process keep --queue.
  */
 #ifndef FLOWRUN_LINK_WINDOW_H
 #define FLOWRUN_LINK_WINDOW_H
@@ -29,6 +32,7 @@
 
 #define LINK_SOCKET_BYTES (64 * 1024)
 #define LINK_PIPE_BYTES   (256 * 1024)
+#define LINK_MIN_HWM      2
 
 /* The payload size every record of port type `type` has, or 0 when the
  * type does not fix it. */
