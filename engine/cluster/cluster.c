@@ -41,7 +41,7 @@ struct cluster {
     uint64_t hb_ns; /* heartbeat interval */
     uint64_t last_sent_ns;
     int go, aborted, stopped, told_stop;
-    int watching;    /* a source of another node watches its store (WATCHING) */
+    int watching;    /* a source of some node watches its store (WATCHING heard) */
     int draining;    /* the input of the whole run is ending (DRAIN sent or heard) */
     int verdict;     /* node: from the coordinator, -1 until then */
     int run_kind;    /* node: the coordinator's ledger's fr_run_kind (RUNKIND), -1 until then */
