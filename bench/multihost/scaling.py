@@ -21,6 +21,7 @@ the issue's target is >= 0.9 at 3 hosts. Run it as root on a quiet machine:
 the edge and the workers share this machine's cores, so n x QUOTA plus the
 edge's work must fit in them (2 cores: 3 x 0.6 leaves 0.2 for the edge)."""
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -111,7 +112,8 @@ def run(build, tmp, n, quota, images):
                 # The worker joins its cgroup itself, before exec: no thread of
                 # it ever runs outside the quota.
                 procs[h] = subprocess.Popen(
-                    hosts.command(h, [flowrun, "-q", "run", "--node", h, path]), env=env,
+                    hosts.command(h, [flowrun, "-q", "run", "--node", h, path, "--summary",
+                                      os.path.join(tmp, "summary-%s.json" % h)]), env=env,
                     preexec_fn=lambda q=quotas[h]: q.add(os.getpid()))
                 born[h] = time.monotonic()
             edge = subprocess.Popen(hosts.command("edge", [flowrun, "-v", "run", "--node", "edge",
@@ -142,7 +144,14 @@ def run(build, tmp, n, quota, images):
             rows = sum(1 for _ in f) - 1
         if rows != images:
             sys.exit("%d rows written for %d images" % (rows, images))
-        return wall, used, throttled
+        return wall, used, throttled, {w: embedded(tmp, w) for w in workers}
+
+
+def embedded(tmp, worker):
+    """(images, busy seconds) of the worker's embed replica, from its summary."""
+    with open(os.path.join(tmp, "summary-%s.json" % worker)) as f:
+        embed = json.load(f)["stages"]["embed"]
+    return embed["records_in"], embed["busy_seconds"]
 
 
 def main():
@@ -163,7 +172,7 @@ def main():
               .rstrip())
         rate = {}
         for n in [int(x) for x in args.hosts.split(",")]:
-            wall, used, throttled = run(args.build, tmp, n, args.quota, args.images)
+            wall, used, throttled, share = run(args.build, tmp, n, args.quota, args.images)
             rate[n] = args.images / wall
             eff = rate[n] / (n * rate[1]) if 1 in rate else float("nan")
             print("%d host(s) x %.1f CPU: %6.2f images/s, efficiency %.2f"
@@ -171,8 +180,10 @@ def main():
             for w in sorted(used):
                 periods, hit, secs = throttled[w]
                 print("    %s used %.2f CPU over its life%s; throttled in %d of %d periods "
-                      "(%.1f s)" % (w, used[w], " (ABOVE THE QUOTA: not honoured)"
-                                    if used[w] > args.quota * 1.05 else "", hit, periods, secs))
+                      "(%.1f s); embedded %d images, busy %.1f s of %.1f s"
+                      % (w, used[w], " (ABOVE THE QUOTA: not honoured)"
+                         if used[w] > args.quota * 1.05 else "", hit, periods, secs,
+                         share[w][0], share[w][1], wall))
             sys.stdout.flush()
 
 

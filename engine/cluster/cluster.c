@@ -41,6 +41,8 @@ struct cluster {
     uint64_t hb_ns; /* heartbeat interval */
     uint64_t last_sent_ns;
     int go, aborted, stopped, told_stop;
+    int watching;    /* a source of some node watches its store (WATCHING heard) */
+    int draining;    /* the input of the whole run is ending (DRAIN sent or heard) */
     int verdict;     /* node: from the coordinator, -1 until then */
     int run_kind;    /* node: the coordinator's ledger's fr_run_kind (RUNKIND), -1 until then */
     int remote_code; /* coordinator: worst outcome of the other nodes */
@@ -191,6 +193,41 @@ void cluster_local_stop(cluster *cl, int code, const char *why)
     char text[TEXT_MAX];
     snprintf(text, sizeof text, "%d %s", code, why);
     send2(cl, cl->coord, "FAIL", text);
+}
+
+/* ---- ending the input of a watching run ---------------------------------- */
+
+static int run_watching(const cluster *cl)
+{
+    return cl->watching || atomic_load(&cl->r->continuous);
+}
+
+/* Another node asked to end the input: the coordinator passes it on to
+ * every node, each node drains its own part. */
+static void drain_run(cluster *cl, const char *why)
+{
+    if (cl->draining || cl->stopped)
+        return;
+    cl->draining = 1;
+    if (cluster_is_coordinator(cl))
+        broadcast(cl, "DRAIN", why);
+    cl->hooks.drain(cl->hooks.ctx, why);
+}
+
+int cluster_end_input(cluster *cl, const char *why)
+{
+    if (!cl->go || cl->stopped || !run_watching(cl))
+        return 0;
+    if (cl->draining)
+        return 1;
+    cl->draining = 1;
+    char text[TEXT_MAX];
+    snprintf(text, sizeof text, "node \"%s\": %s", node_name(cl, cl->self), why);
+    if (cluster_is_coordinator(cl))
+        broadcast(cl, "DRAIN", text);
+    else
+        send2(cl, cl->coord, "DRAIN", why);
+    return 1;
 }
 
 /* ---- receiving ---------------------------------------------------------- */
@@ -392,6 +429,10 @@ static void coordinator_on(cluster *cl, message *m)
     }
     if (strcmp(word, "HB") == 0) /* also while it waits for RUNKIND */
         return;
+    if (strcmp(word, "WATCHING") == 0) { /* just before its JOIN */
+        cl->watching = 1;
+        return;
+    }
     if (p->state == PEER_ABSENT) {
         drop(cl, node_name(cl, (size_t)from), "it has not joined");
         return;
@@ -400,6 +441,10 @@ static void coordinator_on(cluster *cl, message *m)
         on_forwarded(cl, (size_t)from, m);
     } else if (strcmp(word, "DONE") == 0) {
         on_node_done(cl, (size_t)from, m);
+    } else if (strcmp(word, "DRAIN") == 0 && m->n == 2) {
+        char why[TEXT_MAX + 100];
+        snprintf(why, sizeof why, "node \"%s\": %s", node_name(cl, (size_t)from), m->frames[1]);
+        drain_run(cl, why);
     } else if (strcmp(word, "FAIL") == 0 && m->n == 2) {
         int code = 0;
         const char *rest = "";
@@ -440,6 +485,10 @@ static void node_on(cluster *cl, message *m)
             log_msg(FR_LOG_ERROR, NULL, "stopping: %s", rest);
         cl->told_stop = 1;
         stop_run(cl, code ? code : EXIT_FAILED, rest);
+    } else if (strcmp(word, "WATCHING") == 0) {
+        cl->watching = 1;
+    } else if (strcmp(word, "DRAIN") == 0 && m->n == 2) {
+        drain_run(cl, m->frames[1]);
     } else if (strcmp(word, "RUNKIND") == 0 && m->n == 2 &&
                parse_code(m->frames[1], &code, &rest) == 0 && code <= FR_RUN_INCREMENTAL) {
         cl->run_kind = code;
@@ -580,6 +629,8 @@ static int coordinator_join(cluster *cl, int local_ok)
     uint64_t now = now_ns();
     for (size_t i = 0; i < cl->g->pipeline->n_nodes; i++)
         cl->peers[i].last_heard_ns = now;
+    if (run_watching(cl)) /* before GO: a node's signal may end the input from then on */
+        broadcast(cl, "WATCHING", NULL);
     broadcast(cl, "GO", NULL);
     cl->go = 1;
     log_msg(FR_LOG_DEBUG, NULL, "every node joined");
@@ -590,6 +641,8 @@ static int node_join(cluster *cl, int local_ok)
 {
     const config_cluster *cc = &cl->g->pipeline->cluster;
     uint64_t deadline = now_ns() + (uint64_t)cc->join_timeout_ms * 1000000u;
+    if (local_ok && atomic_load(&cl->r->continuous)) /* known by the coordinator before GO */
+        send2(cl, cl->coord, "WATCHING", NULL);
     send_join(cl, local_ok);
     if (!local_ok)
         return 0;

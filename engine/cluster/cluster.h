@@ -42,6 +42,10 @@ typedef struct cluster_hooks {
     /* Either: 1 if this process was asked to stop (SIGINT/SIGTERM), checked
      * while the cluster waits (joining, waiting for the other nodes). */
     int (*interrupted)(void *ctx);
+    /* Either: another node asked to end the input of a watching run (its
+     * SIGTERM): end the local sources' input, drain, commit.  why names the
+     * node and the signal. */
+    void (*drain)(void *ctx, const char *why);
 } cluster_hooks;
 
 /* NULL (nothing to do) unless the run is split over nodes; sets *failed
@@ -75,6 +79,14 @@ void cluster_forward(cluster *cl, const control_header *h, const char *const *te
 /* Coordinator: sends an id done to every other node that runs a replica
  * of source stage `stage` (the local ones are the caller's). */
 void cluster_send_commits(cluster *cl, size_t stage, const char *id);
+
+/* A signal asks this process to end the input (why: the signal's name).
+ * In a watching run (a source on some node watches its store) that has
+ * started, every node ends its input, drains and commits: the coordinator
+ * tells every node (DRAIN), another node tells the coordinator, which tells
+ * the rest; returns 1, and the caller drains its own part.  Returns 0 when
+ * the run is not watching or has not started: the caller stops at once. */
+int cluster_end_input(cluster *cl, const char *why);
 
 /* The local part stopped early (a stage failed, a signal): tells the rest. */
 void cluster_local_stop(cluster *cl, int code, const char *why);

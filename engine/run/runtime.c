@@ -26,6 +26,7 @@
 #include "curve.h"
 #include "instance.h"
 #include "ledger.h"
+#include "link_window.h"
 #include "log.h"
 #include "metrics_server.h"
 #include "port_type.h"
@@ -48,6 +49,7 @@ typedef struct coordinator {
     size_t n_done;
     int failed;      /* a stage failed: exit code 3 */
     int interrupted; /* the signal that stopped us, or 0 */
+    int signalled;   /* signals this process got (the first may end the input) */
     char why[1200];  /* why this process stopped early, for the other nodes */
     int flowed;      /* every instance (every node) was ready and got GO */
     int usage;       /* a configuration error (the ledger, dead_letters): exit code 2 */
@@ -172,6 +174,7 @@ static int bind_data_in(run *r, instance *in)
         log_msg(FR_LOG_ERROR, NULL, "%s", err);
         return -1;
     }
+    link_window_tune(in->data_in, g->stages[in->stage_index].input_type, r->opt->queue_depth);
     if ((r->curve && curve_server(r->curve, in->data_in, ep) != 0) ||
         zmq_bind(in->data_in, ep) != 0) {
         log_msg(FR_LOG_ERROR, in->stage.scope, "cannot listen on %s: %s", ep,
@@ -203,8 +206,11 @@ static int connect_outs(run *r, instance *in)
                 return -1;
             if (!remote)
                 endpoint_local(r->run_id, g, c, j, ep, sizeof ep);
-            if (!(port->socks[j] = new_socket(r, ZMQ_PUSH)) ||
-                (remote && r->curve && curve_client(r->curve, port->socks[j], node)) ||
+            if (!(port->socks[j] = new_socket(r, ZMQ_PUSH)))
+                return -1;
+            if (remote)
+                link_window_tune(port->socks[j], gs->output_type, r->opt->queue_depth);
+            if ((remote && r->curve && curve_client(r->curve, port->socks[j], node)) ||
                 zmq_connect(port->socks[j], ep))
                 return -1;
         }
@@ -390,19 +396,30 @@ static void on_message(coordinator *co, const control_header *h, char **texts, i
     }
 }
 
-/* The first signal to a continuous run (a source watches its store) ends
- * its input: sources stop, what is in flight is committed, the run
- * completes.  Any other signal stops the run at once. */
-static int begin_drain(coordinator *co, int signo)
+/* Ends the input of a continuous run: sources stop, what is in flight is
+ * committed, the run completes.  why: the signal, or the node whose signal
+ * it was. */
+static void start_drain(coordinator *co, const char *why)
 {
-    run *r = co->r;
-    if (!atomic_load(&r->continuous) || atomic_load(&r->draining) || co->cluster)
-        return 0;
-    atomic_store(&r->draining, 1);
+    if (atomic_exchange(&co->r->draining, 1))
+        return;
     service_notify_stopping(co->notify); /* systemd: the service is on its way down */
     log_msg(FR_LOG_WARN, NULL,
             "%s: ending the input; committing what is in flight (signal again to stop at once)",
-            strsignal(signo));
+            why);
+}
+
+/* The first signal this process gets in a continuous run (a source
+ * watches its store; in a split run, a source of any node) ends the input,
+ * on every node.  Any other signal stops the run at once. */
+static int begin_drain(coordinator *co, int signo)
+{
+    if (co->signalled++)
+        return 0;
+    if (co->cluster ? !cluster_end_input(co->cluster, strsignal(signo))
+                    : !atomic_load(&co->r->continuous))
+        return 0;
+    start_drain(co, strsignal(signo));
     return 1;
 }
 
@@ -777,6 +794,11 @@ static int on_cluster_wait(void *ctx)
     return co->interrupted != 0;
 }
 
+static void on_cluster_drain(void *ctx, const char *why)
+{
+    start_drain(ctx, why);
+}
+
 static int coordinate(coordinator *co)
 {
     run *r = co->r;
@@ -787,7 +809,8 @@ static int coordinate(coordinator *co)
                                  .control = on_remote_control,
                                  .commits = on_remote_commits,
                                  .stop = on_cluster_stop,
-                                 .interrupted = on_cluster_wait};
+                                 .interrupted = on_cluster_wait,
+                                 .drain = on_cluster_drain};
     co->cluster = cluster_new(r, &hooks, &failed);
     if (failed)
         return -1;
