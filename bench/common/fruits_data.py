@@ -12,6 +12,7 @@ benchmark re-run with the same --work measures the same data.
 import os
 import subprocess
 import sys
+import tempfile
 
 
 def sh(cmd, env=None):
@@ -26,6 +27,23 @@ def load():
     """The load average (1, 5, 15 minutes) as three strings."""
     with open("/proc/loadavg") as f:
         return f.read().split()[:3]
+
+
+def work_dir(path, name):
+    """The work folder: path (--work) made absolute and created, or a new
+    temporary folder flowrun-bench-NAME-*."""
+    work = os.path.abspath(path or tempfile.mkdtemp(prefix=f"flowrun-bench-{name}-"))
+    os.makedirs(work, exist_ok=True)
+    return work
+
+
+def flowrun_env(build):
+    """The environment BUILD's flowrun runs in: its plugins, oneDNN on two
+    threads (the machines' core count), no failpoint of the caller's."""
+    env = dict(os.environ, OMP_NUM_THREADS="2",
+               FLOWRUN_PLUGIN_PATH=os.path.join(build, "lib", "flowrun", "plugins"))
+    env.pop("FLOWRUN_FAILPOINT", None)
+    return env
 
 
 def images(build, work, count):

@@ -38,7 +38,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -53,12 +52,9 @@ class Bench:
     def __init__(self, a):
         self.a = a
         self.build = os.path.abspath(a.build)
-        self.work = os.path.abspath(a.work or tempfile.mkdtemp(prefix="flowrun-bench-durable-"))
-        os.makedirs(self.work, exist_ok=True)
+        self.work = fruits_data.work_dir(a.work, "durable")
         self.flowrun = os.path.join(self.build, "bin", "flowrun")
-        self.env = dict(os.environ, OMP_NUM_THREADS="2",
-                        FLOWRUN_PLUGIN_PATH=os.path.join(self.build, "lib", "flowrun", "plugins"))
-        self.env.pop("FLOWRUN_FAILPOINT", None)
+        self.env = fruits_data.flowrun_env(self.build)
 
     def data(self):
         self.images = fruits_data.images(self.build, self.work, self.a.images)

@@ -40,7 +40,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -62,11 +61,9 @@ class Bench:
     def __init__(self, a):
         self.a = a
         self.build = os.path.abspath(a.build)
-        self.work = os.path.abspath(a.work or tempfile.mkdtemp(prefix="flowrun-bench-watch-"))
-        os.makedirs(self.work, exist_ok=True)
+        self.work = fruits_data.work_dir(a.work, "watch")
         self.flowrun = os.path.join(self.build, "bin", "flowrun")
-        self.env = dict(os.environ, OMP_NUM_THREADS="2",
-                        FLOWRUN_PLUGIN_PATH=os.path.join(self.build, "lib", "flowrun", "plugins"))
+        self.env = fruits_data.flowrun_env(self.build)
 
     # ---- set-up ---------------------------------------------------------
 
