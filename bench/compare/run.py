@@ -210,8 +210,7 @@ def main():
     paired = {k: sorted(n_[k] / o[k] for o, n_ in zip(runs["old"], runs["new"]))
               for k in ("wall", "cpu")}
     for k in ("cpu", "wall"):
-        print("  new/old round by round (the two runs of a round are neighbours in time, so "
-              "the load bends both alike): %s median %.3f, from %.3f to %.3f"
+        print("  new/old round by round: %s median %.3f (%.3f to %.3f)"
               % (k, statistics.median(paired[k]), paired[k][0], paired[k][-1]))
     busy = stage_busy(runs)
     print("  median busy seconds per stage (wall time at work, the run summary's):")
