@@ -38,49 +38,28 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-
-
-def sh(cmd):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"{cmd[0]} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
-    return r.stdout
-
-
-def load():
-    with open("/proc/loadavg") as f:
-        return f.read().split()[:3]
+sys.path.insert(0, os.path.join(ROOT, "bench", "common"))
+import fruits_data  # noqa: E402
+from fruits_data import load  # noqa: E402
 
 
 class Bench:
     def __init__(self, a):
         self.a = a
         self.build = os.path.abspath(a.build)
-        self.work = os.path.abspath(a.work or tempfile.mkdtemp(prefix="flowrun-bench-durable-"))
-        os.makedirs(self.work, exist_ok=True)
+        self.work = fruits_data.work_dir(a.work, "durable")
         self.flowrun = os.path.join(self.build, "bin", "flowrun")
-        self.env = dict(os.environ, OMP_NUM_THREADS="2",
-                        FLOWRUN_PLUGIN_PATH=os.path.join(self.build, "lib", "flowrun", "plugins"))
-        self.env.pop("FLOWRUN_FAILPOINT", None)
+        self.env = fruits_data.flowrun_env(self.build)
 
     def data(self):
-        data = os.path.join(self.work, f"fruits-{self.a.images}")
-        if not os.path.isdir(os.path.join(data, "Training")):
-            # about 3/4 of --count lands in Training/
-            sh([os.path.join(self.build, "bin", "make-fruits"), "--count",
-                self.a.images * 4 // 3 + 1, "--classes", 40, data])
-        self.images = os.path.join(data, "Training")
+        self.images = fruits_data.images(self.build, self.work, self.a.images)
         self.n = sum(len(fs) for _, _, fs in os.walk(self.images))
-        self.model = os.path.join(self.work, "resnet50-keras.onnx")
-        if not os.path.exists(self.model):
-            sh([os.path.join(self.build, "bin", "make-resnet50"), "--variant", "keras",
-                self.model])
+        self.model = fruits_data.keras_model(self.build, self.work)
 
     def scenario_env(self, name):
         """A fresh state directory and output folder for one scenario."""

@@ -40,27 +40,17 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tools", "report"))
+sys.path.insert(0, os.path.join(ROOT, "bench", "common"))
+import fruits_data  # noqa: E402
+from fruits_data import load, sh  # noqa: E402
 from watch_follow import Follower, percentile  # noqa: E402
 
 BUCKET = "bench-watch"
-
-
-def sh(cmd, env=None):
-    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, env=env)
-    if r.returncode != 0:
-        sys.exit(f"{cmd[0]} failed ({r.returncode}):\n{r.stdout}{r.stderr}")
-    return r.stdout
-
-
-def load():
-    with open("/proc/loadavg") as f:
-        return f.read().split()[:3]
 
 
 def seconds(text):
@@ -71,26 +61,17 @@ class Bench:
     def __init__(self, a):
         self.a = a
         self.build = os.path.abspath(a.build)
-        self.work = os.path.abspath(a.work or tempfile.mkdtemp(prefix="flowrun-bench-watch-"))
-        os.makedirs(self.work, exist_ok=True)
+        self.work = fruits_data.work_dir(a.work, "watch")
         self.flowrun = os.path.join(self.build, "bin", "flowrun")
-        self.env = dict(os.environ, OMP_NUM_THREADS="2",
-                        FLOWRUN_PLUGIN_PATH=os.path.join(self.build, "lib", "flowrun", "plugins"))
+        self.env = fruits_data.flowrun_env(self.build)
 
     # ---- set-up ---------------------------------------------------------
 
     def data(self):
-        data = os.path.join(self.work, f"fruits-{self.a.images}")
-        if not os.path.isdir(os.path.join(data, "Training")):
-            sh([os.path.join(self.build, "bin", "make-fruits"), "--count",
-                self.a.images * 4 // 3 + 1, "--classes", 40, data])
-        self.files = sorted(os.path.relpath(os.path.join(d, f), os.path.join(data, "Training"))
-                            for d, _, fs in os.walk(os.path.join(data, "Training")) for f in fs)
-        self.data_dir = os.path.join(data, "Training")
-        self.model = os.path.join(self.work, "resnet50-keras.onnx")
-        if not os.path.exists(self.model):
-            sh([os.path.join(self.build, "bin", "make-resnet50"), "--variant", "keras",
-                self.model])
+        self.data_dir = fruits_data.images(self.build, self.work, self.a.images)
+        self.files = sorted(os.path.relpath(os.path.join(d, f), self.data_dir)
+                            for d, _, fs in os.walk(self.data_dir) for f in fs)
+        self.model = fruits_data.keras_model(self.build, self.work)
 
     def server(self):
         s3dir = os.path.join(self.work, "s3")

@@ -130,6 +130,17 @@ dnnl_primitive_attr_t user_scratchpad_attr(void)
     return attr;
 }
 
+/* The primitive descriptor of op (a dnnl_*_desc_t) with only the user
+ * scratchpad as attribute, into *pd (the caller's; destroyed by the caller). */
+static dnnl_status_t plain_primitive_desc(const net_plan *p, const void *op,
+                                          dnnl_primitive_desc_t *pd)
+{
+    dnnl_primitive_attr_t attr = user_scratchpad_attr();
+    dnnl_status_t s = dnnl_primitive_desc_create(pd, op, attr, p->engine, NULL);
+    dnnl_primitive_attr_destroy(attr);
+    return s;
+}
+
 /* The attributes converting value from's numbers into value to's: real =
  * scale · (q − zero point) on both sides.  NULL when out of memory. */
 static dnnl_primitive_attr_t convert_attr(const net_plan *p, int from, int to)
@@ -423,11 +434,8 @@ static int plan_pool(net_plan *p, int li, char *err, size_t err_size)
     CHECK_DNNL(dnnl_pooling_forward_desc_init(&desc, dnnl_forward_inference, pool_alg(l), src_md,
                                               &dst_md, strides, kernel, pad_l, pad_r),
                "pooling");
-    dnnl_primitive_attr_t attr = user_scratchpad_attr();
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t s = dnnl_primitive_desc_create(&pd, &desc, attr, p->engine, NULL);
-    dnnl_primitive_attr_destroy(attr);
-    CHECK_DNNL(s, "pooling");
+    CHECK_DNNL(plain_primitive_desc(p, &desc, &pd), "pooling");
     int dst =
         plan_add_value(p, dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0), DNNL_MEMORY_NONE);
     plan_step *step = dst < 0 ? NULL : plan_add_primitive(p, pd, li, 0);
@@ -468,11 +476,8 @@ static int plan_fc(net_plan *p, int li, char *err, size_t err_size)
     CHECK_DNNL(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &src_md, &w_md,
                                                     &b_md, &dst_md),
                "fully connected");
-    dnnl_primitive_attr_t attr = user_scratchpad_attr();
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t s = dnnl_primitive_desc_create(&pd, &desc, attr, p->engine, NULL);
-    dnnl_primitive_attr_destroy(attr);
-    CHECK_DNNL(s, "fully connected");
+    CHECK_DNNL(plain_primitive_desc(p, &desc, &pd), "fully connected");
     weighted_io io = float_io(pd);
     return plan_weighted(p, li, pd, w_dims, &b_md, &io, err, err_size);
 }

@@ -20,13 +20,11 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* dir/name, malloc'd (the caller frees), or NULL when out of memory. */
 static char *join_path(const char *dir, const char *name)
 {
-    size_t size = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(size);
-    if (p)
-        snprintf(p, size, "%s/%s", dir, name);
-    return p;
+    char *p;
+    return asprintf(&p, "%s/%s", dir, name) < 0 ? NULL : p;
 }
 
 int durable_init(durable *d, const char *dir, int64_t every_ms, uint64_t every_rows, char *err,

@@ -14,13 +14,10 @@
 #error "FIXTURES must name tests/engine/config/fixtures"
 #endif
 
-/* Loads FIXTURES/name and returns its messages (caller frees) and the
- * pipeline (NULL allowed) in *out. */
-static char *load_fixture(const char *name, config_pipeline **out, char *path, size_t path_size)
+/* What a load left: its messages (the caller frees them; d is freed) and
+ * the pipeline p into *out, or freed when out is NULL. */
+static char *loaded(config_pipeline *p, diag *d, config_pipeline **out)
 {
-    snprintf(path, path_size, "%s/%s", FIXTURES, name);
-    diag *d = diag_new();
-    config_pipeline *p = config_load(path, d);
     char *msgs = diag_join(d);
     diag_free(d);
     if (out)
@@ -30,18 +27,20 @@ static char *load_fixture(const char *name, config_pipeline **out, char *path, s
     return msgs;
 }
 
+/* Loads FIXTURES/name and returns its messages (caller frees) and the
+ * pipeline (NULL allowed) in *out. */
+static char *load_fixture(const char *name, config_pipeline **out, char *path, size_t path_size)
+{
+    snprintf(path, path_size, "%s/%s", FIXTURES, name);
+    diag *d = diag_new();
+    return loaded(config_load(path, d), d, out);
+}
+
 /* Loads yaml from a string as "pipelines/x.yaml": its messages. */
 static char *load_string(const char *yaml, config_pipeline **out)
 {
     diag *d = diag_new();
-    config_pipeline *p = config_load_string(yaml, "pipelines/x.yaml", d);
-    char *msgs = diag_join(d);
-    diag_free(d);
-    if (out)
-        *out = p;
-    else
-        config_free(p);
-    return msgs;
+    return loaded(config_load_string(yaml, "pipelines/x.yaml", d), d, out);
 }
 
 static void test_envsubst(void)

@@ -56,6 +56,20 @@ class FlowrunCase(unittest.TestCase):
             return [json.loads(line) for line in f]
 
 
+def signal_when_flowing(pipeline, signo, timeout):
+    """Runs `flowrun -v PIPELINE`, sends it signo once it logs `data flowing`
+    (every instance ready: the synchronisation point, never a sleep) and waits
+    for it.  Returns its exit code and the rest of its stderr."""
+    proc = subprocess.Popen([FLOWRUN, "-v", pipeline], stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if "data flowing" in line:
+            break
+    proc.send_signal(signo)
+    rest = proc.stderr.read()
+    proc.stderr.close()
+    return proc.wait(timeout=timeout), rest
+
+
 def free_ports(n):
     """A base port whose n consecutive ports are free now: a node listens on
     its endpoint's port and the next ones (data slots, the coordinator's

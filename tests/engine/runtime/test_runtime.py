@@ -1,7 +1,6 @@
 """The runtime, end to end through the flowrun binary: counts that add up,
 dead letters, retries, end of stream with replicas, fan-out and fan-in,
 backpressure, failures, signals and a pipeline split over two processes."""
-import json
 import os
 import resource
 import signal
@@ -9,7 +8,7 @@ import socket
 import subprocess
 import unittest
 
-from flowrun_test import FLOWRUN, FlowrunCase
+from flowrun_test import FLOWRUN, FlowrunCase, signal_when_flowing
 
 
 class Accounting(FlowrunCase):
@@ -217,14 +216,8 @@ stages:
   sink: {plugin: capture-sink, inputs: gen, path: $DIR/out.jsonl, delay: 1ms}
 dead_letters: $DIR/dead.jsonl
 """)
-            proc = subprocess.Popen([FLOWRUN, "-v", p], stderr=subprocess.PIPE, text=True)
-            for line in proc.stderr:  # synchronise on the runtime's own message
-                if "data flowing" in line:
-                    break
-            proc.send_signal(signo)
-            rest = proc.stderr.read()
-            proc.stderr.close()
-            self.assertEqual(proc.wait(timeout=60), 4, rest)
+            code, rest = signal_when_flowing(p, signo, timeout=60)
+            self.assertEqual(code, 4, rest)
             self.assertIn("stopping; outputs of this run are not committed", rest)
             self.assertEqual(os.listdir(self.dir), ["p.yaml"])  # no file, no .tmp
 

@@ -13,10 +13,13 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import unittest
 
-FLOWRUN = os.environ["FLOWRUN_BIN"]
+sys.path.insert(0, os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "tests", "engine", "runtime"))
+from flowrun_test import FLOWRUN, signal_when_flowing  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 COUNT, WIDTH, LABELS = 250, 8, 3
 CSV_PARTS, PQ_PARTS = 7, 5  # 250 rows in parts of 40 and of 60
@@ -120,14 +123,8 @@ stages:
 
     def stop_mid_run(self, mode):
         p = self.pipeline(count=100000000, mode=mode)
-        proc = subprocess.Popen([FLOWRUN, "-v", p], stderr=subprocess.PIPE, text=True)
-        for line in proc.stderr:  # synchronise on the runtime's own message
-            if "data flowing" in line:
-                break
-        proc.send_signal(signal.SIGTERM)
-        rest = proc.stderr.read()
-        proc.stderr.close()
-        self.assertEqual(proc.wait(timeout=120), 4, rest)
+        code, rest = signal_when_flowing(p, signal.SIGTERM, timeout=120)
+        self.assertEqual(code, 4, rest)
 
     def test_stopped_run_publishes_no_part(self):
         self.stop_mid_run("append-parts")

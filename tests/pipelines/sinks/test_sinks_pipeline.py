@@ -10,10 +10,13 @@ import shutil
 import signal
 import struct
 import subprocess
+import sys
 import tempfile
 import unittest
 
-FLOWRUN = os.environ["FLOWRUN_BIN"]
+sys.path.insert(0, os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "tests", "engine", "runtime"))
+from flowrun_test import FLOWRUN, signal_when_flowing  # noqa: E402
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 COUNT, WIDTH, LABELS = 3000, 200, 4
 
@@ -91,14 +94,8 @@ stages:
     def test_sigterm_mid_run_leaves_no_file(self):
         for signo in (signal.SIGTERM, signal.SIGINT):
             p = self.pipeline(100000000, "out.parquet")
-            proc = subprocess.Popen([FLOWRUN, "-v", p], stderr=subprocess.PIPE, text=True)
-            for line in proc.stderr:  # synchronise on the runtime's own message
-                if "data flowing" in line:
-                    break
-            proc.send_signal(signo)
-            rest = proc.stderr.read()
-            proc.stderr.close()
-            self.assertEqual(proc.wait(timeout=120), 4, rest)
+            code, rest = signal_when_flowing(p, signo, timeout=120)
+            self.assertEqual(code, 4, rest)
             self.assertEqual(os.listdir(self.dir), ["p.yaml"])  # no final file, no temporary
 
 

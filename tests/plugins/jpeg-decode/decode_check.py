@@ -23,6 +23,8 @@ import tempfile
 import numpy as np
 from PIL import Image, ImageOps
 
+from decode_results import decode_results
+
 
 def picture(w, h, seed):
     """Smooth colour ramps plus noise: every DCT coefficient matters."""
@@ -76,22 +78,9 @@ def corpus(d):
 
 
 def decode_all(driver, files, config):
-    out = subprocess.run([driver, *config, *files], capture_output=True, check=False)
-    if out.returncode != 0:
-        sys.exit(f"{driver} failed: {out.stderr.decode()}")
-    data, pos, results = out.stdout, 0, []
-    for _ in files:
-        end = data.index(b"\n", pos)
-        head = data[pos:end].decode().split(" ", 2)
-        pos = end + 1
-        if head[0] == "OK":
-            h, w = int(head[1]), int(head[2])
-            px = np.frombuffer(data[pos:pos + h * w * 3], np.uint8).reshape(h, w, 3)
-            pos += h * w * 3
-            results.append(px)
-        else:
-            results.append(" ".join(head))
-    return results
+    """Per file: its pixels as an H x W x 3 array, or the driver's REJECT line."""
+    return [np.frombuffer(px[2], np.uint8).reshape(px[0], px[1], 3) if px else line
+            for line, px in decode_results(driver, files, config)]
 
 
 def reference(path, exif):

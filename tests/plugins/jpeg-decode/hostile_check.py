@@ -11,25 +11,13 @@ import subprocess
 import sys
 import tempfile
 
+from decode_results import decode_results
+
 
 def outcomes(driver, files, config=()):
     """[(file, "OK" or "REJECT <reason>")] from the decode-files driver."""
-    out = subprocess.run([driver, *config, *files], capture_output=True, check=False)
-    if out.returncode != 0:
-        sys.exit(f"decode-files failed (exit {out.returncode}): {out.stderr.decode()}")
-    data, pos, res = out.stdout, 0, []
-    for f in files:
-        end = data.index(b"\n", pos)
-        line = data[pos:end].decode()
-        pos = end + 1
-        if line.startswith("OK "):
-            _, h, w = line.split()
-            pos += int(h) * int(w) * 3
-            line = "OK"
-        res.append((os.path.basename(f), line))
-    if pos != len(data):
-        sys.exit("decode-files wrote more than one result per file")
-    return res
+    return [(os.path.basename(f), "OK" if px else line)
+            for f, (line, px) in zip(files, decode_results(driver, files, config))]
 
 
 def expected(name):
