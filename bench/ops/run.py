@@ -141,6 +141,22 @@ def compare(a, work, env, n, what, unit, pipeline=None):
     print("  load average before %s, after %s\n" % (before, after), flush=True)
 
 
+def fruits(a, work, env):
+    """Generates the images and the model (unless kept in --work), compares."""
+    data = os.path.join(work, "fruits-%d" % a.images)
+    if not os.path.isdir(os.path.join(data, "Training")):
+        sh([os.path.join(a.build, "bin", "make-fruits"), "--count", a.images * 4 // 3 + 1,
+            "--classes", 40, data])
+    images = os.path.join(data, "Training")
+    n = sum(len(fs) for _, _, fs in os.walk(images))
+    model = os.path.join(work, "resnet50-keras.onnx")
+    if not os.path.exists(model):
+        sh([os.path.join(a.build, "bin", "make-resnet50"), "--variant", "keras", model])
+    env = dict(env, FRUITS_INPUT=images, FRUITS_MODEL=model,
+               FLOWRUN_PLUGIN_PATH=os.path.join(a.build, "lib", "flowrun", "plugins"))
+    compare(a, work, env, n, "fruits.yaml on %d make-fruits images" % n, "image")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("build")
@@ -154,19 +170,9 @@ def main():
     a.build = os.path.abspath(a.build)
     work = os.path.abspath(a.work or tempfile.mkdtemp(prefix="flowrun-bench-ops-"))
     os.makedirs(work, exist_ok=True)
-    data = os.path.join(work, "fruits-%d" % a.images)
-    if not os.path.isdir(os.path.join(data, "Training")):
-        sh([os.path.join(a.build, "bin", "make-fruits"), "--count", a.images * 4 // 3 + 1,
-            "--classes", 40, data])
-    images = os.path.join(data, "Training")
-    n = sum(len(fs) for _, _, fs in os.walk(images))
-    model = os.path.join(work, "resnet50-keras.onnx")
-    if not os.path.exists(model):
-        sh([os.path.join(a.build, "bin", "make-resnet50"), "--variant", "keras", model])
-    env = dict(os.environ, OMP_NUM_THREADS="2", FRUITS_INPUT=images, FRUITS_MODEL=model,
-               FLOWRUN_PLUGIN_PATH=os.path.join(a.build, "lib", "flowrun", "plugins"))
+    env = dict(os.environ, OMP_NUM_THREADS="2")
     if not a.skip_fruits:
-        compare(a, work, env, n, "fruits.yaml on %d make-fruits images" % n, "image")
+        fruits(a, work, env)
     if a.engine_records:
         path = os.path.join(work, "engine-chain.yaml")
         with open(path, "w") as f:
