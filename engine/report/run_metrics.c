@@ -136,6 +136,24 @@ static void put_dead_and_errors(expo *e, const run_snapshot *s)
     }
 }
 
+static void put_batch_sizes(expo *e, const run_snapshot *s)
+{
+    static const char name[] = "flowrun_component_batch_size";
+    double bounds[BATCH_BOUNDS];
+    for (unsigned i = 0; i < BATCH_BOUNDS; i++)
+        bounds[i] = batch_bound(i);
+    expo_family(e, name, "histogram",
+                "Records a stage emitted in one plugin callback that emitted any, or a sink "
+                "committed in one commit.");
+    for (size_t i = 0; i < s->n_stages; i++) {
+        const snap_stage *st = &s->stages[i];
+        const char *labels[] = {"stage", st->name,      "plugin", st->plugin,
+                                "node",  node_label(s), NULL};
+        expo_buckets h = {bounds, st->batches, BATCH_BOUNDS, (double)st->batch_records};
+        expo_histogram(e, name, &h, labels);
+    }
+}
+
 /* A plugin's metric name as a family name: flowrun_plugin_NAME[_total]. */
 static void plugin_family_name(const snap_metric *m, char *out, size_t size)
 {
@@ -223,6 +241,7 @@ char *run_metrics_text(const run_snapshot *s, expo_format f, size_t *len)
     put_run(&e, s);
     put_stage_families(&e, s);
     put_dead_and_errors(&e, s);
+    put_batch_sizes(&e, s);
     put_plugin_metrics(&e, s);
     return expo_finish(&e, len);
 }

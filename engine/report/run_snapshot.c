@@ -10,6 +10,11 @@
 
 #include "monotonic.h"
 
+double batch_bound(unsigned i)
+{
+    return (double)(1u << i);
+}
+
 const char *dead_class_name(dead_class c)
 {
     static const char *const names[DEAD_CLASS_COUNT] = {"rejected", "retries_exhausted",

@@ -133,6 +133,9 @@ static void add_counters(snap_stage *st, const instance *in, uint64_t *busy)
     for (int k = 0; k < DEAD_CLASS_COUNT; k++)
         st->dead_by_class[k] += atomic_load(&c->dead_by_class[k]);
     st->retries += atomic_load(&c->retries);
+    for (int k = 0; k <= BATCH_BOUNDS; k++)
+        st->batches[k] += atomic_load(&c->batches[k]);
+    st->batch_records += atomic_load(&c->batch_records);
     st->malformed += atomic_load(&c->malformed);
     st->failures += (uint64_t)atomic_load(&in->failed);
     /* blocked first: busy includes it and is added after it */
@@ -190,6 +193,9 @@ static void clamp(snap_stage *st, const snap_stage *was)
     for (int k = 0; k < DEAD_CLASS_COUNT; k++)
         st->dead_by_class[k] = at_least(st->dead_by_class[k], was->dead_by_class[k]);
     st->retries = at_least(st->retries, was->retries);
+    for (int k = 0; k <= BATCH_BOUNDS; k++)
+        st->batches[k] = at_least(st->batches[k], was->batches[k]);
+    st->batch_records = at_least(st->batch_records, was->batch_records);
     st->malformed = at_least(st->malformed, was->malformed);
     st->failures = at_least(st->failures, was->failures);
     st->committed = at_least(st->committed, was->committed);

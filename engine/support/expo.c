@@ -110,21 +110,55 @@ static void put_value(expo *e, double v)
         put(e, "%.9g\n", v);
 }
 
-void expo_sample(expo *e, const char *name, double value, ...)
+/* name+suffix{labels[,le="le"]} value: labels are key, value pairs ending with NULL. */
+static void put_sample(expo *e, const char *name, const char *suffix, const char *const *labels,
+                       const char *le, double value)
 {
-    va_list ap;
-    va_start(ap, value);
-    put(e, "%s", name);
+    put(e, "%s%s", name, suffix);
     int first = 1;
-    for (const char *key; (key = va_arg(ap, const char *)) != NULL; first = 0) {
-        const char *v = va_arg(ap, const char *);
-        put(e, "%s%s=\"", first ? "{" : ",", key);
-        put_label_value(e, v ? v : "");
+    for (size_t i = 0; labels[i]; i += 2, first = 0) {
+        put(e, "%s%s=\"", first ? "{" : ",", labels[i]);
+        put_label_value(e, labels[i + 1] ? labels[i + 1] : "");
         put(e, "\"");
     }
-    va_end(ap);
+    if (le) {
+        put(e, "%sle=\"%s\"", first ? "{" : ",", le);
+        first = 0;
+    }
     put(e, "%s ", first ? "" : "}");
     put_value(e, value);
+}
+
+void expo_sample(expo *e, const char *name, double value, ...)
+{
+    const char *labels[2 * EXPO_MAX_LABELS + 1];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, value);
+    for (const char *key; n < 2 * EXPO_MAX_LABELS && (key = va_arg(ap, const char *)) != NULL;) {
+        labels[n++] = key;
+        labels[n++] = va_arg(ap, const char *);
+    }
+    va_end(ap);
+    labels[n] = NULL;
+    put_sample(e, name, "", labels, NULL, value);
+}
+
+void expo_histogram(expo *e, const char *name, const expo_buckets *h, const char *const *labels)
+{
+    char le[32];
+    double cumulative = 0;
+    for (size_t i = 0; i < h->n_bounds; i++) {
+        cumulative += (double)h->counts[i];
+        /* "1.0", as the reference clients write a bound, valid in both formats */
+        snprintf(le, sizeof le, h->bounds[i] == floor(h->bounds[i]) ? "%.1f" : "%.17g",
+                 h->bounds[i]);
+        put_sample(e, name, "_bucket", labels, le, cumulative);
+    }
+    cumulative += (double)h->counts[h->n_bounds];
+    put_sample(e, name, "_bucket", labels, "+Inf", cumulative);
+    put_sample(e, name, "_sum", labels, NULL, h->sum);
+    put_sample(e, name, "_count", labels, NULL, cumulative);
 }
 
 char *expo_finish(expo *e, size_t *len)
