@@ -129,6 +129,11 @@ static void put_sample(expo *e, const char *name, const char *suffix, const char
     put_value(e, value);
 }
 
+void expo_sample_labels(expo *e, const char *name, double value, const char *const *labels)
+{
+    put_sample(e, name, "", labels, NULL, value);
+}
+
 void expo_sample(expo *e, const char *name, double value, ...)
 {
     const char *labels[2 * EXPO_MAX_LABELS + 1];

@@ -38,6 +38,8 @@ void expo_family(expo *e, const char *name, const char *type, const char *help);
 /* One sample: name{k1="v1",...} value, labels as NULL-terminated pairs of
  * strings (key, value, key, value, ..., NULL). */
 void expo_sample(expo *e, const char *name, double value, ...) __attribute__((sentinel));
+/* The same with the labels in an array: key, value, ..., NULL (borrowed). */
+void expo_sample_labels(expo *e, const char *name, double value, const char *const *labels);
 #define EXPO_MAX_LABELS 8 /* pairs a sample takes; more are left out */
 
 /* A histogram's observations: counts[i] of them in (bounds[i-1], bounds[i]]
