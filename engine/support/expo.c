@@ -86,15 +86,38 @@ void expo_family(expo *e, const char *name, const char *type, const char *help)
     put(e, "# HELP %.*s %s\n# TYPE %.*s %s\n", len, name, help, len, name, type);
 }
 
+/* n bytes of text as they are: no format to parse on the per-character path. */
+static void put_bytes(expo *e, const char *text, size_t n)
+{
+    if (e->failed)
+        return;
+    if (e->len + n >= e->cap) {
+        size_t cap = e->cap ? e->cap : 8192;
+        while (e->len + n >= cap)
+            cap *= 2;
+        char *grown = realloc(e->text, cap);
+        if (!grown) {
+            e->failed = 1;
+            return;
+        }
+        e->text = grown;
+        e->cap = cap;
+    }
+    memcpy(e->text + e->len, text, n);
+    e->len += n;
+    e->text[e->len] = '\0';
+}
+
 static void put_label_value(expo *e, const char *v)
 {
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"')
-            put(e, "\\%c", *v);
-        else if (*v == '\n')
-            put(e, "\\n");
-        else
-            put(e, "%c", *v);
+    while (*v) {
+        size_t plain = strcspn(v, "\\\"\n");
+        put_bytes(e, v, plain);
+        v += plain;
+        if (*v) {
+            put_bytes(e, *v == '\n' ? "\\n" : *v == '"' ? "\\\"" : "\\\\", 2);
+            v++;
+        }
     }
 }
 
@@ -110,22 +133,32 @@ static void put_value(expo *e, double v)
         put(e, "%.9g\n", v);
 }
 
+static void put_text(expo *e, const char *text)
+{
+    put_bytes(e, text, strlen(text));
+}
+
 /* name+suffix{labels[,le="le"]} value: labels are key, value pairs ending with NULL. */
 static void put_sample(expo *e, const char *name, const char *suffix, const char *const *labels,
                        const char *le, double value)
 {
-    put(e, "%s%s", name, suffix);
+    put_text(e, name);
+    put_text(e, suffix);
     int first = 1;
     for (size_t i = 0; labels[i]; i += 2, first = 0) {
-        put(e, "%s%s=\"", first ? "{" : ",", labels[i]);
+        put_text(e, first ? "{" : ",");
+        put_text(e, labels[i]);
+        put_text(e, "=\"");
         put_label_value(e, labels[i + 1] ? labels[i + 1] : "");
-        put(e, "\"");
+        put_text(e, "\"");
     }
     if (le) {
-        put(e, "%sle=\"%s\"", first ? "{" : ",", le);
+        put_text(e, first ? "{le=\"" : ",le=\"");
+        put_text(e, le);
+        put_text(e, "\"");
         first = 0;
     }
-    put(e, "%s ", first ? "" : "}");
+    put_text(e, first ? " " : "} ");
     put_value(e, value);
 }
 
