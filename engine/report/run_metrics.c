@@ -41,6 +41,10 @@ static double v_queued(const snap_stage *st)
 {
     return (double)st->queued;
 }
+static double v_stalled(const snap_stage *st)
+{
+    return st->stalled_s;
+}
 static double v_instances(const snap_stage *st)
 {
     return st->instances;
@@ -81,6 +85,10 @@ static const stage_family stage_families[] = {
      "Records sent to a stage and not yet received by it (in its pipes).", v_queued, 0, 0},
     {"flowrun_component_instances", "gauge", "Instances (replicas) of a stage in this process.",
      v_instances, 0, 0},
+    {"flowrun_component_stalled_seconds", "gauge",
+     "The longest a running instance of a stage has gone without a sign of life (in one "
+     "callback, or stuck in it).",
+     v_stalled, 0, 0},
     {"flowrun_sink_committed_events_total", "counter", "Ids a sink committed (delivered).",
      v_committed, 0, 1},
     {"flowrun_source_expected_events", "gauge",

@@ -85,6 +85,8 @@ typedef struct snap_stage {
     uint64_t work_ns;    /* in the plugin's callbacks, waiting downstream excluded */
     uint64_t blocked_ns; /* waiting for room downstream (backpressure) */
     uint64_t queued;     /* records sent to this stage not yet received (in its pipes) */
+    double stalled_s;    /* the longest a running instance has gone without a sign of life: inside
+                            one callback, or stuck in one (run_state.h alive_ns) */
     uint64_t batches[BATCH_BOUNDS + 1]; /* batches per bucket (batch_bucket), not cumulative */
     uint64_t batch_records;             /* records in them */
     /* Sources: */
@@ -134,6 +136,9 @@ typedef struct snap_watch {
     double seen, read, dead, lag;
 } snap_watch;
 snap_watch run_snapshot_watch(const run_snapshot *s);
+
+/* The stage whose stalled_s is the largest (NULL: no stage). */
+const snap_stage *run_snapshot_most_stalled(const run_snapshot *s);
 
 /* The stage named name, or NULL. */
 const snap_stage *run_snapshot_stage(const run_snapshot *s, const char *name);

@@ -39,6 +39,12 @@ static int stopping(const instance *in)
     return atomic_load(&in->run->stopping);
 }
 
+/* A sign of life (run_state.h, alive_ns): where a thread wakes from a wait. */
+static void alive(instance *in, uint64_t now)
+{
+    atomic_store_explicit(&in->alive_ns, now, memory_order_relaxed);
+}
+
 static void send_control(instance *in, enum control_type type, fr_status status,
                          const char *const *texts, size_t n)
 {
@@ -75,7 +81,9 @@ static fr_status send_to_port(instance *in, out_port *port, const uint8_t *heade
         }
         uint64_t start = now_ns(); /* every pipe is full: backpressure */
         zmq_poll(items, (int)n_items, POLL_MS);
-        counter_add(&in->counters.blocked_ns, now_ns() - start);
+        uint64_t end = now_ns();
+        counter_add(&in->counters.blocked_ns, end - start);
+        alive(in, end);
     }
 stop:
     buffer_unref(buf);
@@ -175,7 +183,9 @@ static fr_status take_commands(instance *in, int fd, int64_t timeout_ms)
         if (draining(in) && timeout_ms > 0)
             return FR_OK;
         long slice = timeout_ms - waited < POLL_MS ? (long)(timeout_ms - waited) : POLL_MS;
-        if (zmq_poll(items, fd >= 0 ? 2 : 1, slice > 0 ? slice : 0) > 0) {
+        int ready = zmq_poll(items, fd >= 0 ? 2 : 1, slice > 0 ? slice : 0);
+        alive(in, now_ns());
+        if (ready > 0) {
             if (!(items[0].revents & ZMQ_POLLIN))
                 return FR_OK; /* fd */
             control_header h;
@@ -291,6 +301,7 @@ static void backoff(instance *in, unsigned attempt)
         long step = ms - slept < POLL_MS ? (long)(ms - slept) : POLL_MS;
         struct timespec ts = {.tv_sec = step / 1000, .tv_nsec = (step % 1000) * 1000000L};
         nanosleep(&ts, NULL);
+        alive(in, now_ns());
     }
 }
 
@@ -301,7 +312,9 @@ static fr_status timed(instance *in, fr_status (*call)(fr_stage *, const fr_reco
     uint64_t out = atomic_load_explicit(&in->counters.out, memory_order_relaxed);
     uint64_t start = now_ns();
     fr_status s = call(&in->stage, rec);
-    counter_add(&in->counters.busy_ns, now_ns() - start);
+    uint64_t end = now_ns();
+    counter_add(&in->counters.busy_ns, end - start);
+    alive(in, end);
     count_batch(in, atomic_load_explicit(&in->counters.out, memory_order_relaxed) - out);
     return s;
 }
@@ -466,7 +479,9 @@ static fr_status receive_one(instance *in, zmq_msg_t *header)
             return FR_OK;
         if (zmq_errno() != EAGAIN)
             return FR_STOP;
-        if (zmq_poll(&item, 1, POLL_MS) == 0 && gstage(in)->plugin->desc.tick) {
+        int ready = zmq_poll(&item, 1, POLL_MS);
+        alive(in, now_ns());
+        if (ready == 0 && gstage(in)->plugin->desc.tick) {
             fr_status s = timed(in, tick_call, NULL);
             if (s != FR_OK)
                 return s;
@@ -537,8 +552,10 @@ static void send_eos(instance *in)
         for (size_t i = 0; i < in->outs[k].n; i++) {
             zmq_pollitem_t item = {.socket = in->outs[k].socks[i], .events = ZMQ_POLLOUT};
             while (transport_send_eos(item.socket, sender, ZMQ_DONTWAIT) != 0 &&
-                   zmq_errno() == EAGAIN && !stopping(in))
+                   zmq_errno() == EAGAIN && !stopping(in)) {
                 zmq_poll(&item, 1, POLL_MS);
+                alive(in, now_ns());
+            }
         }
 }
 
@@ -554,11 +571,13 @@ static int wait_for_go(instance *in)
 
 static fr_status run_stage(instance *in)
 {
+    alive(in, now_ns());
     fr_status s = gstage(in)->plugin->desc.input ? receive_loop(in) : source_loop(in);
     if (s == FR_OK)
         s = timed(in, flush_call, NULL);
     if (s == FR_OK)
         send_eos(in);
+    alive(in, 0); /* ended: no longer watched */
     return s;
 }
 

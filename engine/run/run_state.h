@@ -70,6 +70,10 @@ typedef struct instance {
     ledger_reader *reader; /* a source's view of the ledger, opened at its first question */
     run_counters counters;
     atomic_int failed; /* ended with a failure (FATAL, init), for the metrics */
+    /* CLOCK_MONOTONIC ns of the last sign of life of the running thread: a
+     * callback returned, a wait woke; 0 before GO and once it ended.  A
+     * plugin stuck in a callback stops it (snapshot_take: stalled_s). */
+    atomic_uint_fast64_t alive_ns;
 } instance;
 
 struct run {

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cluster.h"
 
@@ -124,9 +125,21 @@ static int copy_reports(snap_stage *st, fr_stage *fs)
     return ok ? 0 : -1;
 }
 
+/* How long the instance has gone without a sign of life, if it runs. */
+static double stalled_seconds(const instance *in)
+{
+    uint64_t alive = atomic_load_explicit(&in->alive_ns, memory_order_relaxed);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return alive && now > alive ? (now - alive) / 1e9 : 0;
+}
+
 static void add_counters(snap_stage *st, const instance *in, uint64_t *busy)
 {
     const run_counters *c = &in->counters;
+    double stalled = stalled_seconds(in);
+    st->stalled_s = stalled > st->stalled_s ? stalled : st->stalled_s;
     st->in += atomic_load(&c->in);
     st->out += atomic_load(&c->out);
     st->dead += atomic_load(&c->dead);
