@@ -54,26 +54,44 @@ void expo_init(expo *e, expo_format f)
     e->format = f;
 }
 
+/* Room for more than need bytes after the text (a NUL fits); 0, or -1 out of memory. */
+static int reserve(expo *e, size_t need)
+{
+    if (e->failed)
+        return -1;
+    if (e->len + need < e->cap)
+        return 0;
+    size_t cap = e->cap ? e->cap : 8192;
+    while (e->len + need >= cap)
+        cap *= 2;
+    char *grown = realloc(e->text, cap);
+    if (!grown) {
+        e->failed = 1;
+        return -1;
+    }
+    e->text = grown;
+    e->cap = cap;
+    return 0;
+}
+
 static void put(expo *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(expo *e, const char *fmt, ...)
 {
     va_list ap;
-    while (!e->failed) {
+    size_t need = 256;
+    while (reserve(e, need) == 0) {
         va_start(ap, fmt);
-        int n = e->text ? vsnprintf(e->text + e->len, e->cap - e->len, fmt, ap) : -1;
+        int n = vsnprintf(e->text + e->len, e->cap - e->len, fmt, ap);
         va_end(ap);
-        if (n >= 0 && e->len + (size_t)n < e->cap) {
-            e->len += (size_t)n;
-            return;
-        }
-        size_t cap = e->cap ? e->cap * 2 : 8192;
-        char *grown = realloc(e->text, cap);
-        if (!grown) {
+        if (n < 0) {
             e->failed = 1;
             return;
         }
-        e->text = grown;
-        e->cap = cap;
+        if (e->len + (size_t)n < e->cap) {
+            e->len += (size_t)n;
+            return;
+        }
+        need = (size_t)n + 1;
     }
 }
 
@@ -89,20 +107,8 @@ void expo_family(expo *e, const char *name, const char *type, const char *help)
 /* n bytes of text as they are: no format to parse on the per-character path. */
 static void put_bytes(expo *e, const char *text, size_t n)
 {
-    if (e->failed)
+    if (reserve(e, n) != 0)
         return;
-    if (e->len + n >= e->cap) {
-        size_t cap = e->cap ? e->cap : 8192;
-        while (e->len + n >= cap)
-            cap *= 2;
-        char *grown = realloc(e->text, cap);
-        if (!grown) {
-            e->failed = 1;
-            return;
-        }
-        e->text = grown;
-        e->cap = cap;
-    }
     memcpy(e->text + e->len, text, n);
     e->len += n;
     e->text[e->len] = '\0';
