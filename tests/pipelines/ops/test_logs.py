@@ -115,6 +115,29 @@ class JsonErrorsBeforeTheRun(FlowrunCase):
         self.assertEqual(total["message"], "2 errors in %s" % path)
         self.assertNotIn("file", total)
 
+    def test_a_configuration_error_found_by_init_has_its_place(self):
+        """csv-sink's init refuses replicas (fr_config_error): the same fields."""
+        path = self.pipeline("""name: refused
+state: $DIR/state
+stages:
+  src: {plugin: gen-source, count: 10, kind: tensor}
+  out:
+    plugin: csv-sink
+    inputs: src
+    path: $DIR/out.csv
+    replicas: 2
+""")
+        run = self.flowrun("--log-format", "json", "run", path, summary=False)
+        self.assertEqual(run.code, 2, run.stderr)
+        events = [json.loads(line) for line in run.stderr.splitlines()]
+        errors = [e for e in events if e["level"] == "error"]
+        self.assertTrue(errors, events)
+        for e in errors:  # replicas is the engine's key, not the plugin's: the stage's place
+            self.assertEqual({k: e[k] for k in ("file", "line", "col", "stage", "config_key")},
+                             {"file": path, "line": 5, "col": 3, "stage": "out",
+                              "config_key": "replicas"})
+            self.assertIn("a file sink writes one output", e["message"])
+
     def test_validate_and_state_write_events_too(self):
         path = self.pipeline(BROKEN)
         self.assertEqual([e.get("config_key") for e in self.errors("validate", path)],
