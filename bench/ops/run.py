@@ -18,6 +18,12 @@ CPU time).
 (gen-source -> passthrough x2 replicas -> null-sink, M records of 64 bytes,
 the test plugins): the engine's own cost per record is tiny there, so it is
 the upper bound of what the snapshots, the endpoint and the logs cost.
+
+--callgrind M runs that chain with M records once per mode under valgrind's
+callgrind (scraped every second all the same) and prints the instructions
+executed per record in each mode: a count that does not move with the load of
+a shared machine, unlike wall and CPU time (callgrind runs the threads one at
+a time, so it says nothing of contention).
 """
 import argparse
 import json
@@ -79,19 +85,20 @@ stages:
 """
 
 
-def one_run(a, work, env, mode, n, pipeline=None):
+def one_run(a, work, env, mode, n, pipeline=None, wrap=()):
     base = os.path.join(work, mode)
     shutil.rmtree(base, ignore_errors=True)
     os.makedirs(os.path.join(base, "out"))
     env = dict(env, XDG_STATE_HOME=os.path.join(base, "state"),
                FRUITS_OUTPUT=os.path.join(base, "out"))
-    cmd = [os.path.join(a.build, "bin", "flowrun"), "run", "--no-progress",
+    cmd = [*wrap, os.path.join(a.build, "bin", "flowrun"), "run", "--no-progress",
            pipeline or os.path.join(ROOT, "pipelines", "fruits.yaml"),
            "--summary", os.path.join(base, "summary.json")]
     scraper = None
     if mode == "on":
         port = free_port()
-        cmd[2:2] = ["--metrics", "127.0.0.1:%d" % port, "--log-format", "json"]
+        at = len(wrap) + 2
+        cmd[at:at] = ["--metrics", "127.0.0.1:%d" % port, "--log-format", "json"]
         scraper = Scraper(port)
         scraper.start()
     t0 = time.perf_counter()
@@ -141,19 +148,30 @@ def compare(a, work, env, n, what, unit, pipeline=None):
     print("  load average before %s, after %s\n" % (before, after), flush=True)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("build")
-    ap.add_argument("--images", type=int, default=300)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--work", help="keep the images and model here (default: a temp dir)")
-    ap.add_argument("--engine-records", type=int, default=0,
-                    help="also an engine-only chain of this many records (0: not)")
-    ap.add_argument("--skip-fruits", action="store_true", help="only the engine-only chain")
-    a = ap.parse_args()
-    a.build = os.path.abspath(a.build)
-    work = os.path.abspath(a.work or tempfile.mkdtemp(prefix="flowrun-bench-ops-"))
-    os.makedirs(work, exist_ok=True)
+def instructions(a, work, env, path):
+    """Instructions per record of each mode, counted by callgrind."""
+    got = {}
+    for mode in ("off", "on"):
+        log = os.path.join(work, "callgrind-%s.log" % mode)
+        wrap = ["valgrind", "--tool=callgrind", "--log-file=" + log,
+                "--callgrind-out-file=" + os.path.join(work, "callgrind-%s.out" % mode)]
+        run = one_run(a, work, env, mode, a.callgrind, path, wrap)
+        scrapes = run["scrapes"]
+        with open(log) as f:
+            total = [line for line in f if "Collected :" in line]
+        got[mode] = int(total[-1].split(":")[-1]) / a.callgrind
+        print("  %-3s: %.0f instructions/record%s" % (
+            mode, got[mode], ", %d scrapes" % run["scrapes"] if mode == "on" else ""), flush=True)
+    print("\nbench/ops: engine-only chain of %d records under callgrind" % a.callgrind)
+    print("  instructions per record: off %.0f, on %.0f, cost %.2f %%" % (
+        got["off"], got["on"], 100 * (got["on"] / got["off"] - 1)))
+    # callgrind runs ~50x slower, so it gets ~50x the scrapes per record of a real run
+    print("  on - off per scrape, if all of it is the scrapes: %.0f instructions\n" % (
+        (got["on"] - got["off"]) * a.callgrind / max(scrapes, 1)), flush=True)
+
+
+def fruits(a, work, env):
+    """Generates the images and the model (unless kept in --work), compares."""
     data = os.path.join(work, "fruits-%d" % a.images)
     if not os.path.isdir(os.path.join(data, "Training")):
         sh([os.path.join(a.build, "bin", "make-fruits"), "--count", a.images * 4 // 3 + 1,
@@ -163,18 +181,42 @@ def main():
     model = os.path.join(work, "resnet50-keras.onnx")
     if not os.path.exists(model):
         sh([os.path.join(a.build, "bin", "make-resnet50"), "--variant", "keras", model])
-    env = dict(os.environ, OMP_NUM_THREADS="2", FRUITS_INPUT=images, FRUITS_MODEL=model,
+    env = dict(env, FRUITS_INPUT=images, FRUITS_MODEL=model,
                FLOWRUN_PLUGIN_PATH=os.path.join(a.build, "lib", "flowrun", "plugins"))
+    compare(a, work, env, n, "fruits.yaml on %d make-fruits images" % n, "image")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("build")
+    ap.add_argument("--images", type=int, default=300)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--work", help="keep the images and model here (default: a temp dir)")
+    ap.add_argument("--engine-records", type=int, default=0,
+                    help="also an engine-only chain of this many records (0: not)")
+    ap.add_argument("--skip-fruits", action="store_true", help="only the engine-only chain")
+    ap.add_argument("--callgrind", type=int, default=0,
+                    help="also count the engine-only chain's instructions per record, "
+                         "with this many records, under callgrind (0: not)")
+    a = ap.parse_args()
+    a.build = os.path.abspath(a.build)
+    work = os.path.abspath(a.work or tempfile.mkdtemp(prefix="flowrun-bench-ops-"))
+    os.makedirs(work, exist_ok=True)
+    env = dict(os.environ, OMP_NUM_THREADS="2")
     if not a.skip_fruits:
-        compare(a, work, env, n, "fruits.yaml on %d make-fruits images" % n, "image")
-    if a.engine_records:
-        path = os.path.join(work, "engine-chain.yaml")
+        fruits(a, work, env)
+    env = dict(env, FLOWRUN_PLUGIN_PATH=os.path.join(a.build, "lib", "flowrun", "test-plugins"))
+    for records, measure in ((a.engine_records, compare), (a.callgrind, instructions)):
+        if not records:
+            continue
+        path = os.path.join(work, "engine-chain-%d.yaml" % records)
         with open(path, "w") as f:
-            f.write(ENGINE % a.engine_records)
-        env = dict(env, FLOWRUN_PLUGIN_PATH=os.path.join(a.build, "lib", "flowrun",
-                                                         "test-plugins"))
-        compare(a, work, env, a.engine_records,
-                "engine-only chain of %d records" % a.engine_records, "record", path)
+            f.write(ENGINE % records)
+        if measure is compare:
+            compare(a, work, env, records, "engine-only chain of %d records" % records, "record",
+                    path)
+        else:
+            instructions(a, work, env, path)
     if not a.work:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -5,6 +5,8 @@
 #ifndef FLOWRUN_CLI_H
 #define FLOWRUN_CLI_H
 
+#include "flowrun/plugin.h" /* FR_PRINTF */
+
 int cli_run(int argc, char **argv);      /* flowrun run [options] FILE */
 int cli_validate(int argc, char **argv); /* flowrun validate FILE */
 int cli_plugins(int argc, char **argv);  /* flowrun plugins */
@@ -27,6 +29,11 @@ int cli_top(int argc, char **argv);
 
 /* --log-format text|json: 0, or -1 after a message naming the value. */
 int cli_log_format(const char *value);
+/* An error before the run starts, as the log format says: "flowrun: ..." in
+ * text, one JSON event (level error) with --log-format json. */
+FR_PRINTF(1, 2) void cli_error(const char *fmt, ...);
+/* A usage error: the usage text on stderr, or one JSON error event holding it. */
+void cli_usage_error(const char *usage);
 
 /* mkdir -p: dir and its missing parents.  Returns 0 or -1 with errno. */
 int cli_mkdirs(const char *dir);

@@ -72,10 +72,10 @@ static int load(const char *path, const char *node, loaded *l)
     if (l->graph && diag_error_count(d) == 0)
         input_files_check(l->graph, node, d);
     int ok = l->graph && diag_error_count(d) == 0;
-    diag_print(d, stderr);
+    diag_log(d);
     if (!ok && diag_error_count(d))
-        fprintf(stderr, "flowrun: %zu error%s in %s\n", diag_error_count(d),
-                diag_error_count(d) == 1 ? "" : "s", path);
+        cli_error("%zu error%s in %s", diag_error_count(d), diag_error_count(d) == 1 ? "" : "s",
+                  path);
     diag_free(d);
     return ok ? 0 : -1;
 }
@@ -87,7 +87,7 @@ static int check_node(const loaded *l, const char *node)
             return 0;
     if (!node)
         return 0;
-    fprintf(stderr, "flowrun: --node %s: %s has no such node\n", node, l->cfg->file);
+    cli_error("--node %s: %s has no such node", node, l->cfg->file);
     return -1;
 }
 
@@ -98,7 +98,7 @@ static int check_metrics(const char *listen)
     uint16_t port;
     if (!listen || http_parse_listen(listen, host, sizeof host, &port, err, sizeof err) == 0)
         return 0;
-    fprintf(stderr, "flowrun: --metrics: %s\n", err);
+    cli_error("--metrics: %s", err);
     return -1;
 }
 
@@ -122,6 +122,7 @@ int cli_run(int argc, char **argv)
     int first = strcmp(argv[0], "run") == 0 ? 1 : 0;
     char *file = first ? NULL : argv[0];
     optind = 1;
+    opterr = log_get_format() != LOG_JSON; /* getopt's own message would be text */
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case 'n':
@@ -162,14 +163,18 @@ int cli_run(int argc, char **argv)
             fputs(run_usage, stdout);
             return EXIT_DELIVERED;
         default:
-            fputs(run_usage, stderr);
+            if (opterr)
+                cli_usage_error(run_usage);
+            else
+                cli_error("run: %s: unknown option or missing value (see flowrun run --help)",
+                          argv[optind - 1]);
             return EXIT_USAGE;
         }
     }
     if (first && optind < argc)
         file = argv[optind++];
     if (!file || optind != argc || opt.queue_depth == 0) {
-        fputs(run_usage, stderr);
+        cli_usage_error(run_usage);
         return EXIT_USAGE;
     }
     if (check_metrics(opt.metrics) != 0)
@@ -204,7 +209,7 @@ int cli_validate(int argc, char **argv)
         return EXIT_DELIVERED;
     const char *node = argc == 4 && strcmp(argv[2], "--node") == 0 ? argv[3] : NULL;
     if (argc != 2 && !node) {
-        fputs(usage, stderr);
+        cli_usage_error(usage);
         return EXIT_USAGE;
     }
     loaded l;

@@ -39,9 +39,9 @@ static int state_dir_of(const char *file, char *dir, size_t size)
     if (p && p->name)
         rc = state_dir_resolve(p->state, p->file, p->name, dir, size, err, sizeof err);
     else if (d)
-        diag_print(d, stderr);
+        diag_log(d);
     if (rc != 0 && err[0])
-        fprintf(stderr, "flowrun: %s\n", err);
+        cli_error("%s", err);
     config_free(p);
     diag_free(d);
     return rc;

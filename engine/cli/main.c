@@ -2,6 +2,7 @@
  * main.c — flowrun_main(), the `flowrun` command line (include/flowrun/main.h):
  * dispatches to a command.  `flowrun FILE.yaml` is `flowrun run FILE.yaml`.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +64,27 @@ int cli_log_format(const char *value)
         return -1;
     }
     return 0;
+}
+
+void cli_error(const char *fmt, ...)
+{
+    char text[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (log_get_format() == LOG_JSON)
+        log_msg(FR_LOG_ERROR, NULL, "%s", text);
+    else
+        fprintf(stderr, "flowrun: %s\n", text);
+}
+
+void cli_usage_error(const char *text)
+{
+    if (log_get_format() == LOG_JSON)
+        log_msg(FR_LOG_ERROR, NULL, "%s", text);
+    else
+        fputs(text, stderr);
 }
 
 static int ends_with(const char *s, const char *suffix)

@@ -8,9 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
+
 typedef struct diag_msg {
     int is_error;
     char *text; /* owned: the formatted line without the trailing newline */
+    char *file; /* owned, NULL: none */
+    int line, col;
+    size_t body; /* where the message begins in text, after the place */
 } diag_msg;
 
 struct diag {
@@ -28,15 +33,18 @@ void diag_free(diag *d)
 {
     if (!d)
         return;
-    for (size_t i = 0; i < d->n; i++)
+    for (size_t i = 0; i < d->n; i++) {
         free(d->msgs[i].text);
+        free(d->msgs[i].file);
+    }
     free(d->msgs);
     free(d);
 }
 
-/* Formats "file:line:col: [warning: ]message" into a malloc'd string. */
+/* Formats "file:line:col: [warning: ]message" into a malloc'd string; *body
+ * is where the message begins. */
 static char *diag_format(const char *file, int line, int col, int is_error, const char *fmt,
-                         va_list ap)
+                         va_list ap, size_t *body_at)
 {
     char pos[64] = "";
     if (file && line > 0 && col > 0)
@@ -56,6 +64,7 @@ static char *diag_format(const char *file, int line, int col, int is_error, cons
     if (!out)
         return NULL;
     int off = file ? sprintf(out, "%s%s: %s", file, pos, sev) : sprintf(out, "%s", sev);
+    *body_at = (size_t)off;
     vsnprintf(out + off, (size_t)body + 1, fmt, ap);
     return out;
 }
@@ -75,11 +84,15 @@ static void diag_add(diag *d, int is_error, const char *file, int line, int col,
         d->msgs = m;
         d->cap = cap;
     }
-    char *text = diag_format(file, line, col, is_error, fmt, ap);
-    if (!text)
+    size_t body = 0;
+    char *text = diag_format(file, line, col, is_error, fmt, ap, &body);
+    char *copy = file ? strdup(file) : NULL;
+    if (!text || (file && !copy)) {
+        free(text);
+        free(copy);
         return;
-    d->msgs[d->n].is_error = is_error;
-    d->msgs[d->n].text = text;
+    }
+    d->msgs[d->n] = (diag_msg){is_error, text, copy, line, col, body};
     d->n++;
 }
 
@@ -120,6 +133,38 @@ void diag_print(const diag *d, FILE *out)
         return;
     for (size_t i = 0; i < d->n; i++)
         fprintf(out, "%s\n", d->msgs[i].text);
+}
+
+/* The quoted name after `what "` in text (`stage "resize"`, `key "filter"`)
+ * into out, or NULL.  at_start: only at the beginning of text. */
+static const char *quoted_after(const char *text, const char *what, int at_start, char *out,
+                                size_t size)
+{
+    const char *p =
+        at_start ? (strncmp(text, what, strlen(what)) == 0 ? text : NULL) : strstr(text, what);
+    if (!p || size == 0)
+        return NULL;
+    p += strlen(what);
+    const char *end = strchr(p, '"');
+    if (!end)
+        return NULL;
+    size_t n = (size_t)(end - p) < size - 1 ? (size_t)(end - p) : size - 1;
+    memcpy(out, p, n);
+    out[n] = '\0';
+    return out;
+}
+
+void diag_log(const diag *d)
+{
+    char stage[256], key[256];
+    for (size_t i = 0; d && i < d->n; i++) {
+        const diag_msg *m = &d->msgs[i];
+        const char *body = m->text + m->body;
+        log_place at = {m->file, m->line, m->col,
+                        quoted_after(body, "stage \"", 1, stage, sizeof stage),
+                        quoted_after(body, "key \"", 0, key, sizeof key)};
+        log_diag(m->is_error ? FR_LOG_ERROR : FR_LOG_WARN, &at, m->text);
+    }
 }
 
 char *diag_join(const diag *d)

@@ -26,6 +26,10 @@ size_t diag_error_count(const diag *d);
  * expected ...`), a warning "file:line:col: warning: msg"; without a file
  * just "msg" / "warning: msg"; ":col" or ":line:col" is left out when 0. */
 void diag_print(const diag *d, FILE *out);
+/* The same through the log (support/log.h, log_diag): as diag_print on
+ * stderr in text; one JSON event per message, its place as fields (file,
+ * line, col, the stage and config_key it names), with --log-format json. */
+void diag_log(const diag *d);
 /* Number of messages (errors and warnings), and message i formatted as
  * above, owned by d; NULL when i is out of range. */
 size_t diag_count(const diag *d);

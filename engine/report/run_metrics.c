@@ -41,6 +41,10 @@ static double v_queued(const snap_stage *st)
 {
     return (double)st->queued;
 }
+static double v_stalled(const snap_stage *st)
+{
+    return st->stalled_s;
+}
 static double v_instances(const snap_stage *st)
 {
     return st->instances;
@@ -81,6 +85,10 @@ static const stage_family stage_families[] = {
      "Records sent to a stage and not yet received by it (in its pipes).", v_queued, 0, 0},
     {"flowrun_component_instances", "gauge", "Instances (replicas) of a stage in this process.",
      v_instances, 0, 0},
+    {"flowrun_component_stalled_seconds", "gauge",
+     "The longest a running instance of a stage has gone without a sign of life (in one "
+     "callback, or stuck in it).",
+     v_stalled, 0, 0},
     {"flowrun_sink_committed_events_total", "counter", "Ids a sink committed (delivered).",
      v_committed, 0, 1},
     {"flowrun_source_expected_events", "gauge",
@@ -136,14 +144,99 @@ static void put_dead_and_errors(expo *e, const run_snapshot *s)
     }
 }
 
-/* A plugin's metric name as a family name: flowrun_plugin_NAME[_total]. */
+static void put_batch_sizes(expo *e, const run_snapshot *s)
+{
+    static const char name[] = "flowrun_component_batch_size";
+    double bounds[BATCH_BOUNDS];
+    for (unsigned i = 0; i < BATCH_BOUNDS; i++)
+        bounds[i] = batch_bound(i);
+    expo_family(e, name, "histogram",
+                "Records a stage emitted in one plugin callback that emitted any, or a sink "
+                "committed in one commit.");
+    for (size_t i = 0; i < s->n_stages; i++) {
+        const snap_stage *st = &s->stages[i];
+        const char *labels[] = {"stage", st->name,      "plugin", st->plugin,
+                                "node",  node_label(s), NULL};
+        expo_buckets h = {bounds, st->batches, BATCH_BOUNDS, (double)st->batch_records};
+        expo_histogram(e, name, &h, labels);
+    }
+}
+
+/* A plugin metric's name split (plugin.h, fr_metric_add): the base before
+ * '{' and up to PLUGIN_LABELS labels `key="value"` between braces, values
+ * unescaped (\" and \\).  A name that does not parse is all base. */
+#define PLUGIN_LABELS 4
+typedef struct plugin_name {
+    char base[128];
+    char keys[PLUGIN_LABELS][80], values[PLUGIN_LABELS][128];
+    size_t n;
+} plugin_name;
+
+/* The value after `"` up to the closing quote into out; the character after it, or NULL. */
+static const char *label_value(const char *p, char *out, size_t size)
+{
+    size_t n = 0;
+    for (; *p && *p != '"'; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        if (n + 1 < size)
+            out[n++] = *p;
+    }
+    out[n] = '\0';
+    return *p == '"' ? p + 1 : NULL;
+}
+
+/* Labels the engine sets are not a plugin's to set: its own is renamed
+ * exported_KEY, as Prometheus renames a target's clashing label. */
+static void label_key(const char *raw, size_t len, char *out, size_t size)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", (int)len, raw);
+    int taken = !strcmp(key, "stage") || !strcmp(key, "plugin") || !strcmp(key, "node") ||
+                !strcmp(key, "le");
+    char name[64];
+    expo_name(key, name, sizeof name);
+    snprintf(out, size, "%s%s", taken ? "exported_" : "", name);
+}
+
+static int parse_labels(const char *p, plugin_name *pn)
+{
+    while (*p && *p != '}') {
+        size_t len = strcspn(p, "=,}");
+        if (pn->n == PLUGIN_LABELS || !len || strncmp(p + len, "=\"", 2) != 0)
+            return -1;
+        label_key(p, len, pn->keys[pn->n], sizeof pn->keys[pn->n]);
+        p = label_value(p + len + 2, pn->values[pn->n], sizeof pn->values[pn->n]);
+        if (!p)
+            return -1;
+        pn->n++;
+        if (*p == ',')
+            p++;
+    }
+    return *p == '}' && p[1] == '\0' && pn->n ? 0 : -1;
+}
+
+static void plugin_name_parse(const char *name, plugin_name *pn)
+{
+    char base[128];
+    const char *brace = strchr(name, '{');
+    pn->n = 0;
+    snprintf(base, sizeof base, "%.*s", (int)(brace ? (size_t)(brace - name) : strlen(name)), name);
+    if (brace && parse_labels(brace + 1, pn) != 0) {
+        pn->n = 0;
+        snprintf(base, sizeof base, "%s", name);
+    }
+    expo_name(base, pn->base, sizeof pn->base);
+}
+
+/* A plugin's metric name as a family name: flowrun_plugin_BASE[_total]. */
 static void plugin_family_name(const snap_metric *m, char *out, size_t size)
 {
-    char name[128];
-    expo_name(m->name, name, sizeof name);
-    size_t n = strlen(name);
-    int has_total = n >= 6 && strcmp(name + n - 6, "_total") == 0;
-    snprintf(out, size, "flowrun_plugin_%s%s", name, m->gauge || has_total ? "" : "_total");
+    plugin_name pn;
+    plugin_name_parse(m->name, &pn);
+    size_t n = strlen(pn.base);
+    int has_total = n >= 6 && strcmp(pn.base + n - 6, "_total") == 0;
+    snprintf(out, size, "flowrun_plugin_%s%s", pn.base, m->gauge || has_total ? "" : "_total");
 }
 
 /* Whether the family of metric (stage i, metric k) was written already. */
@@ -159,8 +252,25 @@ static int family_seen(const run_snapshot *s, size_t i, size_t k, const char *fa
     return 0;
 }
 
-/* Every plugin metric (fr_metric_add, fr_gauge_set) in one family per name,
- * one sample per stage that has it. */
+/* One sample of a plugin metric: the stage's labels and the metric's own. */
+static void put_plugin_sample(expo *e, const char *family, const run_snapshot *s,
+                              const snap_stage *st, const snap_metric *m)
+{
+    plugin_name pn;
+    const char *labels[6 + 2 * PLUGIN_LABELS + 1] = {"stage",    st->name, "plugin",
+                                                     st->plugin, "node",   node_label(s)};
+    size_t n = 6;
+    plugin_name_parse(m->name, &pn);
+    for (size_t i = 0; i < pn.n; i++) {
+        labels[n++] = pn.keys[i];
+        labels[n++] = pn.values[i];
+    }
+    labels[n] = NULL;
+    expo_sample_labels(e, family, m->value, labels);
+}
+
+/* Every plugin metric (fr_metric_add, fr_gauge_set) in one family per base
+ * name, one sample per stage and labels that have it. */
 static void put_plugin_metrics(expo *e, const run_snapshot *s)
 {
     char family[160], other[160];
@@ -177,9 +287,7 @@ static void put_plugin_metrics(expo *e, const run_snapshot *s)
                 for (size_t b = 0; b < s->stages[a].n_metrics; b++) {
                     plugin_family_name(&s->stages[a].metrics[b], other, sizeof other);
                     if (strcmp(other, family) == 0)
-                        expo_sample(e, family, s->stages[a].metrics[b].value, "stage",
-                                    s->stages[a].name, "plugin", s->stages[a].plugin, "node",
-                                    node_label(s), NULL);
+                        put_plugin_sample(e, family, s, &s->stages[a], &s->stages[a].metrics[b]);
                 }
         }
 }
@@ -223,6 +331,7 @@ char *run_metrics_text(const run_snapshot *s, expo_format f, size_t *len)
     put_run(&e, s);
     put_stage_families(&e, s);
     put_dead_and_errors(&e, s);
+    put_batch_sizes(&e, s);
     put_plugin_metrics(&e, s);
     return expo_finish(&e, len);
 }

@@ -10,6 +10,20 @@
 
 #include "monotonic.h"
 
+const snap_stage *run_snapshot_most_stalled(const run_snapshot *s)
+{
+    const snap_stage *most = NULL;
+    for (size_t i = 0; i < s->n_stages; i++)
+        if (!most || s->stages[i].stalled_s > most->stalled_s)
+            most = &s->stages[i];
+    return most;
+}
+
+double batch_bound(unsigned i)
+{
+    return (double)(1u << i);
+}
+
 const char *dead_class_name(dead_class c)
 {
     static const char *const names[DEAD_CLASS_COUNT] = {"rejected", "retries_exhausted",

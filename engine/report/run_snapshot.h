@@ -30,6 +30,21 @@ typedef enum dead_class {
 /* The label value of each class: "rejected", "retries_exhausted", "type_mismatch". */
 const char *dead_class_name(dead_class c);
 
+/* Batch sizes (docs/operations.md): the records a stage emitted in one
+ * plugin callback that emitted any (a model's batch, a source's listing
+ * page), or a sink committed in one fr_commit (a part).  Counted in buckets
+ * whose upper bounds are 1, 2, 4, ..., 1024, and one above. */
+#define BATCH_BOUNDS 11
+/* The bucket of a batch of n >= 1 records: the least i with n <= 2^i, or
+ * BATCH_BOUNDS above 2^(BATCH_BOUNDS - 1). */
+static inline unsigned batch_bucket(uint64_t n)
+{
+    unsigned i = n <= 1 ? 0 : 64 - (unsigned)__builtin_clzll(n - 1);
+    return i < BATCH_BOUNDS ? i : BATCH_BOUNDS;
+}
+/* Bucket i's upper bound, 2^i (i < BATCH_BOUNDS). */
+double batch_bound(unsigned i);
+
 /* Where the run is.  Ready (for /health/ready and systemd) is SNAP_FLOWING. */
 typedef enum snap_phase {
     SNAP_STARTING = 0, /* instances initialising */
@@ -70,6 +85,10 @@ typedef struct snap_stage {
     uint64_t work_ns;    /* in the plugin's callbacks, waiting downstream excluded */
     uint64_t blocked_ns; /* waiting for room downstream (backpressure) */
     uint64_t queued;     /* records sent to this stage not yet received (in its pipes) */
+    double stalled_s;    /* the longest a running instance has gone without a sign of life: inside
+                            one callback, or stuck in one (run_state.h alive_ns) */
+    uint64_t batches[BATCH_BOUNDS + 1]; /* batches per bucket (batch_bucket), not cumulative */
+    uint64_t batch_records;             /* records in them */
     /* Sources: */
     uint64_t expected;       /* records announced by fr_set_total (0: unknown) */
     uint64_t done;           /* ids complete: committed by every sink or dead-lettered */
@@ -117,6 +136,9 @@ typedef struct snap_watch {
     double seen, read, dead, lag;
 } snap_watch;
 snap_watch run_snapshot_watch(const run_snapshot *s);
+
+/* The stage whose stalled_s is the largest (NULL: no stage). */
+const snap_stage *run_snapshot_most_stalled(const run_snapshot *s);
 
 /* The stage named name, or NULL. */
 const snap_stage *run_snapshot_stage(const run_snapshot *s, const char *name);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
@@ -38,12 +39,34 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* Pings while the coordinator published within the watchdog's timeout
- * (twice the interval); says so once when it stops and when it resumes. */
+/* Whether the run is live: the coordinator published within the watchdog's
+ * timeout (twice the interval), and no running instance has gone that long
+ * without a sign of life (a plugin stuck in a callback: run_snapshot.h
+ * stalled_s).  If not, why, into why. */
+static int run_is_live(service_notify *n, char *why, size_t size)
+{
+    uint64_t timeout = 2 * n->interval_ns;
+    uint64_t published = __atomic_load_n(&n->board->published_ns, __ATOMIC_RELAXED);
+    if (!published || now_ns() - published >= timeout) {
+        snprintf(why, size, "the coordinator made no progress for %.1f s", timeout / 1e9);
+        return 0;
+    }
+    pthread_mutex_lock(&n->board->lock);
+    const snap_stage *st = run_snapshot_most_stalled(&n->board->current);
+    int stalled = st && st->stalled_s >= timeout / 1e9;
+    if (stalled)
+        snprintf(why, size, "stage \"%s\" has been stuck for %.1f s", st->name, st->stalled_s);
+    pthread_mutex_unlock(&n->board->lock);
+    return !stalled;
+}
+
+/* Pings while the run is live; while it is not, says why in STATUS= at every
+ * interval instead, and in the log once when it stops and when it resumes. */
 static void *watchdog_main(void *arg)
 {
     service_notify *n = arg;
-    int alive = 1;
+    int was_live = 1;
+    char why[256], status[300];
     pthread_mutex_lock(&n->lock);
     while (!n->closing) {
         struct timespec until = monotonic_after(n->interval_ns);
@@ -53,16 +76,18 @@ static void *watchdog_main(void *arg)
             break;
         if (!n->ready)
             continue;
-        uint64_t published = __atomic_load_n(&n->board->published_ns, __ATOMIC_RELAXED);
-        int was_alive = alive;
-        alive = published && now_ns() - published < 2 * n->interval_ns;
-        if (alive)
+        int live = run_is_live(n, why, sizeof why);
+        if (live) {
             notify("WATCHDOG=1");
-        if (alive != was_alive)
-            log_msg(alive ? FR_LOG_INFO : FR_LOG_WARN, NULL,
-                    alive ? "the coordinator runs again: watchdog heartbeats resume"
-                          : "the coordinator made no progress for %.1f s: no watchdog heartbeat",
-                    2 * n->interval_ns / 1e9);
+        } else {
+            snprintf(status, sizeof status, "STATUS=stalled: %s", why);
+            notify(status);
+        }
+        if (live && !was_live)
+            log_msg(FR_LOG_INFO, NULL, "the run makes progress again: watchdog heartbeats resume");
+        else if (!live && was_live)
+            log_msg(FR_LOG_WARN, NULL, "%s: no watchdog heartbeat", why);
+        was_live = live;
     }
     pthread_mutex_unlock(&n->lock);
     return NULL;

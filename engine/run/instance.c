@@ -39,6 +39,12 @@ static int stopping(const instance *in)
     return atomic_load(&in->run->stopping);
 }
 
+/* A sign of life (run_state.h, alive_ns): where a thread wakes from a wait. */
+static void alive(instance *in, uint64_t now)
+{
+    atomic_store_explicit(&in->alive_ns, now, memory_order_relaxed);
+}
+
 static void send_control(instance *in, enum control_type type, fr_status status,
                          const char *const *texts, size_t n)
 {
@@ -75,7 +81,9 @@ static fr_status send_to_port(instance *in, out_port *port, const uint8_t *heade
         }
         uint64_t start = now_ns(); /* every pipe is full: backpressure */
         zmq_poll(items, (int)n_items, POLL_MS);
-        atomic_fetch_add(&in->counters.blocked_ns, now_ns() - start);
+        uint64_t end = now_ns();
+        counter_add(&in->counters.blocked_ns, end - start);
+        alive(in, end);
     }
 stop:
     buffer_unref(buf);
@@ -107,7 +115,7 @@ static fr_status backend_emit(void *ctx, fr_stage *st, const fr_record *rec)
     if (header != small)
         free(header);
     if (status == FR_OK)
-        atomic_fetch_add(&in->counters.out, 1);
+        counter_add(&in->counters.out, 1);
     return status;
 }
 
@@ -122,8 +130,8 @@ static void dead_letter(instance *in, const fr_record *rec, dead_class why, cons
     free(line);
     log_key(FR_LOG_DEBUG, in->stage.scope, rec->key, "dead-lettered (%s): %s", dead_class_name(why),
             reason);
-    atomic_fetch_add(&in->counters.dead_by_class[why], 1);
-    atomic_fetch_add(&in->counters.dead, 1);
+    counter_add(&in->counters.dead_by_class[why], 1);
+    counter_add(&in->counters.dead, 1);
 }
 
 static void backend_reject(void *ctx, fr_stage *st, const fr_record *rec, const char *reason)
@@ -132,9 +140,19 @@ static void backend_reject(void *ctx, fr_stage *st, const fr_record *rec, const 
     dead_letter(ctx, rec, DEAD_REJECTED, reason, 1);
 }
 
+/* One batch of n > 0 records (run_snapshot.h), for the batch-size histogram. */
+static void count_batch(instance *in, uint64_t n)
+{
+    if (!n)
+        return;
+    counter_add(&in->counters.batches[batch_bucket(n)], 1);
+    counter_add(&in->counters.batch_records, n);
+}
+
 static void backend_commit(void *ctx, fr_stage *st, const char *const *ids, size_t n)
 {
     (void)st;
+    count_batch(ctx, n);
     const size_t chunk = 256;
     for (size_t i = 0; i < n; i += chunk)
         send_control(ctx, CTL_COMMIT, FR_OK, ids + i, n - i < chunk ? n - i : chunk);
@@ -165,7 +183,9 @@ static fr_status take_commands(instance *in, int fd, int64_t timeout_ms)
         if (draining(in) && timeout_ms > 0)
             return FR_OK;
         long slice = timeout_ms - waited < POLL_MS ? (long)(timeout_ms - waited) : POLL_MS;
-        if (zmq_poll(items, fd >= 0 ? 2 : 1, slice > 0 ? slice : 0) > 0) {
+        int ready = zmq_poll(items, fd >= 0 ? 2 : 1, slice > 0 ? slice : 0);
+        alive(in, now_ns());
+        if (ready > 0) {
             if (!(items[0].revents & ZMQ_POLLIN))
                 return FR_OK; /* fd */
             control_header h;
@@ -281,15 +301,21 @@ static void backoff(instance *in, unsigned attempt)
         long step = ms - slept < POLL_MS ? (long)(ms - slept) : POLL_MS;
         struct timespec ts = {.tv_sec = step / 1000, .tv_nsec = (step % 1000) * 1000000L};
         nanosleep(&ts, NULL);
+        alive(in, now_ns());
     }
 }
 
+/* A plugin callback: its time, and what it emitted as one batch. */
 static fr_status timed(instance *in, fr_status (*call)(fr_stage *, const fr_record *),
                        const fr_record *rec)
 {
+    uint64_t out = atomic_load_explicit(&in->counters.out, memory_order_relaxed);
     uint64_t start = now_ns();
     fr_status s = call(&in->stage, rec);
-    atomic_fetch_add(&in->counters.busy_ns, now_ns() - start);
+    uint64_t end = now_ns();
+    counter_add(&in->counters.busy_ns, end - start);
+    alive(in, end);
+    count_batch(in, atomic_load_explicit(&in->counters.out, memory_order_relaxed) - out);
     return s;
 }
 
@@ -307,7 +333,7 @@ static fr_status process_record(instance *in, const fr_record *rec)
         if (s == FR_OK || s == FR_FATAL || s == FR_STOP)
             return s;
         if (s == FR_RETRY && attempt < retries) {
-            atomic_fetch_add(&in->counters.retries, 1);
+            counter_add(&in->counters.retries, 1);
             backoff(in, attempt);
             if (stopping(in))
                 return FR_STOP;
@@ -343,7 +369,8 @@ static fr_status check_payload(instance *in, const fr_record *rec)
  * so a flood cannot fill the log. */
 static void drop_malformed(instance *in, zmq_msg_t *header, const char *reason)
 {
-    uint64_t n = atomic_fetch_add(&in->counters.malformed, 1) + 1;
+    counter_add(&in->counters.malformed, 1);
+    uint64_t n = atomic_load_explicit(&in->counters.malformed, memory_order_relaxed);
     int log_it = n <= 100;
     for (uint64_t p = 100; !log_it && p <= n; p *= 10)
         log_it = p == n;
@@ -421,7 +448,7 @@ static fr_status receive_data(instance *in, zmq_msg_t *header)
         zmq_msg_close(&payload);
         return FR_OK;
     }
-    atomic_fetch_add(&in->counters.in, 1);
+    counter_add(&in->counters.in, 1);
     fr_buffer *buf = zmq_msg_size(&payload) ? buffer_from_zmq(&payload) : NULL;
     zmq_msg_close(&payload);
     d->rec.payload.buffer = buf;
@@ -452,7 +479,9 @@ static fr_status receive_one(instance *in, zmq_msg_t *header)
             return FR_OK;
         if (zmq_errno() != EAGAIN)
             return FR_STOP;
-        if (zmq_poll(&item, 1, POLL_MS) == 0 && gstage(in)->plugin->desc.tick) {
+        int ready = zmq_poll(&item, 1, POLL_MS);
+        alive(in, now_ns());
+        if (ready == 0 && gstage(in)->plugin->desc.tick) {
             fr_status s = timed(in, tick_call, NULL);
             if (s != FR_OK)
                 return s;
@@ -523,8 +552,10 @@ static void send_eos(instance *in)
         for (size_t i = 0; i < in->outs[k].n; i++) {
             zmq_pollitem_t item = {.socket = in->outs[k].socks[i], .events = ZMQ_POLLOUT};
             while (transport_send_eos(item.socket, sender, ZMQ_DONTWAIT) != 0 &&
-                   zmq_errno() == EAGAIN && !stopping(in))
+                   zmq_errno() == EAGAIN && !stopping(in)) {
                 zmq_poll(&item, 1, POLL_MS);
+                alive(in, now_ns());
+            }
         }
 }
 
@@ -540,11 +571,13 @@ static int wait_for_go(instance *in)
 
 static fr_status run_stage(instance *in)
 {
+    alive(in, now_ns());
     fr_status s = gstage(in)->plugin->desc.input ? receive_loop(in) : source_loop(in);
     if (s == FR_OK)
         s = timed(in, flush_call, NULL);
     if (s == FR_OK)
         send_eos(in);
+    alive(in, 0); /* ended: no longer watched */
     return s;
 }
 

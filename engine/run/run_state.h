@@ -26,13 +26,27 @@ typedef struct out_port {
     size_t next;
 } out_port;
 
+/* An instance's counters.  Only its own thread writes them (plugins call the
+ * host only from there: docs/plugins.md), through counter_add; the
+ * coordinator reads them for its snapshots. */
 typedef struct run_counters {
     atomic_uint_fast64_t in, out, dead, retries;
     atomic_uint_fast64_t dead_by_class[DEAD_CLASS_COUNT]; /* run_snapshot.h */
     atomic_uint_fast64_t malformed;  /* messages dropped by the checks of wire_check.h */
     atomic_uint_fast64_t busy_ns;    /* in the plugin's callbacks, blocked time included */
     atomic_uint_fast64_t blocked_ns; /* of which waiting for room downstream */
+    atomic_uint_fast64_t batches[BATCH_BOUNDS + 1]; /* run_snapshot.h */
+    atomic_uint_fast64_t batch_records;
 } run_counters;
+
+/* Adds v to a counter of run_counters from its one writer: a relaxed load and
+ * store, no locked instruction on the per-record path; a reader sees a whole
+ * value, at most a moment old. */
+static inline void counter_add(atomic_uint_fast64_t *c, uint64_t v)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+                          memory_order_relaxed);
+}
 
 typedef struct run run;
 
@@ -56,6 +70,10 @@ typedef struct instance {
     ledger_reader *reader; /* a source's view of the ledger, opened at its first question */
     run_counters counters;
     atomic_int failed; /* ended with a failure (FATAL, init), for the metrics */
+    /* CLOCK_MONOTONIC ns of the last sign of life of the running thread: a
+     * callback returned, a wait woke; 0 before GO and once it ended.  A
+     * plugin stuck in a callback stops it (snapshot_take: stalled_s). */
+    atomic_uint_fast64_t alive_ns;
 } instance;
 
 struct run {

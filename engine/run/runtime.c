@@ -510,11 +510,16 @@ static void report_config_error(coordinator *co, size_t stage, const char *key, 
             line = cs->entries[i].line;
             col = cs->entries[i].col;
         }
-    char where[64] = "";
+    char where[64] = "", text[2048];
     if (key[0])
         snprintf(where, sizeof where, "key \"%.40s\": ", key);
-    log_msg(FR_LOG_ERROR, NULL, "%s:%d:%d: stage \"%s\": %s%s", co->r->graph->pipeline->file, line,
-            col, cs->name, where, why[0] ? why : "invalid configuration");
+    snprintf(text, sizeof text, "%s:%d:%d: stage \"%s\": %s%s", co->r->graph->pipeline->file, line,
+             col, cs->name, where, why[0] ? why : "invalid configuration");
+    log_place at = {co->r->graph->pipeline->file, line, col, cs->name, key[0] ? key : NULL};
+    if (log_get_format() == LOG_JSON)
+        log_diag(FR_LOG_ERROR, &at, text); /* the place as fields, as before the run */
+    else
+        log_msg(FR_LOG_ERROR, NULL, "%s", text);
     co->usage = 1;
 }
 

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cluster.h"
 
@@ -124,15 +125,30 @@ static int copy_reports(snap_stage *st, fr_stage *fs)
     return ok ? 0 : -1;
 }
 
+/* How long the instance has gone without a sign of life, if it runs. */
+static double stalled_seconds(const instance *in)
+{
+    uint64_t alive = atomic_load_explicit(&in->alive_ns, memory_order_relaxed);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    return alive && now > alive ? (now - alive) / 1e9 : 0;
+}
+
 static void add_counters(snap_stage *st, const instance *in, uint64_t *busy)
 {
     const run_counters *c = &in->counters;
+    double stalled = stalled_seconds(in);
+    st->stalled_s = stalled > st->stalled_s ? stalled : st->stalled_s;
     st->in += atomic_load(&c->in);
     st->out += atomic_load(&c->out);
     st->dead += atomic_load(&c->dead);
     for (int k = 0; k < DEAD_CLASS_COUNT; k++)
         st->dead_by_class[k] += atomic_load(&c->dead_by_class[k]);
     st->retries += atomic_load(&c->retries);
+    for (int k = 0; k <= BATCH_BOUNDS; k++)
+        st->batches[k] += atomic_load(&c->batches[k]);
+    st->batch_records += atomic_load(&c->batch_records);
     st->malformed += atomic_load(&c->malformed);
     st->failures += (uint64_t)atomic_load(&in->failed);
     /* blocked first: busy includes it and is added after it */
@@ -190,6 +206,9 @@ static void clamp(snap_stage *st, const snap_stage *was)
     for (int k = 0; k < DEAD_CLASS_COUNT; k++)
         st->dead_by_class[k] = at_least(st->dead_by_class[k], was->dead_by_class[k]);
     st->retries = at_least(st->retries, was->retries);
+    for (int k = 0; k <= BATCH_BOUNDS; k++)
+        st->batches[k] = at_least(st->batches[k], was->batches[k]);
+    st->batch_records = at_least(st->batch_records, was->batch_records);
     st->malformed = at_least(st->malformed, was->malformed);
     st->failures = at_least(st->failures, was->failures);
     st->committed = at_least(st->committed, was->committed);

@@ -54,26 +54,44 @@ void expo_init(expo *e, expo_format f)
     e->format = f;
 }
 
+/* Room for more than need bytes after the text (a NUL fits); 0, or -1 out of memory. */
+static int reserve(expo *e, size_t need)
+{
+    if (e->failed)
+        return -1;
+    if (e->len + need < e->cap)
+        return 0;
+    size_t cap = e->cap ? e->cap : 8192;
+    while (e->len + need >= cap)
+        cap *= 2;
+    char *grown = realloc(e->text, cap);
+    if (!grown) {
+        e->failed = 1;
+        return -1;
+    }
+    e->text = grown;
+    e->cap = cap;
+    return 0;
+}
+
 static void put(expo *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(expo *e, const char *fmt, ...)
 {
     va_list ap;
-    while (!e->failed) {
+    size_t need = 256;
+    while (reserve(e, need) == 0) {
         va_start(ap, fmt);
-        int n = e->text ? vsnprintf(e->text + e->len, e->cap - e->len, fmt, ap) : -1;
+        int n = vsnprintf(e->text + e->len, e->cap - e->len, fmt, ap);
         va_end(ap);
-        if (n >= 0 && e->len + (size_t)n < e->cap) {
-            e->len += (size_t)n;
-            return;
-        }
-        size_t cap = e->cap ? e->cap * 2 : 8192;
-        char *grown = realloc(e->text, cap);
-        if (!grown) {
+        if (n < 0) {
             e->failed = 1;
             return;
         }
-        e->text = grown;
-        e->cap = cap;
+        if (e->len + (size_t)n < e->cap) {
+            e->len += (size_t)n;
+            return;
+        }
+        need = (size_t)n + 1;
     }
 }
 
@@ -86,15 +104,26 @@ void expo_family(expo *e, const char *name, const char *type, const char *help)
     put(e, "# HELP %.*s %s\n# TYPE %.*s %s\n", len, name, help, len, name, type);
 }
 
+/* n bytes of text as they are: no format to parse on the per-character path. */
+static void put_bytes(expo *e, const char *text, size_t n)
+{
+    if (reserve(e, n) != 0)
+        return;
+    memcpy(e->text + e->len, text, n);
+    e->len += n;
+    e->text[e->len] = '\0';
+}
+
 static void put_label_value(expo *e, const char *v)
 {
-    for (; *v; v++) {
-        if (*v == '\\' || *v == '"')
-            put(e, "\\%c", *v);
-        else if (*v == '\n')
-            put(e, "\\n");
-        else
-            put(e, "%c", *v);
+    while (*v) {
+        size_t plain = strcspn(v, "\\\"\n");
+        put_bytes(e, v, plain);
+        v += plain;
+        if (*v) {
+            put_bytes(e, *v == '\n' ? "\\n" : *v == '"' ? "\\\"" : "\\\\", 2);
+            v++;
+        }
     }
 }
 
@@ -110,21 +139,70 @@ static void put_value(expo *e, double v)
         put(e, "%.9g\n", v);
 }
 
+static void put_text(expo *e, const char *text)
+{
+    put_bytes(e, text, strlen(text));
+}
+
+/* name+suffix{labels[,le="le"]} value: labels are key, value pairs ending with NULL. */
+static void put_sample(expo *e, const char *name, const char *suffix, const char *const *labels,
+                       const char *le, double value)
+{
+    put_text(e, name);
+    put_text(e, suffix);
+    int first = 1;
+    for (size_t i = 0; labels[i]; i += 2, first = 0) {
+        put_text(e, first ? "{" : ",");
+        put_text(e, labels[i]);
+        put_text(e, "=\"");
+        put_label_value(e, labels[i + 1] ? labels[i + 1] : "");
+        put_text(e, "\"");
+    }
+    if (le) {
+        put_text(e, first ? "{le=\"" : ",le=\"");
+        put_text(e, le);
+        put_text(e, "\"");
+        first = 0;
+    }
+    put_text(e, first ? " " : "} ");
+    put_value(e, value);
+}
+
+void expo_sample_labels(expo *e, const char *name, double value, const char *const *labels)
+{
+    put_sample(e, name, "", labels, NULL, value);
+}
+
 void expo_sample(expo *e, const char *name, double value, ...)
 {
+    const char *labels[2 * EXPO_MAX_LABELS + 1];
+    size_t n = 0;
     va_list ap;
     va_start(ap, value);
-    put(e, "%s", name);
-    int first = 1;
-    for (const char *key; (key = va_arg(ap, const char *)) != NULL; first = 0) {
-        const char *v = va_arg(ap, const char *);
-        put(e, "%s%s=\"", first ? "{" : ",", key);
-        put_label_value(e, v ? v : "");
-        put(e, "\"");
+    for (const char *key; n < 2 * EXPO_MAX_LABELS && (key = va_arg(ap, const char *)) != NULL;) {
+        labels[n++] = key;
+        labels[n++] = va_arg(ap, const char *);
     }
     va_end(ap);
-    put(e, "%s ", first ? "" : "}");
-    put_value(e, value);
+    labels[n] = NULL;
+    put_sample(e, name, "", labels, NULL, value);
+}
+
+void expo_histogram(expo *e, const char *name, const expo_buckets *h, const char *const *labels)
+{
+    char le[32];
+    double cumulative = 0;
+    for (size_t i = 0; i < h->n_bounds; i++) {
+        cumulative += (double)h->counts[i];
+        /* "1.0", as the reference clients write a bound, valid in both formats */
+        snprintf(le, sizeof le, h->bounds[i] == floor(h->bounds[i]) ? "%.1f" : "%.17g",
+                 h->bounds[i]);
+        put_sample(e, name, "_bucket", labels, le, cumulative);
+    }
+    cumulative += (double)h->counts[h->n_bounds];
+    put_sample(e, name, "_bucket", labels, "+Inf", cumulative);
+    put_sample(e, name, "_sum", labels, NULL, h->sum);
+    put_sample(e, name, "_count", labels, NULL, cumulative);
 }
 
 char *expo_finish(expo *e, size_t *len)

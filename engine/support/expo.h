@@ -13,6 +13,7 @@
 #define FLOWRUN_EXPO_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef enum expo_format { EXPO_PROMETHEUS = 0, EXPO_OPENMETRICS } expo_format;
 
@@ -31,11 +32,30 @@ typedef struct expo {
 } expo;
 
 void expo_init(expo *e, expo_format f);
-/* type: "counter", "gauge", "histogram".  A counter's name ends in _total. */
+/* type: "counter", "gauge", "histogram".  A counter's name ends in _total;
+ * a histogram's is the base name of its samples (below). */
 void expo_family(expo *e, const char *name, const char *type, const char *help);
 /* One sample: name{k1="v1",...} value, labels as NULL-terminated pairs of
  * strings (key, value, key, value, ..., NULL). */
 void expo_sample(expo *e, const char *name, double value, ...) __attribute__((sentinel));
+/* The same with the labels in an array: key, value, ..., NULL (borrowed). */
+void expo_sample_labels(expo *e, const char *name, double value, const char *const *labels);
+#define EXPO_MAX_LABELS 8 /* pairs a sample takes; more are left out */
+
+/* A histogram's observations: counts[i] of them in (bounds[i-1], bounds[i]]
+ * for i < n_bounds (ascending bounds), counts[n_bounds] above the last
+ * bound; sum, their sum.  All borrowed. */
+typedef struct expo_buckets {
+    const double *bounds;
+    const uint64_t *counts; /* n_bounds + 1 */
+    size_t n_bounds;
+    double sum;
+} expo_buckets;
+/* A histogram's samples (after expo_family(e, name, "histogram", ...)):
+ * name_bucket{labels,le="B"} cumulative per bound and le="+Inf",
+ * name_sum, name_count.  labels: key, value pairs ending with NULL. */
+void expo_histogram(expo *e, const char *name, const expo_buckets *h, const char *const *labels);
+
 /* The text (malloc'd, transferred; NULL out of memory) and its length. */
 char *expo_finish(expo *e, size_t *len);
 

@@ -115,21 +115,29 @@ static void json_scope(json_out *j, const char *scope)
         json_int(j, "instance", strtol(hash + 1, NULL, 10));
 }
 
-static void write_json(fr_log_level level, const char *scope, const char *key, const char *raw)
+/* The time now as UTC RFC 3339 with milliseconds. */
+static void json_time(char *when, size_t size)
 {
     struct timespec now;
     struct tm tm;
-    char when[40];
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
-    size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(when + n, sizeof when - n, ".%03ldZ", now.tv_nsec / 1000000L);
+    size_t n = strftime(when, size, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(when + n, size - n, ".%03ldZ", now.tv_nsec / 1000000L);
+}
+
+/* One event: time, level, then what add() puts, node, key and message. */
+static void write_json(fr_log_level level, void (*add)(json_out *, const void *), const void *ctx,
+                       const char *key, const char *raw)
+{
+    char when[40];
+    json_time(when, sizeof when);
     json_out j = {0};
     json_open(&j, NULL);
     json_string(&j, "time", when);
     json_string(&j, "level", level_names[level]);
-    if (scope)
-        json_scope(&j, scope);
+    if (add)
+        add(&j, ctx);
     if (logger.node)
         json_string(&j, "node", logger.node);
     if (key)
@@ -139,6 +147,26 @@ static void write_json(fr_log_level level, const char *scope, const char *key, c
     if (!j.failed)
         fprintf(stderr, "%s\n", j.text);
     json_out_free(&j);
+}
+
+static void add_scope(json_out *j, const void *scope)
+{
+    json_scope(j, scope);
+}
+
+static void add_place(json_out *j, const void *ctx)
+{
+    const log_place *at = ctx;
+    if (at->file)
+        json_string(j, "file", at->file);
+    if (at->line > 0)
+        json_int(j, "line", at->line);
+    if (at->col > 0)
+        json_int(j, "col", at->col);
+    if (at->stage)
+        json_string(j, "stage", at->stage);
+    if (at->config_key)
+        json_string(j, "config_key", at->config_key);
 }
 
 static void log_vkey(fr_log_level level, const char *scope, const char *key, const char *fmt,
@@ -152,7 +180,7 @@ static void log_vkey(fr_log_level level, const char *scope, const char *key, con
     if (logger.clear)
         logger.clear(logger.ctx);
     if (logger.format == LOG_JSON)
-        write_json(level, scope, key, raw);
+        write_json(level, scope ? add_scope : NULL, scope, key, raw);
     else
         write_text(level, scope, raw);
     if (logger.redraw)
@@ -179,4 +207,14 @@ void log_key(fr_log_level level, const char *scope, const char *key, const char 
     va_start(ap, fmt);
     log_vkey(level, scope, key, fmt, ap);
     va_end(ap);
+}
+
+void log_diag(fr_log_level level, const log_place *at, const char *text)
+{
+    pthread_mutex_lock(&logger.lock);
+    if (logger.format == LOG_JSON)
+        write_json(level, add_place, at, NULL, text);
+    else
+        fprintf(stderr, "%s\n", text);
+    pthread_mutex_unlock(&logger.lock);
 }

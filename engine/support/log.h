@@ -33,6 +33,19 @@ void log_vmsg(fr_log_level level, const char *scope, const char *fmt, va_list ap
 FR_PRINTF(4, 5)
 void log_key(fr_log_level level, const char *scope, const char *key, const char *fmt, ...);
 
+/* Where a diagnostic found before the run points (a configuration or graph
+ * error): the file (NULL: none), line and col (0: unknown), the stage and the
+ * configuration key it is about (NULL: none).  All borrowed. */
+typedef struct log_place {
+    const char *file;
+    int line, col;
+    const char *stage, *config_key;
+} log_place;
+/* Writes such a diagnostic, whatever the level set: in text, the line as is (it starts with its
+ * place, "file:line:col: ..."); in JSON, one event whose message is that line
+ * and whose fields file, line, col, stage and config_key say the place. */
+void log_diag(fr_log_level level, const log_place *at, const char *text);
+
 /* The progress line hook: clear() before a message, redraw() after. */
 void log_set_status_line(void (*clear)(void *), void (*redraw)(void *), void *ctx);
 

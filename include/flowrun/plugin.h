@@ -230,7 +230,11 @@ typedef struct fr_host_api {
     void (*set_total)(fr_stage *st, uint64_t total);
 
     /* Metrics: adds value to the stage's counter name (created at first
-     * use; shown in the run summary and the metrics endpoint). */
+     * use; shown in the run summary and the metrics endpoint).  name may
+     * end in labels, `base{key="value",...}` (up to 4; \" and \\ escaped in
+     * a value): the endpoint shows every such counter of one base in one
+     * family, flowrun_plugin_<base>_total{stage,plugin,node,key="value"}
+     * (docs/operations.md); the run summary shows name as it is.  Copied. */
     void (*metric_add)(fr_stage *st, const char *name, double value);
     /* Adds "name": json to the stage's section of the run summary (e.g. a
      * PCA's explained variance).  json must be a valid JSON value; copied. */
@@ -323,7 +327,8 @@ typedef struct fr_host_api {
      * fr_metric_add keeps a counter.  The run's /metrics shows it as
      * flowrun_plugin_<name>{stage,plugin,node} (docs/operations.md), the sum
      * over the stage's instances in this process; the run summary shows it
-     * with the counters.  name: [a-zA-Z0-9_] (others show as '_'); copied. */
+     * with the counters.  name: [a-zA-Z0-9_] (others show as '_'), with
+     * labels as fr_metric_add's; copied. */
     void (*gauge_set)(fr_stage *st, const char *name, double value);
 } fr_host_api;
 

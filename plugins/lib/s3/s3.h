@@ -70,12 +70,14 @@ typedef struct s3_options {
     long object_deadline_ms;
     /* Told of every request for metrics (NULL: nobody), on the thread that
      * makes it: count(count_user, name, n) with name one of
-     *   "s3_requests_2xx", "s3_requests_3xx", "s3_requests_4xx",
-     *   "s3_requests_5xx"  an HTTP answer, by status class (n = 1);
-     *   "s3_requests_failed"  no HTTP answer (connection, timeout; n = 1);
-     *   "s3_retries"          an attempt that will be made again (n = 1);
+     *   "s3_requests{status=\"S\"}"  a request answered with HTTP status S
+     *                  ("200", "503"), or S "failed": no HTTP answer
+     *                  (connection, timeout); n = 1;
+     *   "s3_retries{status=\"S\"}"   an attempt that will be made again,
+     *                  with that attempt's status (n = 1);
      *   "s3_bytes_in", "s3_bytes_out"  body bytes received and sent.
-     * The names are static strings. */
+     * The labels are in the form fr_metric_add takes (plugin.h).  name is
+     * valid for the call. */
     void (*count)(void *user, const char *name, double n);
     void *count_user;
 } s3_options;

@@ -8,12 +8,15 @@
  * tensor sinks (csv, parquet) can write what a bytes source read.
  * `delay` makes it a slow stage (per record, CPU-free): with
  * `delay: ${VAR:-0}` one node of a split run can be slower than another
- * with the same pipeline file.
+ * with the same pipeline file.  `stall_at` makes it hang for good at one
+ * record, deaf to a stop as a deadlocked plugin is (the systemd watchdog's
+ * test; only SIGKILL ends such a run).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "flowrun/plugin.h"
 
@@ -31,11 +34,13 @@ static const fr_param pass_params[] = {
      "emit tensor/f32[1]: the payload's FNV-1a hash modulo 2^24"},
     {"delay", FR_PARAM_DURATION, "0", 0, 60000, NULL,
      "time spent on each record without using the CPU (a slow stage)"},
+    {"stall_at", FR_PARAM_INT, "0", 0, FR_NO_MAX, NULL,
+     "hang for good at record N, ignoring a stop (a stuck plugin; 0: never)"},
     {0},
 };
 
 typedef struct pass {
-    int64_t reject_every, retry_times, fatal_after, drop_every;
+    int64_t reject_every, retry_times, fatal_after, drop_every, stall_at;
     int64_t seen;
     int64_t retried; /* RETRYs given for the current record */
     int digest;
@@ -51,6 +56,7 @@ static fr_status pass_init(fr_stage *st, void **state)
     p->retry_times = fr_config_int(st, "retry_times");
     p->fatal_after = fr_config_int(st, "fatal_after");
     p->drop_every = fr_config_int(st, "drop_every");
+    p->stall_at = fr_config_int(st, "stall_at");
     p->digest = fr_config_bool(st, "digest");
     p->delay_ms = fr_config_int(st, "delay");
     *state = p;
@@ -94,7 +100,12 @@ static fr_status pass_process(void *state, fr_stage *st, const fr_record *in)
     pass *p = state;
     if (p->retried == 0)
         take_time(p->delay_ms);
-    int64_t n = p->reject_every || p->drop_every ? record_number(in) : 0;
+    int64_t n = p->reject_every || p->drop_every || p->stall_at ? record_number(in) : 0;
+    if (p->stall_at && n == p->stall_at) {
+        fr_log(st, FR_LOG_INFO, "stalling at record %lld for good", (long long)n);
+        for (;;)
+            pause(); /* a stuck plugin: no signal is for this thread */
+    }
     if (p->retried < p->retry_times) {
         p->retried++;
         return fr_fail(st, FR_RETRY, "transient failure %lld of %lld", (long long)p->retried,

@@ -51,6 +51,40 @@ static void text(void)
     free(om);
 }
 
+/* Cumulative buckets in order, +Inf, _sum and _count; the le label after the
+ * others; a bound written as the reference clients write it. */
+static void histogram(void)
+{
+    static const double bounds[] = {1, 2.5, 4};
+    static const uint64_t counts[] = {2, 0, 5, 1};
+    const char *labels[] = {"stage", "s", NULL};
+    expo_buckets h = {bounds, counts, 3, 31.5};
+    expo e;
+    size_t len;
+    expo_init(&e, EXPO_PROMETHEUS);
+    expo_family(&e, "x_batch", "histogram", "Batches.");
+    expo_histogram(&e, "x_batch", &h, labels);
+    char *text = expo_finish(&e, &len);
+    REQUIRE_VOID(text);
+    CHECK_STR(text, "# HELP x_batch Batches.\n# TYPE x_batch histogram\n"
+                    "x_batch_bucket{stage=\"s\",le=\"1.0\"} 2\n"
+                    "x_batch_bucket{stage=\"s\",le=\"2.5\"} 2\n"
+                    "x_batch_bucket{stage=\"s\",le=\"4.0\"} 7\n"
+                    "x_batch_bucket{stage=\"s\",le=\"+Inf\"} 8\n"
+                    "x_batch_sum{stage=\"s\"} 31.5\n"
+                    "x_batch_count{stage=\"s\"} 8\n");
+    free(text);
+    const char *none[] = {NULL};
+    expo_init(&e, EXPO_OPENMETRICS);
+    expo_family(&e, "x_batch", "histogram", "Batches.");
+    expo_histogram(&e, "x_batch", &h, none);
+    text = expo_finish(&e, &len);
+    REQUIRE_VOID(text);
+    CHECK(strstr(text, "# TYPE x_batch histogram\nx_batch_bucket{le=\"1.0\"} 2\n") != NULL);
+    CHECK(strstr(text, "x_batch_count 8\n# EOF\n") != NULL);
+    free(text);
+}
+
 static void names(void)
 {
     char out[32];
@@ -66,6 +100,7 @@ int main(void)
 {
     negotiation();
     text();
+    histogram();
     names();
     return check_exit();
 }

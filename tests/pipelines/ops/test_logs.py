@@ -78,6 +78,93 @@ stages:
         self.assertIn('--log-format: expected text or json, got "xml"', run.stderr)
 
 
+BROKEN = """name: broken
+stages:
+  src:  {plugin: gen-source, count: 10, bogus: 3}
+  mid:  {plugin: passthrough, inputs: srcx}
+  sink: {plugin: null-sink, inputs: mid}
+"""
+
+
+class JsonErrorsBeforeTheRun(FlowrunCase):
+    """Errors found before anything runs are events too, their place as fields."""
+
+    def errors(self, *args):
+        run = self.flowrun("--log-format", "json", *args, summary=False)
+        self.assertEqual(run.code, 2, run.stderr)
+        events = [json.loads(line) for line in run.stderr.splitlines()]  # every line parses
+        self.assertTrue(events)
+        for e in events:
+            self.assertEqual(e["level"], "error", e)
+            datetime.datetime.strptime(e["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+        return events
+
+    def test_config_and_graph_errors_carry_file_line_col_stage_and_key(self):
+        path = self.pipeline(BROKEN)
+        events = self.errors("run", path)
+        self.assertEqual(len(events), 3, events)
+        unknown, missing, total = events
+        self.assertEqual({k: unknown[k] for k in ("file", "line", "col", "stage", "config_key")},
+                         {"file": path, "line": 3, "col": 41, "stage": "src",
+                          "config_key": "bogus"})
+        self.assertEqual(unknown["message"],
+                         '%s:3:41: stage "src": unknown key "bogus"' % path)
+        self.assertEqual((missing["line"], missing["col"], missing["stage"]), (4, 39, "mid"))
+        self.assertNotIn("config_key", missing)
+        self.assertIn('input "srcx" is not a stage', missing["message"])
+        self.assertEqual(total["message"], "2 errors in %s" % path)
+        self.assertNotIn("file", total)
+
+    def test_a_configuration_error_found_by_init_has_its_place(self):
+        """csv-sink's init refuses replicas (fr_config_error): the same fields."""
+        path = self.pipeline("""name: refused
+state: $DIR/state
+stages:
+  src: {plugin: gen-source, count: 10, kind: tensor}
+  out:
+    plugin: csv-sink
+    inputs: src
+    path: $DIR/out.csv
+    replicas: 2
+""")
+        run = self.flowrun("--log-format", "json", "run", path, summary=False)
+        self.assertEqual(run.code, 2, run.stderr)
+        events = [json.loads(line) for line in run.stderr.splitlines()]
+        errors = [e for e in events if e["level"] == "error"]
+        self.assertTrue(errors, events)
+        for e in errors:  # replicas is the engine's key, not the plugin's: the stage's place
+            self.assertEqual({k: e[k] for k in ("file", "line", "col", "stage", "config_key")},
+                             {"file": path, "line": 5, "col": 3, "stage": "out",
+                              "config_key": "replicas"})
+            self.assertIn("a file sink writes one output", e["message"])
+
+    def test_validate_and_state_write_events_too(self):
+        path = self.pipeline(BROKEN)
+        self.assertEqual([e.get("config_key") for e in self.errors("validate", path)],
+                         ["bogus", None, None])
+        missing = self.path("missing.yaml")
+        events = self.errors("state", missing)
+        self.assertEqual(events[0]["file"], missing)
+
+    def test_usage_errors_are_events(self):
+        path = self.pipeline(BROKEN)
+        events = self.errors("run", "--bogus", path)
+        self.assertEqual([e["message"] for e in events],
+                         ["run: --bogus: unknown option or missing value "
+                          "(see flowrun run --help)"])
+        events = self.errors("run", "--metrics", "nowhere", path)
+        self.assertEqual(len(events), 1)
+        self.assertTrue(events[0]["message"].startswith("--metrics: "), events)
+
+    def test_text_stays_text(self):
+        path = self.pipeline(BROKEN)
+        run = self.flowrun("run", path, summary=False)
+        self.assertEqual(run.code, 2)
+        self.assertEqual(run.stderr.splitlines()[0],
+                         '%s:3:41: stage "src": unknown key "bogus"' % path)
+        self.assertEqual(run.stderr.splitlines()[-1], "flowrun: 2 errors in %s" % path)
+
+
 class JournalLogs(FlowrunCase):
     def test_text_lines_carry_their_priority_under_journald(self):
         err = open(self.path("stderr"), "w+")

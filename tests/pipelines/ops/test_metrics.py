@@ -85,13 +85,17 @@ class Prometheus:
         self.log.close()
 
 
-class Metrics(FlowrunCase):
+class HeldRun(FlowrunCase):
+    """PIPELINE_TEXT running with --metrics, its source holding after its last record."""
+
+    PIPELINE_TEXT = PIPELINE
+
     def setUp(self):
         super().setUp()
         self.fifo = self.path("hold")
         os.mkfifo(self.fifo)
-        self.run_ = Flowrun(["-v", "run", self.pipeline(PIPELINE), "--metrics", "127.0.0.1:0",
-                             "--summary", self.path("summary.json")])
+        self.run_ = Flowrun(["-v", "run", self.pipeline(self.PIPELINE_TEXT), "--metrics",
+                             "127.0.0.1:0", "--summary", self.path("summary.json")])
         self.port = self.run_.wait_metrics_port()
         self.run_.wait_for("holding: every record emitted")
 
@@ -101,6 +105,8 @@ class Metrics(FlowrunCase):
             self.run_.finish()
         super().tearDown()
 
+
+class Metrics(HeldRun):
     def summary(self):
         with open(self.path("summary.json")) as f:
             return json.load(f)
@@ -183,6 +189,69 @@ class Metrics(FlowrunCase):
         build = [ls for (n, ls) in samples(text) if n == "flowrun_build_info"]
         self.assertEqual(len(build), 1)
         self.assertIn("version", dict(build[0]))
+
+
+BATCHED = """
+name: batched
+state: $DIR/state
+stages:
+  src:  {plugin: gen-source, count: 200, hold: $DIR/hold}
+  mid:  {plugin: passthrough, inputs: src}
+  sink: {plugin: null-sink, inputs: mid}
+"""
+
+
+class BatchSizes(HeldRun):
+    """flowrun_component_batch_size: a histogram per stage of the records a
+    callback emitted together (gen-source emits 64 per produce call,
+    passthrough 1 per record) or a sink committed together (null-sink
+    commits each record's id)."""
+
+    PIPELINE_TEXT = BATCHED
+    OM = "application/openmetrics-text;version=1.0.0"
+
+    def histogram(self, text, stage):
+        """{le: cumulative count}, sum, count of a stage's batch sizes."""
+        got = {dict(ls)["le"]: v for (n, ls), v in samples(text).items()
+               if n == "flowrun_component_batch_size_bucket" and dict(ls)["stage"] == stage}
+        return (got, value(text, "flowrun_component_batch_size_sum", stage=stage),
+                value(text, "flowrun_component_batch_size_count", stage=stage))
+
+    def test_buckets_sum_and_count(self):
+        # 200 records: three produce calls of 64, then the one that emits 8
+        # and holds (a callback counts when it returns).
+        _, _, text = get(self.port, "/metrics")
+        buckets, total, count = self.histogram(text, "src")
+        bounds = ["%.1f" % 2 ** i for i in range(11)] + ["+Inf"]
+        self.assertEqual(list(buckets), bounds)  # in order, +Inf last
+        self.assertEqual([buckets[b] for b in bounds], [0] * 6 + [3] * 6)
+        self.assertEqual((total, count), (192, 3))
+        # every record emitted before the hold: wait until all are complete
+        end = time.monotonic() + 120
+        while value(text, "flowrun_run_records_done_total") < 200:
+            self.assertLess(time.monotonic(), end, "records never complete:\n" + text)
+            time.sleep(0.1)
+            _, _, text = get(self.port, "/metrics")
+        for stage in ("mid", "sink"):  # a record per callback, an id per commit
+            buckets, total, count = self.histogram(text, stage)
+            self.assertEqual((set(buckets.values()), total, count), ({200}, 200, 200), stage)
+
+    def test_promtool_and_the_openmetrics_parser_accept_it(self):
+        _, _, text = get(self.port, "/metrics")
+        self.assertIn("# TYPE flowrun_component_batch_size histogram\n", text)
+        check = subprocess.run(["promtool", "check", "metrics"], input=text,
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        from prometheus_client.openmetrics.parser import text_string_to_metric_families
+        _, ctype, text = get(self.port, "/metrics", accept=self.OM)
+        self.assertTrue(ctype.startswith("application/openmetrics-text"))
+        families = {f.name: f for f in text_string_to_metric_families(text)}  # strict
+        batch = families["flowrun_component_batch_size"]
+        self.assertEqual(batch.type, "histogram")
+        src = {(s.name, s.labels.get("le")): s.value for s in batch.samples
+               if s.labels["stage"] == "src"}
+        self.assertEqual(src[("flowrun_component_batch_size_bucket", "64.0")], 3)
+        self.assertEqual(src[("flowrun_component_batch_size_count", None)], 3)
 
 
 if __name__ == "__main__":
