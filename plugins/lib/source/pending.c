@@ -1,12 +1,12 @@
 /*
- * pending.c — the journal of pushed keys a watching source accepted
- * (source_internal.h): one entry per key appended as it is taken, made
- * durable before its pusher is answered, and rewritten with only the
- * entries still wanted.  Why: once a key's event is answered the store
- * never sends it again, and a key deleted before a restart is not listed
- * either; without the journal a key in flight at a crash would stay
- * pending in the ledger forever instead of being read again (and, gone,
- * dead-lettered).
+ * pending.c — the journal of keys a source has in flight
+ * (source_internal.h, journal.c): one entry per key appended as it is
+ * pushed or handed out, written before the ledger hears it sent (synced
+ * before a pusher is answered), and rewritten with only the entries still
+ * wanted.  Why: once a key's event is answered the store never sends it
+ * again, and a key deleted before a restart is not listed either; without
+ * the journal a key in flight at a crash would stay pending in the ledger
+ * forever instead of being read again (and, gone, dead-lettered).
  *
  * An entry is "<key length> <version length> <modified length> <size>\n"
  * then the three strings and "\n": keys may hold any byte but NUL.  A torn
@@ -160,6 +160,11 @@ int pending_append(pending_journal *j, const char *key, const char *version, con
         return -1;
     j->appended++;
     return 0;
+}
+
+int pending_flush(pending_journal *j)
+{
+    return j->f && fflush(j->f) == 0 ? 0 : -1;
 }
 
 int pending_sync(pending_journal *j)

@@ -45,6 +45,7 @@ void source_base_free(source_base *b)
     free_list(b, &b->queue);
     free_list(b, &b->out);
     watch_free(b->watch);
+    pending_close(b->journal);
     free(b->suffix);
     free(b);
 }
@@ -230,9 +231,13 @@ source_item *source_base_next(source_base *b)
 {
     if (b->watch)
         watch_take_pushed(b);
+    source_journal_compact(b);
     base_item *i = b->queue.head;
     if (!i)
         return NULL;
+    if (source_journal_item(b, i) != 0) /* still read: only a crash now could leave it pending */
+        fr_log(b->st, FR_LOG_WARN, "%s: the journal of keys in flight cannot be written",
+               i->it.key);
     item_list_remove(&b->queue, i);
     item_list_push_back(&b->out, i);
     return &i->it;
@@ -322,11 +327,13 @@ fr_status source_base_emit(source_base *b, source_item *it, fr_buffer *buf, void
     rec.payload.size = (size_t)it->size;
     fr_metric_add(b->st, "objects", 1);
     fr_metric_add(b->st, "bytes", (double)it->size);
+    if (source_journal_flush(b) != 0) /* its entry reaches the kernel before the ledger's SENT */
+        fr_log(b->st, FR_LOG_WARN, "%s: the journal of keys in flight cannot be written", it->key);
     fr_status s = fr_emit_key(b->st, &rec, it->version);
     /* A pushed key: its pusher may acknowledge once the ledger has it. */
     if (i->n_waiters) /* durable in the journal (watch.c) and the ledger first */
         source_item_settle(b, i,
-                           watch_journal_sync(b) == 0 && fr_ledger_sync(b->st) == 0
+                           source_journal_sync(b) == 0 && fr_ledger_sync(b->st) == 0
                                ? SOURCE_PUSH_RECORDED
                                : SOURCE_PUSH_DROPPED);
     source_item_free(i);

@@ -42,13 +42,12 @@ struct source_watch {
     /* The source's thread only. */
     source_base *b;
     int64_t period_ms;
-    int64_t round_start_ms;   /* when the current (or last) round began */
-    uint64_t rounds_listed;   /* rounds whose listing completed */
-    int listing;              /* a round's listing is under way */
-    char *after;              /* owned: the last key offered in this round, NULL at its start */
-    size_t offered;           /* keys offered since the last list_due */
-    int64_t lag_at_ms;        /* when lag was last reported */
-    pending_journal *journal; /* owned: pushed keys until done; NULL without a state dir */
+    int64_t round_start_ms; /* when the current (or last) round began */
+    uint64_t rounds_listed; /* rounds whose listing completed */
+    int listing;            /* a round's listing is under way */
+    char *after;            /* owned: the last key offered in this round, NULL at its start */
+    size_t offered;         /* keys offered since the last list_due */
+    int64_t lag_at_ms;      /* when lag was last reported */
 };
 
 static int64_t now_ms(void)
@@ -65,68 +64,13 @@ static void pushed_free(pushed_key *p)
     free(p->modified);
 }
 
-static int add_waiter(source_base *b, base_item *i, const push_waiter *waiter);
-
-static void recovered_done(void *user, source_push_outcome outcome)
-{
-    (void)user; /* the journal's own entry: nobody to answer */
-    (void)outcome;
-}
-
-/* A journalled pushed key: kept while the ledger has not done or
- * dead-lettered it; one that is neither waiting, being read nor sent by
- * this run is read again (first), as if pushed once more: a crash took it
- * in flight, and its event will not come again. */
-static int journal_keep(void *user, const char *key, const char *version, const char *modified,
-                        uint64_t size)
-{
-    source_base *b = user;
-    if (!source_base_wanted(b, key))
-        return 0;
-    fr_key_state state = fr_key_state_of(b->st, key, version);
-    if (state == FR_KEY_SENT || source_base_find(b, key, version))
-        return 1;
-    if (state >= FR_KEY_DONE || (state == FR_KEY_CHANGED && b->on_change == SOURCE_IGNORE))
-        return 0;
-    base_item *i = source_item_new(key, version, size, modified);
-    push_waiter journal = {recovered_done, b};
-    if (!i || add_waiter(b, i, &journal) != 0) {
-        source_item_free(i);
-        return -1;
-    }
-    source_base_enqueue(b, i, 1);
-    fr_metric_add(b->st, "keys_recovered", 1);
-    fr_log(b->st, FR_LOG_INFO,
-           "%s (version %s): pushed, not committed when a run stopped: read again", key, version);
-    return 1;
-}
-
-/* With a state directory: the journal of pushed keys, its keys not done
- * read again.  0, or -1 with err. */
-static int journal_open(source_base *b, char *err, size_t err_size)
-{
-    const char *dir = fr_state_dir(b->st);
-    if (!dir || !*dir)
-        return 0;
-    if (!(b->watch->journal = pending_open(dir))) {
-        snprintf(err, err_size, "out of memory");
-        return -1;
-    }
-    return pending_rewrite(b->watch->journal, journal_keep, b, err, err_size);
-}
-
-int watch_journal_sync(source_base *b)
-{
-    return b->watch && b->watch->journal ? pending_sync(b->watch->journal) : 0;
-}
-
 int source_base_watch_config(source_base *b, char *err, size_t err_size)
 {
     fr_stage *st = b->st;
     b->on_change = fr_config_enum(st, "on_change");
     int64_t period = fr_config_int(st, "watch");
     if (period <= 0)
-        return 0;
+        return 0; /* a batch run keeps no journal (docs/watch.md) */
     if (b->replicas > 1 || b->limit) {
         snprintf(err, err_size, "watch: %s: a watching source is one instance without a limit",
                  b->replicas > 1 ? "replicas above 1" : "limit");
@@ -145,7 +89,7 @@ int source_base_watch_config(source_base *b, char *err, size_t err_size)
     w->round_start_ms = now_ms();
     b->watch = w;
     fr_set_continuous(st);
-    return journal_open(b, err, err_size) < 0 ? -1 : 1;
+    return source_journal_open(b, err, err_size) < 0 ? -1 : 1;
 }
 
 int source_base_watching(const source_base *b)
@@ -196,8 +140,7 @@ int source_watch_push(source_watch *w, const char *key, const char *version, uin
 
 /* ---- the source's side ------------------------------------------------- */
 
-/* Adds p's pusher to i's. */
-static int add_waiter(source_base *b, base_item *i, const push_waiter *waiter)
+int source_item_add_waiter(source_base *b, base_item *i, const push_waiter *waiter)
 {
     push_waiter *grown = realloc(i->waiters, (i->n_waiters + 1) * sizeof *grown);
     if (!grown)
@@ -218,14 +161,12 @@ static void take_one(source_base *b, pushed_key *p)
         return;
     }
     /* Every key whose pusher is told RECORDED is journalled first, also one
-     * the listing found (waiting, being read, or sent by this run), so a
-     * crash before its commit cannot leave it pending forever. */
-    pending_journal *journal = b->watch->journal;
-    int journalled =
-        !journal || pending_append(journal, p->key, p->version, p->modified, p->size) == 0;
+     * the listing found waiting (journalled once), so a crash before its
+     * commit cannot leave it pending forever.  One being read or sent by
+     * this run was journalled when handed out. */
     base_item *same = source_base_find(b, p->key, p->version);
     if (same) { /* synced before the answer, at its emit */
-        if (!journalled || add_waiter(b, same, &p->waiter) != 0)
+        if (source_journal_item(b, same) != 0 || source_item_add_waiter(b, same, &p->waiter) != 0)
             p->waiter.done(p->waiter.user, SOURCE_PUSH_DROPPED);
         return;
     }
@@ -235,7 +176,7 @@ static void take_one(source_base *b, pushed_key *p)
         return;
     }
     if (state == FR_KEY_SENT) { /* sent by this run, not yet done: a duplicate delivery */
-        int synced = journalled && watch_journal_sync(b) == 0;
+        int synced = source_journal_sync(b) == 0;
         p->waiter.done(p->waiter.user, synced ? SOURCE_PUSH_RECORDED : SOURCE_PUSH_DROPPED);
         return;
     }
@@ -244,7 +185,7 @@ static void take_one(source_base *b, pushed_key *p)
         return;
     }
     base_item *i = source_item_new(p->key, p->version, p->size, p->modified);
-    if (!journalled || !i || add_waiter(b, i, &p->waiter) != 0) {
+    if (!i || source_journal_item(b, i) != 0 || source_item_add_waiter(b, i, &p->waiter) != 0) {
         source_item_free(i);
         p->waiter.done(p->waiter.user, SOURCE_PUSH_DROPPED);
         return;
@@ -305,10 +246,6 @@ void watch_take_pushed(source_base *b)
         pushed_free(&taken[k]);
     }
     free(taken);
-    char err[4400];
-    if (w->journal && pending_rewrite_due(w->journal) &&
-        pending_rewrite(w->journal, journal_keep, b, err, sizeof err) != 0)
-        fr_log(b->st, FR_LOG_WARN, "pushed keys' journal: %s", err);
 }
 
 int watch_offered(source_watch *w, const char *key)
@@ -402,6 +339,5 @@ void watch_free(source_watch *w)
     close(w->wake);
     pthread_mutex_destroy(&w->mutex);
     free(w->after);
-    pending_close(w->journal);
     free(w);
 }

@@ -9,6 +9,7 @@ once everything listed before was read)."""
 import json
 import os
 import signal
+import subprocess
 import sys
 import unittest
 from collections import Counter
@@ -16,7 +17,7 @@ from collections import Counter
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "tests", "engine", "runtime"))
 sys.path.insert(0, HERE)
-from flowrun_test import FlowrunCase  # noqa: E402
+from flowrun_test import FLOWRUN, FlowrunCase  # noqa: E402
 from test_watch_s3 import WatchRun  # noqa: E402
 
 
@@ -75,6 +76,55 @@ stages:
         self.assertEqual(keys, Counter({"a/0.txt": 1, "a/1.txt": 1, "a/2.txt": 1, "b/3.txt": 1,
                                         "b/4.txt": 1, "b/5.txt": 1}))
         self.assertEqual(run.summary["records_in"], 6)
+
+
+class SentKeyDeleted(FlowrunCase):
+    PIPELINE = """
+name: watch-sent
+state: $DIR/state
+dead_letters: $DIR/dead.jsonl
+stages:
+  files: {plugin: dir-source, path: $DIR/in, watch: 100ms}
+  dig:   {plugin: passthrough, inputs: files, digest: true}
+  csv:   {plugin: csv-sink, inputs: dig, path: $DIR/csv, mode: append-parts, max_rows: 25}
+"""
+
+    def test_listed_key_sent_then_deleted_while_killed_is_a_dead_letter(self):
+        # Killed (FLOWRUN_FAILPOINT) at the first commit, after SIGTERM: the
+        # listed keys were sent, none done.  One is deleted meanwhile: the
+        # restart's listing no longer finds it and nothing pushes it, so only
+        # the source's journal of keys in flight brings it to a dead letter
+        # instead of leaving it pending in the ledger forever.
+        names = ["class-%d/%04d.jpg" % (i % 3, i) for i in range(40)]
+        os.makedirs(self.path("in"))
+        for name in names:
+            os.makedirs(os.path.dirname(self.path("in/" + name)), exist_ok=True)
+            with open(self.path("in/" + name), "w") as f:
+                f.write("content of %s\n" % name)
+        p = self.pipeline(self.PIPELINE, "p.yaml")
+        env = dict(os.environ, XDG_STATE_HOME=self.state_home)
+        first = RoundWatch(p, self.path("summary.json"),
+                           dict(env, FLOWRUN_FAILPOINT="sink-commit:1"))
+        first.wait_for("watch: round ")  # listed;
+        first.wait_for("watch: round ")  # all of it sent
+        first.proc.send_signal(signal.SIGTERM)  # its commit is killed by the failpoint
+        self.assertEqual(first.proc.wait(timeout=300), -signal.SIGKILL)
+        first.reader.join()
+        self.assertIn("flowrun: failpoint sink-commit:1\n", list(iter(first.lines.get, None)))
+        victim = sorted(names)[0]  # listed first: in the first part, sent
+        os.unlink(self.path("in/" + victim))
+        run = RoundWatch(p, self.path("summary.json"), env)
+        run.wait_for(f"{victim} (version ")  # read again from the journal
+        run.wait_for("dead-lettered")
+        run.wait_for("watch: round ")  # the first round listed;
+        run.wait_for("watch: round ")  # the next begins once all of it was read
+        self.assertEqual(run.stop(signal.SIGTERM), 1, run.stderr)  # with a dead letter
+        self.assertEqual([d["key"] for d in self.lines("dead.jsonl")], [victim])
+        self.assertEqual((run.summary["dead_letters"], run.summary["unaccounted"]), (1, 0))
+        with open(self.path("csv/_manifest.json")) as f:
+            ids = [i for part in json.load(f)["parts"] for i in part["ids"]]
+        self.assertEqual(sorted(i.split(":", 1)[1].rsplit("@", 1)[0] for i in ids),
+                         sorted(set(names) - {victim}))
 
 
 class MaxAgeFromUpload(FlowrunCase):
