@@ -75,29 +75,97 @@ static int read_field(FILE *f, size_t len, char **field)
     return 0;
 }
 
-/* Copies the entries of in that keep() wants into out; the count kept, or
- * -1 (keep's error, or out). */
-static long copy_wanted(FILE *in, FILE *out, pending_keep_fn keep, void *user)
+/* One entry read back; its strings malloc'd. */
+typedef struct journal_entry {
+    char *field[3]; /* key, version, modified */
+    uint64_t size;
+    int superseded; /* a later entry names the same key */
+} journal_entry;
+
+typedef struct entry_list {
+    journal_entry *at;
+    size_t n, cap;
+} entry_list;
+
+static void entries_free(entry_list *l)
 {
-    long kept = 0;
+    for (size_t i = 0; i < l->n; i++)
+        for (int k = 0; k < 3; k++)
+            free(l->at[i].field[k]);
+    free(l->at);
+}
+
+/* Reads every whole entry of in into l; a torn tail ends the journal.
+ * 0, or -1 when out of memory. */
+static int read_entries(FILE *in, entry_list *l)
+{
     size_t len[3];
     uint64_t size;
     while (in && fscanf(in, "%zu %zu %zu %" SCNu64, &len[0], &len[1], &len[2], &size) == 4 &&
            fgetc(in) == '\n') {
-        char *field[3] = {NULL, NULL, NULL};
-        int whole = read_field(in, len[0], &field[0]) == 0 &&
-                    read_field(in, len[1], &field[1]) == 0 &&
-                    read_field(in, len[2], &field[2]) == 0 && fgetc(in) == '\n';
-        int wanted = whole ? keep(user, field[0], field[1], field[2], size) : 0;
-        if (wanted > 0 && put_entry(out, field[0], field[1], field[2], size) == 0)
+        journal_entry e = {{NULL, NULL, NULL}, size, 0};
+        int whole = read_field(in, len[0], &e.field[0]) == 0 &&
+                    read_field(in, len[1], &e.field[1]) == 0 &&
+                    read_field(in, len[2], &e.field[2]) == 0 && fgetc(in) == '\n';
+        if (whole && l->n == l->cap) {
+            size_t cap = l->cap ? 2 * l->cap : 64;
+            journal_entry *grown = realloc(l->at, cap * sizeof *grown);
+            if (grown) {
+                l->at = grown;
+                l->cap = cap;
+            }
+        }
+        if (!whole || l->n == l->cap) { /* torn tail, or out of memory */
+            for (int k = 0; k < 3; k++)
+                free(e.field[k]);
+            return whole ? -1 : 0;
+        }
+        l->at[l->n++] = e;
+    }
+    return 0;
+}
+
+static int by_key_then_order(const void *a, const void *b)
+{
+    const journal_entry *const *x = a, *const *y = b;
+    int c = strcmp((*x)->field[0], (*y)->field[0]);
+    return c ? c : (*x < *y ? -1 : *x > *y);
+}
+
+/* Marks every entry that a later entry of the same key supersedes: the
+ * later one is the newer version (entries are appended as keys are
+ * pushed or handed out), and the ledger, which knows one version per key,
+ * answers "changed" for the older one whether it is pending or
+ * long replaced: only the last entry of a key can be in flight. */
+static int mark_superseded(entry_list *l)
+{
+    journal_entry **order = malloc((l->n ? l->n : 1) * sizeof *order);
+    if (!order)
+        return -1;
+    for (size_t i = 0; i < l->n; i++)
+        order[i] = &l->at[i];
+    qsort(order, l->n, sizeof *order, by_key_then_order);
+    for (size_t i = 0; i + 1 < l->n; i++)
+        order[i]->superseded = strcmp(order[i]->field[0], order[i + 1]->field[0]) == 0;
+    free(order);
+    return 0;
+}
+
+/* Copies the entries of in that keep() wants (of those no later entry
+ * supersedes) into out; the count kept, or -1 (keep's error, or out). */
+static long copy_wanted(FILE *in, FILE *out, pending_keep_fn keep, void *user)
+{
+    entry_list l = {NULL, 0, 0};
+    long kept = read_entries(in, &l) == 0 && mark_superseded(&l) == 0 ? 0 : -1;
+    for (size_t i = 0; kept >= 0 && i < l.n; i++) {
+        journal_entry *e = &l.at[i];
+        int wanted = e->superseded ? 0 : keep(user, e->field[0], e->field[1], e->field[2], e->size);
+        if (wanted > 0 && put_entry(out, e->field[0], e->field[1], e->field[2], e->size) == 0)
             kept++;
         else if (wanted != 0)
             kept = -1;
-        for (int k = 0; k < 3; k++)
-            free(field[k]);
-        if (!whole || kept < 0)
-            break; /* a torn tail ends the journal */
     }
+    entries_free(&l);
     return kept;
 }
 

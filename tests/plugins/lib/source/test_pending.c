@@ -2,7 +2,8 @@
  * test_pending — the journal of pushed keys (plugins/lib/source/pending.c):
  * entries with any byte but NUL in their strings come back as written, a
  * rewrite keeps only what its callback wants (and survives as the file), a
- * torn last entry (a crash while appending) is ignored, and a callback's
+ * torn last entry (a crash while appending) is ignored, a later entry of a
+ * key supersedes its earlier ones, and a callback's
  * error fails the rewrite without losing the journal.
  */
 #include <stdio.h>
@@ -84,6 +85,18 @@ int main(void)
     CHECK(pending_sync(j) == 0);
     pending_close(j);
     CHECK_STR(entries(dir), "in/line\nbreak 7 8 9\n.jpg|e2||20;in/new.jpg|e3||3;");
+
+    /* A later entry of a key supersedes the earlier ones (an overwrite's
+     * new version): the callback never sees them, the rewrite drops them,
+     * and the others keep their order. */
+    j = pending_open(dir);
+    CHECK(pending_rewrite(j, collect, &none, err, sizeof err) == 0);
+    CHECK(pending_append(j, "in/line\nbreak 7 8 9\n.jpg", "e4", NULL, 21) == 0);
+    CHECK(pending_append(j, "in/z.jpg", "e5", NULL, 5) == 0);
+    CHECK(pending_append(j, "in/new.jpg", "e6", NULL, 6) == 0);
+    CHECK(pending_sync(j) == 0);
+    pending_close(j);
+    CHECK_STR(entries(dir), "in/line\nbreak 7 8 9\n.jpg|e4||21;in/z.jpg|e5||5;in/new.jpg|e6||6;");
 
     unlink(path);
     rmdir(dir);
