@@ -130,6 +130,8 @@ static int record_fill(json_t *rec, size_t i, s3events_key_encoding encoding, si
     json_t *object = json_object_get(s3, "object");
     json_t *key = json_object_get(object, "key");
     const char *event = member_string(rec, "eventName");
+    if (strncmp(event, "s3:", 3) == 0)
+        event += 3; /* "s3:" alone names no event: refused below */
     if (!json_is_object(rec) || !json_is_string(bucket) || !json_is_string(key) || !event[0]) {
         snprintf(err, err_size,
                  "Records[%zu]: expected an object with eventName, "
@@ -137,8 +139,6 @@ static int record_fill(json_t *rec, size_t i, s3events_key_encoding encoding, si
                  i);
         return -1;
     }
-    if (strncmp(event, "s3:", 3) == 0)
-        event += 3;
     const char *etag = member_string(object, "eTag");
     size_t etag_len = strlen(etag);
     if (etag_len >= 2 && etag[0] == '"' && etag[etag_len - 1] == '"') {

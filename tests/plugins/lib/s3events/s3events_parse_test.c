@@ -129,6 +129,9 @@ static void bad_bodies_are_refused(void)
         "{\"Records\":[{\"eventName\":\"ObjectCreated:Put\",\"s3\":{\"bucket\":{\"name\":\"b\"},"
         "\"object\":{}}}]}",
         "s3.object.key");
+    char *no_name = body_of("aws:s3", "s3:", "a.jpg", "e"); /* the prefix alone (fuzz) */
+    refused(no_name, "Records[0]: expected an object with eventName");
+    free(no_name);
     refused("{\"Records\":[{},{}],\"Records\":[]}", "not JSON"); /* duplicate member */
     refused("{\"a\":\"\\u0000\"}", "not JSON");                  /* NUL in a string */
     refused("{\"a\":\"\xff\"}", "not JSON");                     /* not UTF-8 */
