@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cli_chain.h"
 #include "flowrun/harness.h"
 
@@ -361,39 +362,26 @@ int chain_read_file(const char *path, size_t max_bytes, void **data, size_t *siz
     return 0;
 }
 
-/* A whole number in [lo, hi] from text, or -1. */
-static long long chain_number(const char *opt, const char *text, long long lo, long long hi)
-{
-    char *end;
-    long long v = text ? strtoll(text, &end, 10) : 0;
-    if (!text || *end || end == text || v < lo || v > hi) {
-        fprintf(stderr, "flowrun: %s: expected a whole number in %lld..%lld, got \"%s\"\n", opt, lo,
-                hi, text ? text : "");
-        return -1;
-    }
-    return v;
-}
-
 int chain_option(int argc, char **argv, int *i, chain_options *o, const char **onnx)
 {
     const char *a = argv[*i], *v = *i + 1 < argc ? argv[*i + 1] : NULL;
     long long n = 0;
     if (strcmp(a, "--onnx") == 0) {
         if (!v) {
-            fprintf(stderr, "flowrun: --onnx needs a file\n");
+            cli_error("--onnx needs a file");
             return -1;
         }
         *onnx = v;
     } else if (strcmp(a, "--threads") == 0) {
-        if ((n = chain_number(a, v, 0, 256)) < 0)
+        if (cli_number(a, v, 0, 256, &n) < 0)
             return -1;
         o->threads = (int)n;
     } else if (strcmp(a, "--max-pixels") == 0) {
-        if ((n = chain_number(a, v, 1, 1LL << 40)) < 0)
+        if (cli_number(a, v, 1, 1LL << 40, &n) < 0)
             return -1;
         o->max_pixels = (uint64_t)n;
     } else if (strcmp(a, "--batch") == 0) {
-        if ((n = chain_number(a, v, 1, 64)) < 0)
+        if (cli_number(a, v, 1, 64, &n) < 0)
             return -1;
         o->batch = (int)n;
     } else {

@@ -57,12 +57,12 @@ static int classify_parse(int argc, char **argv, classify_args *a)
         else if (strcmp(argv[i], "--top") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0)
             a->top = atoi(argv[++i]);
         else {
-            fprintf(stderr, "flowrun classify: unknown or incomplete option '%s'\n", argv[i]);
+            cli_say(FR_LOG_ERROR, "classify", "unknown or incomplete option '%s'", argv[i]);
             return -1;
         }
     }
     if (n < 2) {
-        fputs(classify_usage, stderr);
+        cli_usage_error(classify_usage);
         return -1;
     }
     a->bundle = argv[0];
@@ -143,14 +143,14 @@ int cli_classify(int argc, char **argv)
     char err[1024];
     bundle b;
     if (bundle_open(&b, a.bundle, a.onnx, err, sizeof err) < 0) {
-        fprintf(stderr, "flowrun classify: %s\n", err);
+        cli_say(FR_LOG_ERROR, "classify", "%s", err);
         return EXIT_USAGE;
     }
     chain *c = chain_new(&b, &a.chain, err, sizeof err);
     size_t n = b.n_classes, k = (size_t)a.top < n ? (size_t)a.top : n;
     bundle_free(&b);
     if (!c) {
-        fprintf(stderr, "flowrun classify: %s\n", err);
+        cli_say(FR_LOG_ERROR, "classify", "%s", err);
         return EXIT_USAGE;
     }
     float *prob = malloc(n * sizeof *prob);

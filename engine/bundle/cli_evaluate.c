@@ -59,7 +59,7 @@ static int evaluate_batch(chain *c, const char *root, char **rel, size_t n, floa
         snprintf(paths[i], sizeof paths[i], "%s/%s", root, rel[i]);
         size_t size;
         if (chain_read_file(paths[i], EVALUATE_MAX_BYTES, &data[m], &size, err, sizeof err) < 0) {
-            fprintf(stderr, "flowrun evaluate: %s\n", err);
+            cli_say(FR_LOG_WARN, "evaluate", "%s", err);
             ev->refused++;
             continue;
         }
@@ -74,7 +74,7 @@ static int evaluate_batch(chain *c, const char *root, char **rel, size_t n, floa
         long truth = class_index(c, labels[i]);
         uint32_t best;
         if (out[i].status != CHAIN_OK) {
-            fprintf(stderr, "flowrun evaluate: %s\n", out[i].error);
+            cli_say(FR_LOG_WARN, "evaluate", "%s", out[i].error);
             ev->refused++;
         } else if (truth < 0) {
             ev->unknown++;
@@ -199,7 +199,7 @@ static int evaluate_parse(int argc, char **argv, evaluate_args *a)
     for (int i = 1; i < argc; i++) { /* options before or after BUNDLE DIR */
         if (argv[i][0] != '-') {
             if (n == 2) {
-                fputs(evaluate_usage, stderr);
+                cli_usage_error(evaluate_usage);
                 return -1;
             }
             *(n++ ? &a->dir : &a->bundle) = argv[i];
@@ -211,12 +211,12 @@ static int evaluate_parse(int argc, char **argv, evaluate_args *a)
         if (r == 0 && strcmp(argv[i], "--out") == 0 && i + 1 < argc)
             out = argv[++i];
         else if (r == 0) {
-            fprintf(stderr, "flowrun evaluate: unknown or incomplete option '%s'\n", argv[i]);
+            cli_say(FR_LOG_ERROR, "evaluate", "unknown or incomplete option '%s'", argv[i]);
             return -1;
         }
     }
     if (n != 2) {
-        fputs(evaluate_usage, stderr);
+        cli_usage_error(evaluate_usage);
         return -1;
     }
     if (out)
@@ -265,12 +265,12 @@ int cli_evaluate(int argc, char **argv)
     bundle b;
     fswalk_list files = {0};
     if (cli_mkdirs(a.out) != 0) {
-        fprintf(stderr, "flowrun evaluate: creating %s: %s\n", a.out, strerror(errno));
+        cli_say(FR_LOG_ERROR, "evaluate", "creating %s: %s", a.out, strerror(errno));
         return EXIT_USAGE;
     }
     if (fswalk(a.dir, ".jpg", &files, err, sizeof err) < 0 ||
         bundle_open(&b, a.bundle, a.onnx, err, sizeof err) < 0) {
-        fprintf(stderr, "flowrun evaluate: %s\n", err);
+        cli_say(FR_LOG_ERROR, "evaluate", "%s", err);
         fswalk_free(&files);
         return EXIT_USAGE;
     }
@@ -280,7 +280,7 @@ int cli_evaluate(int argc, char **argv)
     if (c)
         code = evaluate_run(&a, c, &files, err, sizeof err) == 0 ? EXIT_DELIVERED : EXIT_FAILED;
     if (code != EXIT_DELIVERED)
-        fprintf(stderr, "flowrun evaluate: %s\n", err);
+        cli_say(FR_LOG_ERROR, "evaluate", "%s", err);
     chain_free(c);
     fswalk_free(&files);
     return code;

@@ -181,19 +181,6 @@ static void serve_observe(void *ctx, size_t n)
 
 /* ---- options ----------------------------------------------------------- */
 
-static int serve_number(const char *opt, const char *v, long long lo, long long hi, long long *out)
-{
-    char *end;
-    long long n = v ? strtoll(v, &end, 10) : 0;
-    if (!v || *end || end == v || n < lo || n > hi) {
-        fprintf(stderr, "flowrun serve: %s: expected a whole number in %lld..%lld, got \"%s\"\n",
-                opt, lo, hi, v ? v : "");
-        return -1;
-    }
-    *out = n;
-    return 0;
-}
-
 /* One serve-only option at argv[*i] with its value; 0, or -1. */
 static int serve_option(int argc, char **argv, int *i, serve_args *a)
 {
@@ -204,25 +191,25 @@ static int serve_option(int argc, char **argv, int *i, serve_args *a)
         a->listen = v;
     else if (!strcmp(o, "--model-name") && v && v[0] && !strchr(v, '/'))
         a->model_name = v;
-    else if (!strcmp(o, "--max-batch") && !(rc = serve_number(o, v, 1, 64, &n)))
+    else if (!strcmp(o, "--max-batch") && !(rc = cli_number(o, v, 1, 64, &n)))
         a->chain.batch = (int)n;
-    else if (!strcmp(o, "--max-batch-delay") && !(rc = serve_number(o, v, 0, 10000, &n)))
+    else if (!strcmp(o, "--max-batch-delay") && !(rc = cli_number(o, v, 0, 10000, &n)))
         a->max_delay_ms = (int)n;
-    else if (!strcmp(o, "--queue") && !(rc = serve_number(o, v, 1, 100000, &n)))
+    else if (!strcmp(o, "--queue") && !(rc = cli_number(o, v, 1, 100000, &n)))
         a->queue = (size_t)n;
-    else if (!strcmp(o, "--max-body") && !(rc = serve_number(o, v, 1, 1LL << 34, &n)))
+    else if (!strcmp(o, "--max-body") && !(rc = cli_number(o, v, 1, 1LL << 34, &n)))
         a->limits.max_body = (size_t)n;
-    else if (!strcmp(o, "--timeout") && !(rc = serve_number(o, v, 1, 3600, &n)))
+    else if (!strcmp(o, "--timeout") && !(rc = cli_number(o, v, 1, 3600, &n)))
         a->limits.timeout_s = (unsigned)n;
-    else if (!strcmp(o, "--request-timeout") && !(rc = serve_number(o, v, 1, 3600000, &n)))
+    else if (!strcmp(o, "--request-timeout") && !(rc = cli_number(o, v, 1, 3600000, &n)))
         a->request_timeout_ms = n;
-    else if (!strcmp(o, "--max-connections") && !(rc = serve_number(o, v, 1, 65536, &n)))
+    else if (!strcmp(o, "--max-connections") && !(rc = cli_number(o, v, 1, 65536, &n)))
         a->limits.max_connections = (unsigned)n;
-    else if (!strcmp(o, "--per-ip") && !(rc = serve_number(o, v, 0, 65536, &n)))
+    else if (!strcmp(o, "--per-ip") && !(rc = cli_number(o, v, 0, 65536, &n)))
         a->limits.per_ip = (unsigned)n;
     else {
         if (!rc)
-            fprintf(stderr, "flowrun serve: unknown or incomplete option '%s'\n", o);
+            cli_say(FR_LOG_ERROR, "serve", "unknown or incomplete option '%s'", o);
         return -1;
     }
     (*i)++;
@@ -242,7 +229,7 @@ static int serve_parse(int argc, char **argv, serve_args *a)
     for (int i = 1; i < argc; i++) {
         if (argv[i][0] != '-') {
             if (a->bundle) {
-                fputs(serve_usage, stderr);
+                cli_usage_error(serve_usage);
                 return -1;
             }
             a->bundle = argv[i];
@@ -253,7 +240,7 @@ static int serve_parse(int argc, char **argv, serve_args *a)
             return -1;
     }
     if (!a->bundle) {
-        fputs(serve_usage, stderr);
+        cli_usage_error(serve_usage);
         return -1;
     }
     return 0;
@@ -297,7 +284,7 @@ static int serve_warm(chain *c, const serve_args *a, char *err, size_t err_size)
     if (chain_warm(c, err, err_size) < 0)
         return -1;
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    fprintf(stderr, "flowrun serve: warmed up in %.0f ms (batch sizes 1..%d)\n",
+    cli_say(FR_LOG_INFO, "serve", "warmed up in %.0f ms (batch sizes 1..%d)",
             1e3 * (double)(t1.tv_sec - t0.tv_sec) + 1e-6 * (double)(t1.tv_nsec - t0.tv_nsec),
             a->chain.batch);
     return 0;
@@ -309,30 +296,30 @@ static int serve_run(server *s, const serve_args *a, const sigset_t *stop)
     char host[256], err[512];
     uint16_t port;
     if (http_parse_listen(a->listen, host, sizeof host, &port, err, sizeof err) < 0) {
-        fprintf(stderr, "flowrun serve: %s\n", err);
+        cli_say(FR_LOG_ERROR, "serve", "%s", err);
         return EXIT_USAGE;
     }
     http_server *h =
         http_start(host, port, &a->limits, serve_handle, serve_refused, s, err, sizeof err);
     if (!h) {
-        fprintf(stderr, "flowrun serve: %s\n", err);
+        cli_say(FR_LOG_ERROR, "serve", "%s", err);
         return EXIT_USAGE;
     }
-    fprintf(stderr,
-            "flowrun serve: listening on http://%s:%u (model %s, %zu classes, max batch %d, "
-            "precision %s)\n",
+    cli_say(FR_LOG_INFO, "serve",
+            "listening on http://%s:%u (model %s, %zu classes, max batch %d, "
+            "precision %s)",
             strchr(host, ':') ? "[::]"
             : host[0]         ? host
                               : "0.0.0.0",
             http_port(h), s->model_name, s->n_classes, a->chain.batch, s->precision);
     int sig = 0;
     sigwait(stop, &sig);
-    fprintf(stderr, "flowrun serve: %s: draining\n", strsignal(sig));
+    cli_say(FR_LOG_INFO, "serve", "%s: draining", strsignal(sig));
     atomic_store(&s->draining, 1);
     batcher_close(s->batcher); /* queued photos run now; new ones: 503 */
     http_drain(h);             /* no new connections; requests in flight answered */
     http_stop(h);
-    fprintf(stderr, "flowrun serve: stopped\n");
+    cli_say(FR_LOG_INFO, "serve", "stopped");
     return EXIT_DELIVERED;
 }
 
@@ -353,7 +340,7 @@ int cli_serve(int argc, char **argv)
     char err[1024];
     bundle b;
     if (bundle_open(&b, a.bundle, a.onnx, err, sizeof err) < 0) {
-        fprintf(stderr, "flowrun serve: %s\n", err);
+        cli_say(FR_LOG_ERROR, "serve", "%s", err);
         return EXIT_USAGE;
     }
     server s = {0};
@@ -373,7 +360,7 @@ int cli_serve(int argc, char **argv)
     if (ok)
         code = serve_run(&s, &a, &stop);
     else
-        fprintf(stderr, "flowrun serve: %s\n", err);
+        cli_say(FR_LOG_ERROR, "serve", "%s", err);
     batcher_stop(s.batcher);
     serve_state_free(&s);
     chain_free(c);

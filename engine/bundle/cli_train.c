@@ -31,7 +31,7 @@ static config_pipeline *train_config(const char *file)
     diag *d = diag_new();
     config_pipeline *cfg = d ? config_load(file, d) : NULL;
     if (d && diag_error_count(d)) {
-        diag_print(d, stderr);
+        diag_log(d);
         config_free(cfg);
         cfg = NULL;
     }
@@ -44,16 +44,16 @@ int cli_train(int argc, char **argv)
     if (cli_wants_help(argc, argv, train_usage))
         return EXIT_DELIVERED;
     if (argc < 2 || argv[argc - 1][0] == '-') {
-        fputs(train_usage, stderr);
+        cli_usage_error(train_usage);
         return EXIT_USAGE;
     }
     char err[1024];
     config_pipeline *cfg = train_config(argv[argc - 1]);
     const char *dir = cfg ? bundle_dir_of(cfg, err, sizeof err) : NULL;
     if (cfg && !dir)
-        fprintf(stderr, "flowrun train: %s\n", err);
+        cli_say(FR_LOG_ERROR, "train", "%s", err);
     else if (dir && cli_mkdirs(dir) != 0)
-        fprintf(stderr, "flowrun train: creating %s: %s\n", dir, strerror(errno));
+        cli_say(FR_LOG_ERROR, "train", "creating %s: %s", dir, strerror(errno));
     else if (dir) {
         argv[0] = "run";
         int code = cli_run(argc, argv);
@@ -66,7 +66,7 @@ int cli_train(int argc, char **argv)
             config_free(cfg);
             return code;
         }
-        fprintf(stderr, "flowrun train: %s\n", err);
+        cli_say(FR_LOG_ERROR, "train", "%s", err);
         config_free(cfg);
         return EXIT_FAILED;
     }

@@ -34,6 +34,14 @@ int cli_log_format(const char *value);
 FR_PRINTF(1, 2) void cli_error(const char *fmt, ...);
 /* A usage error: the usage text on stderr, or one JSON error event holding it. */
 void cli_usage_error(const char *usage);
+/* A message of a command that runs no pipeline (train, classify, evaluate,
+ * serve), as the log format says: "flowrun COMMAND: ..." in text, one JSON
+ * event whose message starts with "COMMAND: " with --log-format json.  Above
+ * the level set (-q: errors only) it is dropped. */
+FR_PRINTF(3, 4) void cli_say(fr_log_level level, const char *command, const char *fmt, ...);
+/* A whole number in [lo, hi] from the value text (NULL: missing) of the
+ * command-line option opt: 0 and *out, or -1 after a message naming both. */
+int cli_number(const char *opt, const char *text, long long lo, long long hi, long long *out);
 
 /* mkdir -p: dir and its missing parents.  Returns 0 or -1 with errno. */
 int cli_mkdirs(const char *dir);

@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -85,6 +86,34 @@ void cli_usage_error(const char *text)
         log_msg(FR_LOG_ERROR, NULL, "%s", text);
     else
         fputs(text, stderr);
+}
+
+void cli_say(fr_log_level level, const char *command, const char *fmt, ...)
+{
+    char text[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (level > log_get_level())
+        return;
+    char line[4200];
+    int json = log_get_format() == LOG_JSON;
+    snprintf(line, sizeof line, "%s%s: %s", json ? "" : "flowrun ", command, text);
+    log_diag(level, &(log_place){0}, line);
+}
+
+int cli_number(const char *opt, const char *text, long long lo, long long hi, long long *out)
+{
+    char *end;
+    long long n = text ? strtoll(text, &end, 10) : 0;
+    if (!text || *end || end == text || n < lo || n > hi) {
+        cli_error("%s: expected a whole number in %lld..%lld, got \"%s\"", opt, lo, hi,
+                  text ? text : "");
+        return -1;
+    }
+    *out = n;
+    return 0;
 }
 
 static int ends_with(const char *s, const char *suffix)

@@ -89,14 +89,20 @@ static void log_visible(const char *text, char *out)
     *out = '\0';
 }
 
-static void write_text(fr_log_level level, const char *scope, const char *raw)
+/* A text line's syslog priority prefix, when stderr is the journal. */
+static void write_priority(fr_log_level level)
 {
-    char text[4 * 2048 + 1];
-    log_visible(raw, text);
     if (logger.journal < 0)
         logger.journal = stderr_is_journal();
     if (logger.journal)
         fprintf(stderr, "<%d>", level_priorities[level]);
+}
+
+static void write_text(fr_log_level level, const char *scope, const char *raw)
+{
+    char text[4 * 2048 + 1];
+    log_visible(raw, text);
+    write_priority(level);
     if (scope)
         fprintf(stderr, "[%s] %s: %s\n", scope, level_names[level], text);
     else
@@ -214,7 +220,9 @@ void log_diag(fr_log_level level, const log_place *at, const char *text)
     pthread_mutex_lock(&logger.lock);
     if (logger.format == LOG_JSON)
         write_json(level, add_place, at, NULL, text);
-    else
+    else {
+        write_priority(level);
         fprintf(stderr, "%s\n", text);
+    }
     pthread_mutex_unlock(&logger.lock);
 }

@@ -42,8 +42,8 @@ typedef struct log_place {
     const char *stage, *config_key;
 } log_place;
 /* Writes such a diagnostic, whatever the level set: in text, the line as is (it starts with its
- * place, "file:line:col: ..."); in JSON, one event whose message is that line
- * and whose fields file, line, col, stage and config_key say the place. */
+ * place, "file:line:col: ..."; under systemd after its priority); in JSON, one event whose
+ * message is that line and whose fields file, line, col, stage and config_key say the place. */
 void log_diag(fr_log_level level, const log_place *at, const char *text);
 
 /* The progress line hook: clear() before a message, redraw() after. */

@@ -11,11 +11,13 @@ import fruitsdata as F
 
 
 class Server:
-    """flowrun serve on a free port; the port is read from its log line."""
+    """flowrun serve on a free port; the port is read from its log line.
+    log_format: flowrun's --log-format (None: the default, text)."""
 
-    def __init__(self, bundle, *options):
-        self.proc = subprocess.Popen([F.FLOWRUN, "serve", "--listen", "127.0.0.1:0", *options,
-                                      bundle], stderr=subprocess.PIPE, text=True)
+    def __init__(self, bundle, *options, log_format=None):
+        first = ["--log-format", log_format] if log_format else []
+        self.proc = subprocess.Popen([F.FLOWRUN, *first, "serve", "--listen", "127.0.0.1:0",
+                                      *options, bundle], stderr=subprocess.PIPE, text=True)
         self.log = []
         for line in self.proc.stderr:
             self.log.append(line)

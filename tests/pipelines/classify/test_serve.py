@@ -232,12 +232,17 @@ def overload_and_drain(bundle, photo, failures):
             first["r"][0] == 200 and code == 0 and "draining" in log, failures)
 
     s = Server(bundle, "--max-batch-delay", "10000", "--max-batch", "2", "--request-timeout",
-               "200")
+               "200", log_format="json")
     st, j = s.json("POST", "/v1/classify", photo)
     F.check(f"request timeout -> 504 {j.get('error', '')}", st == 504 and "timed out" in j["error"],
             failures)
-    code, _ = s.stop()
+    code, log = s.stop()
     F.check("second server exits 0", code == 0, failures)
+    events = [json.loads(line) for line in log.splitlines()]  # every line parses
+    said = [(e["level"], e["message"].split(" ")[1]) for e in events]
+    F.check(f"--log-format json: the server's lines are events {said}",
+            said == [("info", "warmed"), ("info", "listening"), ("info", "Terminated:"),
+                     ("info", "stopped")], failures)
 
 
 def main():

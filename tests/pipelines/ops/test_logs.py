@@ -156,6 +156,26 @@ stages:
         self.assertEqual(len(events), 1)
         self.assertTrue(events[0]["message"].startswith("--metrics: "), events)
 
+    def test_the_bundle_commands_write_events_too(self):
+        """train, classify, evaluate and serve (the model server's own lines:
+        tests/pipelines/classify/test_serve.py)."""
+        missing = self.path("missing.yaml")
+        self.assertEqual(self.errors("train", missing)[0]["file"], missing)
+        (event,) = self.errors("train", self.pipeline(BROKEN))
+        self.assertEqual(event["message"], "train: %s: no logreg-train stage with a `model`: "
+                         "nothing to bundle" % self.pipeline(BROKEN))
+        missing = self.path("no-bundle")
+        for command in ("serve", "classify", "evaluate"):
+            args = [missing] + {"serve": [], "classify": ["photo.jpg"],
+                                "evaluate": [os.path.dirname(missing)]}[command]
+            (event,) = self.errors(command, *args)
+            self.assertTrue(event["message"].startswith("%s: %s/manifest.json: " %
+                                                        (command, missing)), event)
+        (event,) = self.errors("classify", "--threads", "x", missing, "photo.jpg")
+        self.assertEqual(event["message"], '--threads: expected a whole number in 0..256, got "x"')
+        (event,) = self.errors("evaluate", missing)
+        self.assertTrue(event["message"].startswith("usage: flowrun evaluate"), event)
+
     def test_text_stays_text(self):
         path = self.pipeline(BROKEN)
         run = self.flowrun("run", path, summary=False)
@@ -163,6 +183,10 @@ stages:
         self.assertEqual(run.stderr.splitlines()[0],
                          '%s:3:41: stage "src": unknown key "bogus"' % path)
         self.assertEqual(run.stderr.splitlines()[-1], "flowrun: 2 errors in %s" % path)
+        run = self.flowrun("serve", self.path("no-bundle"), summary=False)
+        self.assertEqual(run.code, 2)
+        self.assertTrue(run.stderr.startswith("flowrun serve: %s/manifest.json: " %
+                                              self.path("no-bundle")), run.stderr)
 
 
 class JournalLogs(FlowrunCase):
