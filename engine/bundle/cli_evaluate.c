@@ -121,10 +121,10 @@ static char *evaluate_json(const chain *c, const evaluation *ev)
 static int write_text(const char *path, const char *text, char *err, size_t err_size)
 {
     FILE *f = fopen(path, "w");
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+    int written = f && fputs(text, f) >= 0;
+    /* fclose once, whatever happened: a second fclose after a failed one is undefined. */
+    if (!f || fclose(f) != 0 || !written) {
         snprintf(err, err_size, "%.900s: %s", path, strerror(errno));
-        if (f)
-            fclose(f);
         return -1;
     }
     return 0;
