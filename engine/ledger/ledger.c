@@ -429,7 +429,7 @@ static const char *start_name(ledger_start s)
 /* Records the run as running (one transaction). */
 static int record_running(ledger *l, char *err, size_t err_size)
 {
-    char why[512], number[32], pid[32], when[32];
+    char why[512] = "", number[32], pid[32], when[32];
     fp_list config = {0};
     int fresh = l->start == LEDGER_NEW || l->start == LEDGER_RERUN;
     snprintf(number, sizeof number, "%lld", (long long)l->run);

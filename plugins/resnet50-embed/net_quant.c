@@ -180,18 +180,21 @@ int net_quant_set_plan(net_quant *q, const char *key, const char *value)
 {
     size_t size = strlen(key) + strlen(value) + 4;
     char *text = malloc(size), **line = plan_line(q, key);
-    char **grown = line ? NULL : realloc(q->plans, (q->n_plans + 1) * sizeof *grown);
-    if (!text || (!line && !grown)) {
+    if (text && !line) {
+        /* the grown array is kept at once: realloc may have freed the old one */
+        char **grown = realloc(q->plans, (q->n_plans + 1) * sizeof *grown);
+        if (grown) {
+            q->plans = grown;
+            line = &q->plans[q->n_plans++];
+            *line = NULL;
+        }
+    }
+    if (!text || !line) {
         free(text);
         return -1;
     }
     snprintf(text, size, "%s = %s", key, value);
-    if (!line) {
-        q->plans = grown;
-        line = &q->plans[q->n_plans++];
-    } else {
-        free(*line);
-    }
+    free(*line);
     *line = text;
     return 0;
 }
