@@ -384,6 +384,11 @@ int chain_option(int argc, char **argv, int *i, chain_options *o, const char **o
         if (cli_number(a, v, 1, 64, &n) < 0)
             return -1;
         o->batch = (int)n;
+    } else if (strcmp(a, "--log-format") == 0) {
+        if (!v)
+            cli_error("--log-format needs text or json");
+        if (!v || cli_log_format(v) < 0)
+            return -1;
     } else {
         return 0;
     }

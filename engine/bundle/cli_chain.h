@@ -73,13 +73,15 @@ int chain_read_file(const char *path, size_t max_bytes, void **data, size_t *siz
                     size_t err_size);
 
 /* The options classify, evaluate and serve share: --onnx, --threads,
- * --max-pixels, --batch.  Returns 1 if argv[*i] was one of them (and
- * consumed its value), 0 if not, -1 on a bad value (message printed). */
+ * --max-pixels, --batch, --log-format (the global option, also here).
+ * Returns 1 if argv[*i] was one of them (and consumed its value), 0 if not,
+ * -1 on a bad value (message printed). */
 int chain_option(int argc, char **argv, int *i, chain_options *o, const char **onnx);
 #define CHAIN_OPTIONS_HELP                                                                         \
     "  --onnx FILE        the ONNX model, if not at the path the bundle records\n"                 \
     "                     (its sha256 must be the recorded one)\n"                                 \
     "  --threads N        oneDNN threads (default 0: OpenMP's default)\n"                          \
-    "  --max-pixels N     refuse photos with more pixels (default 50000000)\n"
+    "  --max-pixels N     refuse photos with more pixels (default 50000000)\n"                     \
+    "  --log-format FMT   text (default) or json: one JSON object per line\n"
 
 #endif

@@ -175,6 +175,10 @@ stages:
         self.assertEqual(event["message"], '--threads: expected a whole number in 0..256, got "x"')
         (event,) = self.errors("evaluate", missing)
         self.assertTrue(event["message"].startswith("usage: flowrun evaluate"), event)
+        # as an option of the command, too
+        run = self.flowrun("serve", "--log-format", "json", missing, summary=False)
+        self.assertEqual(run.code, 2)
+        self.assertTrue(json.loads(run.stderr)["message"].startswith("serve: %s/" % missing))
 
     def test_text_stays_text(self):
         path = self.pipeline(BROKEN)
