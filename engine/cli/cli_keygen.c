@@ -33,19 +33,20 @@ int cli_keygen(int argc, char **argv)
         if (!strcmp(argv[i], "--force")) {
             force = 1;
         } else if (argv[i][0] == '-' || prefix) {
-            fprintf(stderr, "flowrun keygen: unexpected argument '%s'\n%s", argv[i], usage);
+            cli_say(FR_LOG_ERROR, "keygen", "unexpected argument '%s'", argv[i]);
+            cli_usage_error(usage);
             return EXIT_USAGE;
         } else {
             prefix = argv[i];
         }
     }
     if (!prefix) {
-        fputs(usage, stderr);
+        cli_usage_error(usage);
         return EXIT_USAGE;
     }
     char err[4200];
     if (curve_write_keypair(prefix, force, err, sizeof err) != 0) {
-        fprintf(stderr, "flowrun keygen: %s\n", err);
+        cli_say(FR_LOG_ERROR, "keygen", "%s", err);
         return EXIT_FAILED;
     }
     printf("wrote %s.key (secret, keep it on this node) and %s.pub (public)\n", prefix, prefix);

@@ -246,12 +246,12 @@ static int new_plugin_write(const char *dir, const char *file, const char *templ
     snprintf(path, sizeof path, "%s/%s", dir, file);
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
-        fprintf(stderr, "flowrun: new-plugin: cannot create %s: %s\n", path, strerror(errno));
+        cli_say(FR_LOG_ERROR, "new-plugin", "cannot create %s: %s", path, strerror(errno));
         return -1;
     }
     FILE *f = fdopen(fd, "w");
     if (!f) {
-        fprintf(stderr, "flowrun: new-plugin: %s: %s\n", path, strerror(errno));
+        cli_say(FR_LOG_ERROR, "new-plugin", "%s: %s", path, strerror(errno));
         close(fd);
         return -1;
     }
@@ -268,7 +268,7 @@ static int new_plugin_write(const char *dir, const char *file, const char *templ
     }
     int failed = ferror(f);
     if (fclose(f) != 0 || failed) {
-        fprintf(stderr, "flowrun: new-plugin: cannot write %s: %s\n", path, strerror(errno));
+        cli_say(FR_LOG_ERROR, "new-plugin", "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
     printf("  %s\n", path);
@@ -321,26 +321,26 @@ int cli_new_plugin(int argc, char **argv)
         } else if (argv[i][0] != '-' && !name) {
             name = argv[i];
         } else {
-            fprintf(stderr, "flowrun: new-plugin: unexpected argument '%s'\n%s", argv[i], usage);
+            cli_say(FR_LOG_ERROR, "new-plugin", "unexpected argument '%s'", argv[i]);
+            cli_usage_error(usage);
             return EXIT_USAGE;
         }
     }
     if (!name) {
-        fputs(usage, stderr);
+        cli_usage_error(usage);
         return EXIT_USAGE;
     }
     if (!new_plugin_valid_name(name)) {
-        fprintf(stderr,
-                "flowrun: new-plugin: name \"%s\": expected [a-z][a-z0-9-]* (at most 64, not "
-                "ending in '-'), e.g. \"my-filter\"\n",
+        cli_say(FR_LOG_ERROR, "new-plugin",
+                "name \"%s\": expected [a-z][a-z0-9-]* (at most 64, not "
+                "ending in '-'), e.g. \"my-filter\"",
                 name);
         return EXIT_USAGE;
     }
     if (!dir)
         dir = name;
     if (cli_mkdirs(dir) != 0) {
-        fprintf(stderr, "flowrun: new-plugin: cannot create directory %s: %s\n", dir,
-                strerror(errno));
+        cli_say(FR_LOG_ERROR, "new-plugin", "cannot create directory %s: %s", dir, strerror(errno));
         return EXIT_USAGE;
     }
     char id[72], c_file[96], test_file[96];
@@ -356,7 +356,7 @@ int cli_new_plugin(int argc, char **argv)
         struct stat st;
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         if (lstat(path, &st) == 0) {
-            fprintf(stderr, "flowrun: new-plugin: %s exists; nothing written\n", path);
+            cli_say(FR_LOG_ERROR, "new-plugin", "%s exists; nothing written", path);
             return EXIT_USAGE;
         }
     }

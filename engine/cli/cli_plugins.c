@@ -29,7 +29,7 @@ static void list_one(void *ctx, const char *path, const loader_plugin *p, const 
 {
     scan_state *state = ctx;
     if (!p) {
-        fprintf(stderr, "flowrun: %s\n", error);
+        cli_error("%s", error);
         state->problems++;
         return;
     }
@@ -93,14 +93,14 @@ int cli_describe(int argc, char **argv)
     if (cli_wants_help(argc, argv, usage))
         return EXIT_DELIVERED;
     if (argc != 2) {
-        fputs(usage, stderr);
+        cli_usage_error(usage);
         return EXIT_USAGE;
     }
     loader *l = loader_new();
     char err[2048];
     const loader_plugin *p = loader_get(l, argv[1], err, sizeof err);
     if (!p) {
-        fprintf(stderr, "flowrun: %s\n", err);
+        cli_error("%s", err);
         loader_free(l);
         return EXIT_USAGE;
     }

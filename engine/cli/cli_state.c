@@ -59,7 +59,7 @@ int cli_state(int argc, char **argv)
             keys = optarg ? optarg : "all";
             if (strcmp(keys, "all") && strcmp(keys, "pending") && strcmp(keys, "done") &&
                 strcmp(keys, "dead")) {
-                fprintf(stderr, "flowrun state: --keys %s: expected pending, done, dead or all\n",
+                cli_say(FR_LOG_ERROR, "state", "--keys %s: expected pending, done, dead or all",
                         keys);
                 return EXIT_USAGE;
             }
@@ -67,19 +67,19 @@ int cli_state(int argc, char **argv)
             fputs(state_usage, stdout);
             return EXIT_DELIVERED;
         } else {
-            fputs(state_usage, stderr);
+            cli_usage_error(state_usage);
             return EXIT_USAGE;
         }
     }
     if (optind != argc - 1) {
-        fputs(state_usage, stderr);
+        cli_usage_error(state_usage);
         return EXIT_USAGE;
     }
     char dir[4096], err[4400];
     if (state_dir_of(argv[optind], dir, sizeof dir) != 0)
         return EXIT_USAGE;
     if (ledger_inspect(dir, keys, stdout, err, sizeof err) != 0) {
-        fprintf(stderr, "flowrun: %s\n", err);
+        cli_error("%s", err);
         return EXIT_FAILED;
     }
     return EXIT_DELIVERED;

@@ -94,7 +94,7 @@ static int top_loop(const char *host, const char *port, double interval)
     top_sample now = {0}, prev = {0};
     snprintf(endpoint, sizeof endpoint, "http://%s:%s/metrics", host, port);
     if (top_scrape(host, port, &now, err, sizeof err) != 0) {
-        fprintf(stderr, "flowrun top: %s\n", err);
+        cli_say(FR_LOG_ERROR, "top", "%s", err);
         return 1; /* as curl and vector top: the endpoint cannot be read */
     }
     struct termios saved, raw;
@@ -148,12 +148,12 @@ int cli_top(int argc, char **argv)
     char host[256], port[8], err[256] = "";
     uint16_t port_number;
     if (!listen || interval < 0.1 || interval > 3600) {
-        fputs(top_usage, stderr);
+        cli_usage_error(top_usage);
         return EXIT_USAGE;
     }
     if (http_parse_listen(listen, host, sizeof host, &port_number, err, sizeof err) != 0 ||
         !host[0] || port_number == 0) {
-        fprintf(stderr, "flowrun top: %s: %s\n", listen,
+        cli_say(FR_LOG_ERROR, "top", "%s: %s", listen,
                 err[0] ? err : "expected ADDR:PORT with an address and a port");
         return EXIT_USAGE;
     }

@@ -144,12 +144,13 @@ int flowrun_main(int argc, char **argv)
             printf("flowrun %s (plugin ABI %d.%d)\n", FLOWRUN_VERSION, FR_ABI_MAJOR, FR_ABI_MINOR);
             return EXIT_DELIVERED;
         } else {
-            fprintf(stderr, "flowrun: unknown option '%s'\n%s", a, usage);
+            cli_error("unknown option '%s'", a);
+            cli_usage_error(usage);
             return EXIT_USAGE;
         }
     }
     if (i == argc) {
-        fputs(usage, stderr);
+        cli_usage_error(usage);
         return EXIT_USAGE;
     }
     const char *cmd = argv[i];
@@ -183,6 +184,6 @@ int flowrun_main(int argc, char **argv)
         /* flowrun FILE.yaml [options]: run, with the file as the last argument. */
         return cli_run(n, args);
     }
-    fprintf(stderr, "flowrun: unknown command '%s' (see flowrun --help)\n", cmd);
+    cli_error("unknown command '%s' (see flowrun --help)", cmd);
     return EXIT_USAGE;
 }

@@ -180,6 +180,19 @@ stages:
         self.assertEqual(run.code, 2)
         self.assertTrue(json.loads(run.stderr)["message"].startswith("serve: %s/" % missing))
 
+    def test_the_other_commands_write_events_too(self):
+        (event,) = self.errors("frobnicate")
+        self.assertEqual(event["message"], "unknown command 'frobnicate' (see flowrun --help)")
+        (event,) = self.errors("top", "nowhere")
+        self.assertTrue(event["message"].startswith("top: nowhere: "), event)
+        (event,) = self.errors("new-plugin", "Bad_Name")
+        self.assertTrue(event["message"].startswith('new-plugin: name "Bad_Name": '), event)
+        unexpected, usage = self.errors("keygen", "a", "b")
+        self.assertEqual(unexpected["message"], "keygen: unexpected argument 'b'")
+        self.assertTrue(usage["message"].startswith("usage: flowrun keygen"), usage)
+        (event,) = self.errors("state", "--keys=some", self.pipeline(BROKEN))
+        self.assertTrue(event["message"].startswith("state: --keys some: expected"), event)
+
     def test_text_stays_text(self):
         path = self.pipeline(BROKEN)
         run = self.flowrun("run", path, summary=False)
