@@ -6,6 +6,7 @@ process's output lines awaited with a bound.  Used by the listener's tests
 and the notification-mode pipelines."""
 import http.server
 import queue
+import socket
 import threading
 import urllib.request
 import uuid
@@ -95,6 +96,54 @@ class Lines:
             got.append(line)
             self.seen.append(line)
         return got
+
+
+class Holder:
+    """Stands in for a stopped pipeline's listener on its port: accepts
+    radosgw's pushes and never answers them, so radosgw waits on them
+    instead of retrying a refused connection about 12 times a second.
+    radosgw 16.2.15 can stall a queue for good when such retries cross its
+    30 s queue scan (docs/notifications.md), which a test must not depend
+    on.  close_listener() frees the port for the next run (the pushes held
+    stay pending); release() then closes them, so radosgw pushes again, to
+    the run listening by then."""
+
+    def __init__(self, port):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(64)
+        self.held = []
+        self.holding = threading.Condition()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:  # close_listener() shut the socket down
+                return
+            with self.holding:
+                self.held.append(conn)
+                self.holding.notify_all()
+
+    def wait_held(self):
+        """Until radosgw's push is parked here (it then pushes nothing else
+        of that queue before the push ends)."""
+        with self.holding:
+            if not self.holding.wait_for(lambda: self.held, timeout=WAIT_S):
+                raise AssertionError(f"radosgw pushed nothing to the stand-in within {WAIT_S}s")
+
+    def close_listener(self):
+        self.sock.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        self.thread.join()
+        self.sock.close()
+
+    def release(self):
+        for conn in self.held:
+            conn.close()
+        self.held = []
 
 
 class Capture(http.server.BaseHTTPRequestHandler):
