@@ -73,11 +73,16 @@ def signal_when_flowing(pipeline, signo, timeout):
 def free_ports(n):
     """A base port whose n consecutive ports are free now: a node listens on
     its endpoint's port and the next ones (data slots, the coordinator's
-    control socket)."""
+    control socket).  Below the kernel's ephemeral range: a port chosen in it
+    can be given to another process's outgoing connection before the node
+    binds it (seen: "Address already in use" in engine-cluster)."""
     import random
     import socket
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        ephemeral = int(f.read().split()[0])
+    low = 10000 if ephemeral > 20000 else 1024
     for _ in range(200):
-        base = random.randrange(20000, 60000 - n)
+        base = random.randrange(low, ephemeral - n)
         socks = []
         try:
             for k in range(n):
