@@ -4,11 +4,10 @@ backpressure, failures, signals and a pipeline split over two processes."""
 import os
 import resource
 import signal
-import socket
 import subprocess
 import unittest
 
-from flowrun_test import FLOWRUN, FlowrunCase, signal_when_flowing
+from flowrun_test import FLOWRUN, FlowrunCase, free_ports, signal_when_flowing
 
 
 class Accounting(FlowrunCase):
@@ -222,12 +221,6 @@ dead_letters: $DIR/dead.jsonl
             self.assertEqual(os.listdir(self.dir), ["p.yaml"])  # no file, no .tmp
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class TwoProcesses(FlowrunCase):
     PIPELINE = """
 name: split
@@ -242,11 +235,11 @@ stages:
 """
 
     def test_split_over_two_processes_gives_identical_output(self):
-        one = self.pipeline(self.PIPELINE % ("one", free_port(), free_port(), "one.jsonl"),
+        one = self.pipeline(self.PIPELINE % ("one", free_ports(1), free_ports(1), "one.jsonl"),
                             "one.yaml")
         run = self.flowrun(one)
         self.assertEqual(run.code, 1, run.stderr)
-        two = self.pipeline(self.PIPELINE % ("two", free_port(), free_port(), "two.jsonl"),
+        two = self.pipeline(self.PIPELINE % ("two", free_ports(1), free_ports(1), "two.jsonl"),
                             "two.yaml")
         procs = [subprocess.Popen([FLOWRUN, "-q", "run", "--node", node, two],
                                   stderr=subprocess.PIPE, text=True)

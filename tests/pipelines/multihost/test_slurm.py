@@ -5,7 +5,6 @@ each finding its node name in SLURMD_NODENAME (examples/deploy/slurm). The
 split run's CSV equals the one-process run's. The daemons are stopped after."""
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,12 +48,6 @@ PartitionName=test Nodes=n[1-3] Default=YES MaxTime=INFINITE State=UP
 NODE = "NodeName={name} NodeHostname=localhost NodeAddr=127.0.0.1 Port={port} CPUs=1 RealMemory=500"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Slurm:
     """munged, slurmctld and three slurmd in the foreground, stopped on exit."""
 
@@ -71,9 +64,9 @@ class Slurm:
         with open(key, "wb") as f:
             f.write(os.urandom(1024))
         os.chmod(key, 0o400)
-        nodes = "\n".join(NODE.format(name="n%d" % i, port=free_port()) for i in (1, 2, 3))
+        nodes = "\n".join(NODE.format(name="n%d" % i, port=free_ports(1)) for i in (1, 2, 3))
         with open(self.conf, "w") as f:
-            f.write(SLURM_CONF.format(ctld=free_port(), dir=d, nodes=nodes))
+            f.write(SLURM_CONF.format(ctld=free_ports(1), dir=d, nodes=nodes))
         self.env = {**os.environ, "SLURM_CONF": self.conf}
         try:
             self.start(["munged", "--foreground", "--force", "--socket=%s/munge.sock" % d,

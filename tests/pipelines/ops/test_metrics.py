@@ -5,7 +5,6 @@ gauge (fr_gauge_set, ABI 1.2) and counters (fr_metric_add) carry the
 plugin's stage label."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,7 +14,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.environ["FLOWRUN_SOURCE_DIR"], "tests", "engine", "runtime"))
-from flowrun_test import FlowrunCase  # noqa: E402
+from flowrun_test import FlowrunCase, free_ports  # noqa: E402
 from ops_run import Flowrun, get, release, samples, value  # noqa: E402
 
 RECORDS = 3000
@@ -30,17 +29,11 @@ stages:
 """ % RECORDS
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Prometheus:
     """Debian's prometheus on 127.0.0.1, scraping target every second."""
 
     def __init__(self, workdir, target):
-        self.port = free_port()
+        self.port = free_ports(1)
         config = os.path.join(workdir, "prometheus.yml")
         with open(config, "w") as f:
             f.write("global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
