@@ -67,17 +67,29 @@ int cli_log_format(const char *value)
     return 0;
 }
 
+/* A command-line message: "flowrun[ COMMAND]: text" in text (under systemd
+ * after its priority), one event "[COMMAND: ]text" in JSON. */
+static void cli_vsay(fr_log_level level, const char *command, const char *fmt, va_list ap)
+{
+    if (level > log_get_level())
+        return;
+    char text[4096], line[4200];
+    vsnprintf(text, sizeof text, fmt, ap);
+    int json = log_get_format() == LOG_JSON;
+    snprintf(line, sizeof line, "%s%s%s%s",
+             json      ? ""
+             : command ? "flowrun "
+                       : "flowrun: ",
+             command ? command : "", command ? ": " : "", text);
+    log_diag(level, &(log_place){0}, line);
+}
+
 void cli_error(const char *fmt, ...)
 {
-    char text[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    cli_vsay(FR_LOG_ERROR, NULL, fmt, ap);
     va_end(ap);
-    if (log_get_format() == LOG_JSON)
-        log_msg(FR_LOG_ERROR, NULL, "%s", text);
-    else
-        fprintf(stderr, "flowrun: %s\n", text);
 }
 
 void cli_usage_error(const char *text)
@@ -90,17 +102,10 @@ void cli_usage_error(const char *text)
 
 void cli_say(fr_log_level level, const char *command, const char *fmt, ...)
 {
-    char text[4096];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
+    cli_vsay(level, command, fmt, ap);
     va_end(ap);
-    if (level > log_get_level())
-        return;
-    char line[4200];
-    int json = log_get_format() == LOG_JSON;
-    snprintf(line, sizeof line, "%s%s: %s", json ? "" : "flowrun ", command, text);
-    log_diag(level, &(log_place){0}, line);
 }
 
 int cli_number(const char *opt, const char *text, long long lo, long long hi, long long *out)
